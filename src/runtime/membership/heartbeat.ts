@@ -1,0 +1,231 @@
+import { formatAddress, type Address } from '../address.ts';
+import type { Clock } from '../clock.ts';
+import { PeerlabError } from '../errors.ts';
+import type { Messenger } from '../messenger.ts';
+import type { Prng } from '../prng.ts';
+import type { Envelope } from '../wire/messages.ts';
+import type { AckBody, IndirectAckBody, PingBody, PingReqBody } from '../wire/membership.ts';
+import type { Membership } from './membership.ts';
+import type { Peer, PeerTable } from './peer-table.ts';
+
+export interface HeartbeatSettings {
+  /** How often a quiet peer is probed, ms. */
+  interval: number;
+  /** Whole time from a peer's last sign of life to its removal, probes and suspicion included, ms. */
+  timeout: number;
+}
+
+export const DEFAULT_HEARTBEAT: HeartbeatSettings = { interval: 5000, timeout: 15_000 };
+/** Helpers asked to probe a silent peer on our behalf (SWIM's k). */
+const INDIRECT_K = 3;
+
+interface Probe {
+  target?: string;
+  sentAt: number;
+  resolve?: (rtt: number) => void;
+}
+
+interface Relay {
+  requester: Address;
+  target: string;
+  seq: number;
+  expires: number;
+}
+
+export function validateHeartbeat(s: HeartbeatSettings): void {
+  if (!Number.isFinite(s.interval) || s.interval < 10) {
+    throw new PeerlabError('BAD_ARGUMENT', `heartbeat interval must be at least 10ms, got ${s.interval}`);
+  }
+  if (!Number.isFinite(s.timeout) || s.timeout < 2 * s.interval) {
+    throw new PeerlabError('BAD_ARGUMENT', `heartbeat timeout (${s.timeout}ms) must be at least twice the interval (${s.interval}ms)`);
+  }
+}
+
+/**
+ * Failure detection in the spirit of SWIM with Lifeguard's suspicion (DESIGN.md §3.3):
+ * - any message is a sign of life, so busy links need no probes at all;
+ * - a peer quiet for one interval gets a direct ping; probes are spread over the interval rather
+ *   than sent all at once;
+ * - a peer quiet for two intervals is also probed indirectly through K other peers, so loss on one
+ *   link does not look like death;
+ * - a peer quiet for `suspectAfter` is suspected (an event), and refutes by any message;
+ * - a peer quiet for the whole `timeout` is removed, and the membership retries it with backoff.
+ */
+export class Heartbeat {
+  private readonly probes = new Map<number, Probe>();
+  private readonly relays = new Map<number, Relay>();
+  private readonly lastIndirect = new Map<string, number>();
+  private seq = 0;
+  /** Digest to piggyback on pings and acks (anti-entropy), supplied by the ledger. */
+  digest: () => string | undefined = () => undefined;
+  /** Called with the digest a peer piggybacked (anti-entropy trigger). */
+  onDigest: (peer: Peer, digest: string) => void = () => {};
+
+  constructor(
+    private readonly settings: HeartbeatSettings,
+    private readonly table: PeerTable,
+    private readonly membership: Membership,
+    private readonly messenger: Messenger,
+    private readonly clock: Clock,
+    private readonly prng: Prng,
+    private readonly emit: (type: string, data: Record<string, unknown>) => void,
+  ) {
+    messenger.handle('ping', (msg, from) => this.onPing(msg as Envelope<PingBody>, from));
+    messenger.handle('ack', (msg) => this.onAck(msg as Envelope<AckBody>));
+    messenger.handle('ping-req', (msg, from) => this.onPingReq(msg as Envelope<PingReqBody>, from));
+    messenger.handle('indirect-ack', (msg) => this.onIndirectAck(msg as Envelope<IndirectAckBody>));
+  }
+
+  /** Tick period: a quarter interval, so probes spread and removal is detected promptly. */
+  get tickMs(): number {
+    return Math.max(5, Math.floor(this.settings.interval / 4));
+  }
+
+  get suspectAfter(): number {
+    const { interval, timeout } = this.settings;
+    return Math.min(timeout / 2, Math.max(2 * interval, timeout / 3));
+  }
+
+  tick(now: number): void {
+    const { interval, timeout } = this.settings;
+    const peers = this.table.list();
+    const quiet: Peer[] = [];
+    for (const p of peers) {
+      const silent = now - p.lastSeen;
+      if (silent >= timeout) {
+        this.membership.expire(p, silent);
+        continue;
+      }
+      if (silent >= this.suspectAfter && p.state === 'alive') {
+        p.state = 'suspect';
+        p.suspectSince = now;
+        this.emit('peer-suspected', { peer: p.addr, id: p.id, name: p.name, silentMs: silent });
+      }
+      if (silent >= interval && now - p.lastProbe >= interval) quiet.push(p);
+    }
+    // Direct probes: the longest-unprobed first, spread over the ticks of one interval.
+    quiet.sort((a, b) => a.lastProbe - b.lastProbe);
+    const ticksPerInterval = Math.max(1, Math.round(interval / this.tickMs));
+    const budget = Math.ceil(peers.length / ticksPerInterval) + quiet.filter((p) => p.state === 'suspect').length;
+    for (const p of quiet.slice(0, budget)) this.probe(p, now);
+    // Indirect probes for peers quiet for two intervals.
+    const live = this.table.list();
+    for (const p of live) {
+      if (now - p.lastSeen < 2 * interval) continue;
+      if (now - (this.lastIndirect.get(p.id) ?? 0) < interval) continue;
+      this.lastIndirect.set(p.id, now);
+      const helpers = this.prng.shuffle(live.filter((h) => h.id !== p.id && now - h.lastSeen < interval)).slice(0, INDIRECT_K);
+      for (const h of helpers) {
+        const seq = this.nextSeq();
+        this.probes.set(seq, { target: p.id, sentAt: now });
+        this.messenger.send(h.address, 'ping-req', { target: p.id, addr: p.addr, seq });
+      }
+    }
+    this.expireOld(now);
+  }
+
+  private probe(p: Peer, now: number): void {
+    p.lastProbe = now;
+    const seq = this.nextSeq();
+    this.probes.set(seq, { target: p.id, sentAt: now });
+    this.messenger.send(p.address, 'ping', this.withDigest({ seq }));
+  }
+
+  /** A user ping: resolves with the round-trip time in ms; retries within `timeoutMs`. */
+  ping(to: Address, timeoutMs = 3000): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const seqs: number[] = [];
+      let timer: ReturnType<Clock['setTimeout']> | undefined;
+      const started = this.clock.now();
+      const done = (fn: () => void): void => {
+        this.clock.clearTimeout(timer);
+        for (const s of seqs) this.probes.delete(s);
+        fn();
+      };
+      const attempt = (): void => {
+        if (this.clock.now() - started >= timeoutMs) {
+          done(() => reject(new PeerlabError('UNREACHABLE', `${formatAddress(to)} did not answer a ping within ${timeoutMs}ms`)));
+          return;
+        }
+        const seq = this.nextSeq();
+        seqs.push(seq);
+        const sentAt = this.clock.now();
+        this.probes.set(seq, { sentAt, resolve: (rtt) => done(() => resolve(rtt)) });
+        this.messenger.send(to, 'ping', this.withDigest({ seq }));
+        timer = this.clock.setTimeout(attempt, Math.max(1, Math.min(timeoutMs / 3, timeoutMs - (sentAt - started))));
+      };
+      attempt();
+    });
+  }
+
+  private withDigest<T extends { seq: number }>(body: T): T & { dg?: string } {
+    const dg = this.digest();
+    return dg ? { ...body, dg } : body;
+  }
+
+  private onPing(msg: Envelope<PingBody>, from: Address): void {
+    if (this.table.isBanned(msg.f, formatAddress(from))) return;
+    this.messenger.send(from, 'ack', this.withDigest({ seq: msg.b.seq }));
+    this.noteDigest(msg.f, msg.b.dg);
+  }
+
+  private onAck(msg: Envelope<AckBody>): void {
+    const now = this.clock.now();
+    const relay = this.relays.get(msg.b.seq);
+    if (relay && relay.target === msg.f) {
+      this.relays.delete(msg.b.seq);
+      this.messenger.send(relay.requester, 'indirect-ack', { target: relay.target, seq: relay.seq });
+    }
+    const probe = this.probes.get(msg.b.seq);
+    if (probe && (probe.target === undefined || probe.target === msg.f)) {
+      this.probes.delete(msg.b.seq);
+      const rtt = now - probe.sentAt;
+      const peer = this.table.get(msg.f);
+      if (peer) peer.rttMs = rtt;
+      probe.resolve?.(rtt);
+    }
+    this.noteDigest(msg.f, msg.b.dg);
+  }
+
+  private onPingReq(msg: Envelope<PingReqBody>, from: Address): void {
+    if (!this.table.has(msg.f)) return; // only peers may ask us to probe for them
+    const target = this.table.get(msg.b.target);
+    if (!target) return;
+    const seq = this.nextSeq();
+    this.relays.set(seq, { requester: from, target: target.id, seq: msg.b.seq, expires: this.clock.now() + this.settings.timeout });
+    this.messenger.send(target.address, 'ping', { seq });
+  }
+
+  private onIndirectAck(msg: Envelope<IndirectAckBody>): void {
+    const probe = this.probes.get(msg.b.seq);
+    if (!probe || probe.target !== msg.b.target) return;
+    this.probes.delete(msg.b.seq);
+    const peer = this.table.get(msg.b.target);
+    if (!peer) return;
+    // A relayed answer is a sign of life too; it refutes a suspicion like a direct one.
+    this.membership.onContact({ v: 1, t: 'indirect-ack', f: peer.id, l: 0, id: '', b: {} }, peer.address);
+  }
+
+  private noteDigest(from: string, dg: string | undefined): void {
+    if (!dg) return;
+    const peer = this.table.get(from);
+    if (peer) this.onDigest(peer, dg);
+  }
+
+  private expireOld(now: number): void {
+    const horizon = now - this.settings.timeout;
+    for (const [seq, p] of this.probes) if (!p.resolve && p.sentAt < horizon) this.probes.delete(seq);
+    for (const [seq, r] of this.relays) if (r.expires < now) this.relays.delete(seq);
+    if (this.lastIndirect.size > this.table.maxPeers * 2) this.lastIndirect.clear();
+  }
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) % Number.MAX_SAFE_INTEGER;
+    return this.seq;
+  }
+
+  stop(): void {
+    this.probes.clear();
+    this.relays.clear();
+  }
+}

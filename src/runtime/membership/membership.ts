@@ -1,0 +1,360 @@
+import { randomBytes } from 'node:crypto';
+import { formatAddress, tryParseAddress, type Address } from '../address.ts';
+import type { Clock } from '../clock.ts';
+import { PeerlabError } from '../errors.ts';
+import { verifySignature, type Identity } from '../identity.ts';
+import type { Messenger } from '../messenger.ts';
+import type { Prng } from '../prng.ts';
+import type { Envelope } from '../wire/messages.ts';
+import { PROTOCOL_VERSION } from '../wire/messages.ts';
+import {
+  MAX_PEERS_PER_MESSAGE, helloSigningBytes,
+  type HelloBody, type NetworkParams, type PeersBody, type PeersReqBody, type RefuseBody,
+} from '../wire/membership.ts';
+import type { Peer, PeerTable } from './peer-table.ts';
+
+export interface MembershipOptions {
+  identity: Identity;
+  table: PeerTable;
+  messenger: Messenger;
+  clock: Clock;
+  prng: Prng;
+  params: NetworkParams;
+  name: () => string;
+  /** The address peers should use for us (advertised). */
+  advertised: () => string;
+  heartbeat: () => { interval: number; timeout: number };
+  emit: (type: string, data: Record<string, unknown>) => void;
+  /** Called when a peer enters the table (sync hook). */
+  onPeerAdded?: (peer: Peer, via: string) => void;
+  onPeersChanged?: () => void;
+}
+
+interface HelloWaiter {
+  resolve: (peer: Peer) => void;
+  reject: (err: Error) => void;
+}
+
+interface PeersWaiter {
+  resolve: () => void;
+}
+
+export interface JoinOptions {
+  /** Give up after this long (ms). Infinity retries until the peer answers. Default 30 s. */
+  timeout?: number;
+  /** Exchange peer lists after the handshake (join) or not (addPeer). Default true. */
+  exchange?: boolean;
+}
+
+export interface DiscoverResult {
+  asked: string[];
+  answered: string[];
+  added: string[];
+}
+
+/**
+ * Signed hello handshake, joins, peer-list gossip, bans, leaving, and re-trying peers that went
+ * silent (DESIGN.md §3.2). Failure detection itself is the Heartbeat's job; it calls expire().
+ */
+export class Membership {
+  private readonly helloWaiters = new Map<string, HelloWaiter>();
+  private readonly peersWaiters = new Map<number, PeersWaiter>();
+  private readonly lastHelloTo = new Map<string, number>();
+  private peersSeq = 0;
+  private lastExchange = 0;
+
+  constructor(private readonly o: MembershipOptions) {
+    const m = o.messenger;
+    m.handle('hello', (msg, from) => this.onHello(msg as Envelope<HelloBody>, from));
+    m.handle('refuse', (msg, from) => this.onRefuse(msg as Envelope<RefuseBody>, from));
+    m.handle('peers-req', (msg, from) => this.onPeersReq(msg as Envelope<PeersReqBody>, from));
+    m.handle('peers', (msg) => this.onPeers(msg as Envelope<PeersBody>));
+    m.handle('bye', (msg) => this.onBye(msg));
+  }
+
+  // ---- handshake -------------------------------------------------------------------------
+
+  /** Sends a signed hello; returns its nonce. */
+  sendHello(to: Address, reply: boolean, re?: string): string {
+    const nonce = randomBytes(12).toString('base64url');
+    this.sendSigned(to, nonce, reply, re);
+    this.lastHelloTo.set(formatAddress(to), this.o.clock.now());
+    return nonce;
+  }
+
+  private sendSigned(to: Address, nonce: string, reply: boolean, re?: string): string {
+    const body: Omit<HelloBody, 'sig'> = {
+      name: this.o.name(), addr: this.o.advertised(), version: PROTOCOL_VERSION, params: this.o.params,
+      nonce, reply, ...(re ? { re } : {}),
+    };
+    const sig = this.o.identity.sign(helloSigningBytes(this.o.identity.id, body)).toString('base64url');
+    return this.o.messenger.send(to, 'hello', { ...body, sig });
+  }
+
+  private onHello(msg: Envelope<HelloBody>, from: Address): void {
+    const b = msg.b;
+    const { table } = this.o;
+    if (!verifySignature(msg.f, helloSigningBytes(msg.f, b), Buffer.from(b.sig, 'base64url'))) {
+      this.o.emit('message-rejected', { peer: formatAddress(from), reason: 'bad-signature', detail: 'hello signature does not verify' });
+      return;
+    }
+    const advertised = tryParseAddress(b.addr);
+    if (!advertised) {
+      this.o.emit('message-rejected', { peer: formatAddress(from), reason: 'bad-address', detail: `hello advertises ${JSON.stringify(b.addr)}` });
+      return;
+    }
+    const addr = formatAddress(advertised);
+    const mismatch = this.incompatibility(b);
+    if (mismatch) {
+      this.refuse(from, 'INCOMPATIBLE', mismatch, b.nonce);
+      return;
+    }
+    const refusal = table.refusal(msg.f, addr);
+    if (refusal === 'banned') {
+      this.refuse(from, 'BANNED', `${this.o.name()} has removed you; it accepts you again only when its user adds you`, b.nonce);
+      return;
+    }
+    if (refusal === 'full') {
+      this.refuse(from, 'FULL', `${this.o.name()} already has ${table.maxPeers} peers`, b.nonce);
+      return;
+    }
+    if (refusal === 'self') return;
+    const wasDead = table.getDead(msg.f) !== undefined;
+    const now = this.o.clock.now();
+    const { peer, added, displaced } = table.upsert(msg.f, advertised, b.name, now);
+    if (displaced) this.o.emit('peer-removed', { peer: displaced.addr, id: displaced.id, name: displaced.name, reason: 'replaced' });
+    if (b.reply) this.sendSigned(from, randomBytes(12).toString('base64url'), false, b.nonce);
+    if (added) {
+      const via = wasDead ? 'readmit' : 'hello';
+      this.o.emit('peer-added', { peer: peer.addr, id: peer.id, name: peer.name, via });
+      // Push what we know so nodes that joined through us at the same moment find each other.
+      this.sendPeers(peer.address);
+      this.o.onPeerAdded?.(peer, via);
+      this.o.onPeersChanged?.();
+    }
+    if (b.re) {
+      const w = this.helloWaiters.get(b.re);
+      if (w) {
+        this.helloWaiters.delete(b.re);
+        w.resolve(peer);
+      }
+    }
+  }
+
+  private incompatibility(b: HelloBody): string | null {
+    const p = this.o.params;
+    if (b.version !== PROTOCOL_VERSION) return `protocol version ${b.version} is not supported (this node speaks ${PROTOCOL_VERSION})`;
+    if (b.params.initialBalance !== p.initialBalance || b.params.scale !== p.scale) {
+      return `network parameters differ: initial balance ${b.params.initialBalance} scale ${b.params.scale} vs ${p.initialBalance} scale ${p.scale} here`;
+    }
+    return null;
+  }
+
+  refuse(to: Address, code: string, reason: string, re?: string): void {
+    this.o.emit('peer-refused', { peer: formatAddress(to), code, reason, side: 'local' });
+    this.o.messenger.send(to, 'refuse', { code, reason: reason.slice(0, 500), ...(re ? { re } : {}) });
+  }
+
+  private onRefuse(msg: Envelope<RefuseBody>, from: Address): void {
+    const peer = formatAddress(from);
+    this.o.emit('peer-refused', { peer, code: msg.b.code, reason: msg.b.reason, side: 'remote' });
+    if (msg.b.re) {
+      const w = this.helloWaiters.get(msg.b.re);
+      if (w) {
+        this.helloWaiters.delete(msg.b.re);
+        const code = msg.b.code === 'BANNED' ? 'BANNED_PEER' : msg.b.code === 'FULL' ? 'PEER_TABLE_FULL' : 'INCOMPATIBLE';
+        w.reject(new PeerlabError(code, `${peer} refused us: ${msg.b.reason}`));
+      }
+    }
+  }
+
+  /** Any valid message: sign of life for known peers; a handshake for peers we lost or never met. */
+  onContact(msg: Envelope, from: Address): void {
+    const { table } = this.o;
+    const now = this.o.clock.now();
+    const peer = table.get(msg.f);
+    if (peer) {
+      peer.lastSeen = now;
+      if (peer.state === 'suspect') {
+        peer.state = 'alive';
+        peer.suspectSince = undefined;
+        this.o.emit('peer-refuted', { peer: peer.addr, id: peer.id, name: peer.name });
+      }
+      return;
+    }
+    if (msg.t === 'hello' || msg.t === 'refuse' || msg.t === 'bye') return;
+    if (table.isBanned(msg.f, formatAddress(from))) return;
+    // A peer we timed out (or never met) is talking to us: shake hands so it can come back.
+    const dead = table.getDead(msg.f);
+    this.helloRateLimited(dead ? dead.address : from);
+  }
+
+  private helloRateLimited(to: Address): void {
+    const key = formatAddress(to);
+    const now = this.o.clock.now();
+    const last = this.lastHelloTo.get(key) ?? -Infinity;
+    if (now - last < Math.max(100, this.o.heartbeat().interval / 2)) return;
+    if (this.lastHelloTo.size > 4096) this.lastHelloTo.clear();
+    this.sendHello(to, true);
+  }
+
+  // ---- join / add / discover / leave ----------------------------------------------------
+
+  /** Contacts `address` until it answers our hello (retrying with backoff), then exchanges peer lists. */
+  async join(address: Address, opts: JoinOptions = {}): Promise<Peer> {
+    const addr = formatAddress(address);
+    if (addr === this.o.advertised() || addr === formatAddress(this.o.messenger.address)) {
+      throw new PeerlabError('SELF_PEER', `${addr} is this node's own address`);
+    }
+    if (this.o.table.isBanned(undefined, addr)) {
+      throw new PeerlabError('BANNED_PEER', `${addr} was removed by a user; add it again with addPeer('${addr}')`);
+    }
+    const timeout = opts.timeout ?? 30_000;
+    const started = this.o.clock.now();
+    let delay = 200;
+    const peer = await new Promise<Peer>((resolve, reject) => {
+      let timer: ReturnType<Clock['setTimeout']> | undefined;
+      let nonces: string[] = [];
+      const finish = (fn: () => void): void => {
+        this.o.clock.clearTimeout(timer);
+        for (const n of nonces) this.helloWaiters.delete(n);
+        fn();
+      };
+      const waiter: HelloWaiter = {
+        resolve: (p) => finish(() => resolve(p)),
+        reject: (e) => finish(() => reject(e)),
+      };
+      const attempt = (): void => {
+        const elapsed = this.o.clock.now() - started;
+        if (elapsed >= timeout) {
+          waiter.reject(new PeerlabError('UNREACHABLE', `${addr} did not answer within ${Math.round(timeout / 1000)} s`));
+          return;
+        }
+        const nonce = this.sendHello(address, true);
+        nonces.push(nonce);
+        if (nonces.length > 64) nonces = nonces.slice(-64);
+        this.helloWaiters.set(nonce, waiter);
+        timer = this.o.clock.setTimeout(attempt, Math.min(delay, Math.max(1, timeout - elapsed)));
+        delay = Math.min(delay * 2, 2000);
+      };
+      attempt();
+    });
+    if (opts.exchange !== false) await this.requestPeers([peer.address], 2000);
+    return peer;
+  }
+
+  /** Asks the given addresses for their peer lists; resolves when all answered or after `waitMs`. */
+  async requestPeers(targets: Address[], waitMs: number): Promise<string[]> {
+    const answered: string[] = [];
+    await Promise.all(
+      targets.map(
+        (to) =>
+          new Promise<void>((resolve) => {
+            const seq = ++this.peersSeq;
+            const timer = this.o.clock.setTimeout(() => {
+              this.peersWaiters.delete(seq);
+              resolve();
+            }, waitMs);
+            this.peersWaiters.set(seq, {
+              resolve: () => {
+                this.o.clock.clearTimeout(timer);
+                this.peersWaiters.delete(seq);
+                answered.push(formatAddress(to));
+                resolve();
+              },
+            });
+            this.o.messenger.send(to, 'peers-req', { seq });
+          }),
+      ),
+    );
+    return answered;
+  }
+
+  private onPeersReq(msg: Envelope<PeersReqBody>, from: Address): void {
+    if (this.o.table.isBanned(msg.f, formatAddress(from))) return;
+    this.sendPeers(from, msg.b.seq, msg.f);
+  }
+
+  sendPeers(to: Address, re?: number, exclude?: string): void {
+    const all = this.o.table.list().filter((p) => p.id !== exclude);
+    const sample = this.o.prng.shuffle(all).slice(0, MAX_PEERS_PER_MESSAGE);
+    const body: PeersBody = { peers: sample.map((p) => ({ id: p.id, addr: p.addr, name: p.name })) };
+    if (re !== undefined) body.re = re;
+    this.o.messenger.send(to, 'peers', body);
+  }
+
+  private onPeers(msg: Envelope<PeersBody>): void {
+    const { table } = this.o;
+    if (table.isBanned(msg.f)) return;
+    for (const entry of msg.b.peers) {
+      const a = tryParseAddress(entry.addr);
+      if (!a) continue;
+      const addr = formatAddress(a);
+      if (table.has(entry.id) || table.refusal(entry.id, addr) !== null) continue;
+      if (table.getByAddr(addr)) continue;
+      this.helloRateLimited(a);
+    }
+    if (msg.b.re !== undefined) this.peersWaiters.get(msg.b.re)?.resolve();
+  }
+
+  async discover(targets: Address[], waitMs: number): Promise<DiscoverResult> {
+    const before = new Set(this.o.table.list().map((p) => p.id));
+    const answered = await this.requestPeers(targets, waitMs);
+    // Give the hellos we just sent one round trip to come back.
+    await new Promise<void>((r) => this.o.clock.setTimeout(r, Math.min(waitMs, 500)));
+    const added = this.o.table.list().filter((p) => !before.has(p.id)).map((p) => p.addr);
+    return { asked: targets.map(formatAddress), answered, added };
+  }
+
+  /** Tells every peer we are leaving (twice, as datagrams may be lost). */
+  sayGoodbye(): number {
+    const peers = this.o.table.list();
+    for (let i = 0; i < 2; i++) for (const p of peers) this.o.messenger.send(p.address, 'bye', {});
+    return peers.length;
+  }
+
+  private onBye(msg: Envelope): void {
+    const peer = this.o.table.remove(msg.f);
+    if (peer) {
+      this.o.emit('peer-removed', { peer: peer.addr, id: peer.id, name: peer.name, reason: 'left' });
+      this.o.onPeersChanged?.();
+    }
+  }
+
+  /** Removal for silence (called by the heartbeat): the peer goes to the retry list. */
+  expire(peer: Peer, silentMs: number): void {
+    const { interval, timeout } = this.o.heartbeat();
+    this.o.table.markDead(peer, this.o.clock.now(), Math.max(interval, timeout / 2));
+    this.o.emit('heartbeat-timeout', { peer: peer.addr, id: peer.id, name: peer.name, silentMs });
+    this.o.emit('peer-removed', { peer: peer.addr, id: peer.id, name: peer.name, reason: 'timeout' });
+    this.o.onPeersChanged?.();
+  }
+
+  /** Periodic work, driven by the node's single timer. */
+  tick(now: number): void {
+    const { interval, timeout } = this.o.heartbeat();
+    // Peers removed for silence are tried again, backing off, so a healed partition rejoins.
+    const cap = Math.max(4 * timeout, 4 * interval);
+    for (const d of this.o.table.dead()) {
+      if (d.nextTry > now) continue;
+      this.sendHello(d.address, true);
+      d.backoff = Math.min(d.backoff * 2, cap);
+      d.nextTry = now + d.backoff;
+    }
+    // Periodic peer-list exchange with one random peer.
+    if (now - this.lastExchange >= 3 * interval) {
+      this.lastExchange = now;
+      const peers = this.o.table.list();
+      if (peers.length) this.sendPeers(this.o.prng.pick(peers).address);
+    }
+  }
+
+  stop(): void {
+    for (const [nonce, w] of this.helloWaiters) {
+      this.helloWaiters.delete(nonce);
+      w.reject(new PeerlabError('STOPPED', 'the node stopped'));
+    }
+    for (const w of this.peersWaiters.values()) w.resolve();
+    this.peersWaiters.clear();
+  }
+}

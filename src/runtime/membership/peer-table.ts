@@ -1,0 +1,196 @@
+import { formatAddress, type Address } from '../address.ts';
+import { shortId } from '../identity.ts';
+
+export type PeerState = 'alive' | 'suspect';
+
+export interface Peer {
+  id: string;
+  address: Address;
+  /** `host:port`, the peer's advertised address. */
+  addr: string;
+  name: string;
+  state: PeerState;
+  addedAt: number;
+  /** Last sign of life: any message from the peer, or an indirect ack for it. */
+  lastSeen: number;
+  /** When we last sent it a direct probe. */
+  lastProbe: number;
+  suspectSince?: number | undefined;
+  /** Round-trip time of the last answered direct probe, ms. */
+  rttMs?: number | undefined;
+}
+
+/** A peer removed for silence: still tried now and then, readmitted on contact. */
+export interface DeadPeer {
+  id: string;
+  address: Address;
+  addr: string;
+  name: string;
+  removedAt: number;
+  nextTry: number;
+  backoff: number;
+}
+
+export type AdmitRefusal = 'self' | 'banned' | 'full';
+
+export const DEFAULT_MAX_PEERS = 128;
+const MAX_DEAD = 256;
+
+/**
+ * Who this node knows. Invariants: no self, no two entries with one id or one address, no banned
+ * id or address, at most `maxPeers` live entries. Bans come only from a user and end only by a user.
+ */
+export class PeerTable {
+  private readonly byId = new Map<string, Peer>();
+  private readonly byAddr = new Map<string, string>();
+  private readonly deadById = new Map<string, DeadPeer>();
+  /** Banned ids, with the address they were banned at (so adding that address lifts the ban). */
+  private readonly bannedIds = new Map<string, string | undefined>();
+  private readonly bannedAddrs = new Set<string>();
+
+  constructor(
+    private readonly selfId: string,
+    private readonly selfAddr: () => string,
+    public maxPeers = DEFAULT_MAX_PEERS,
+  ) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  list(): Peer[] {
+    return [...this.byId.values()];
+  }
+
+  get(id: string): Peer | undefined {
+    return this.byId.get(id);
+  }
+
+  getByAddr(addr: string): Peer | undefined {
+    const id = this.byAddr.get(addr);
+    return id ? this.byId.get(id) : undefined;
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  dead(): DeadPeer[] {
+    return [...this.deadById.values()];
+  }
+
+  getDead(id: string): DeadPeer | undefined {
+    return this.deadById.get(id);
+  }
+
+  isBanned(id: string | undefined, addr?: string): boolean {
+    return (id !== undefined && this.bannedIds.has(id)) || (addr !== undefined && this.bannedAddrs.has(addr));
+  }
+
+  banned(): { ids: string[]; addrs: string[] } {
+    return { ids: [...this.bannedIds.keys()], addrs: [...this.bannedAddrs] };
+  }
+
+  /** Why `id` at `addr` may not enter, or null. */
+  refusal(id: string, addr: string): AdmitRefusal | null {
+    if (id === this.selfId || addr === this.selfAddr()) return 'self';
+    if (this.isBanned(id, addr)) return 'banned';
+    if (!this.byId.has(id) && this.byId.size >= this.maxPeers) return 'full';
+    return null;
+  }
+
+  /**
+   * Adds or updates a peer. Returns the peer, whether it is new, and any entry it displaced
+   * (another id that held the same address, e.g. a node restarted with a new identity).
+   */
+  upsert(id: string, address: Address, name: string, now: number): { peer: Peer; added: boolean; displaced?: Peer } {
+    const addr = formatAddress(address);
+    let displaced: Peer | undefined;
+    const holder = this.byAddr.get(addr);
+    if (holder && holder !== id) {
+      displaced = this.remove(holder);
+    }
+    const existing = this.byId.get(id);
+    if (existing) {
+      if (existing.addr !== addr) {
+        this.byAddr.delete(existing.addr);
+        existing.address = address;
+        existing.addr = addr;
+        this.byAddr.set(addr, id);
+      }
+      existing.name = name;
+      existing.lastSeen = Math.max(existing.lastSeen, now);
+      return displaced ? { peer: existing, added: false, displaced } : { peer: existing, added: false };
+    }
+    const peer: Peer = { id, address, addr, name, state: 'alive', addedAt: now, lastSeen: now, lastProbe: 0 };
+    this.byId.set(id, peer);
+    this.byAddr.set(addr, id);
+    this.deadById.delete(id);
+    return displaced ? { peer, added: true, displaced } : { peer, added: true };
+  }
+
+  remove(id: string): Peer | undefined {
+    const peer = this.byId.get(id);
+    if (!peer) return undefined;
+    this.byId.delete(id);
+    if (this.byAddr.get(peer.addr) === id) this.byAddr.delete(peer.addr);
+    return peer;
+  }
+
+  /** Moves a silent peer to the retry list. */
+  markDead(peer: Peer, now: number, firstRetryMs: number): void {
+    this.remove(peer.id);
+    if (this.deadById.size >= MAX_DEAD) {
+      const oldest = [...this.deadById.values()].sort((a, b) => a.removedAt - b.removedAt)[0];
+      if (oldest) this.deadById.delete(oldest.id);
+    }
+    this.deadById.set(peer.id, {
+      id: peer.id, address: peer.address, addr: peer.addr, name: peer.name,
+      removedAt: now, nextTry: now + firstRetryMs, backoff: firstRetryMs,
+    });
+  }
+
+  forgetDead(id: string): void {
+    this.deadById.delete(id);
+  }
+
+  ban(id: string | undefined, addr: string | undefined): void {
+    if (id) {
+      this.bannedIds.set(id, addr);
+      this.remove(id);
+      this.deadById.delete(id);
+    }
+    if (addr) {
+      this.bannedAddrs.add(addr);
+      const holder = this.byAddr.get(addr);
+      if (holder) this.remove(holder);
+      for (const d of this.deadById.values()) if (d.addr === addr) this.deadById.delete(d.id);
+    }
+  }
+
+  /** Lifts the ban on an address and on every id banned at it. */
+  unbanAddress(addr: string): void {
+    this.bannedAddrs.delete(addr);
+    for (const [id, at] of this.bannedIds) if (at === addr) this.bannedIds.delete(id);
+  }
+
+  /** Finds a live peer by address, name, or id prefix. Null if none; throws nothing. */
+  find(ref: string): { peer?: Peer; ambiguous?: Peer[] } {
+    const byAddr = this.getByAddr(ref);
+    if (byAddr) return { peer: byAddr };
+    const peers = this.list();
+    const named = peers.filter((p) => p.name === ref);
+    if (named.length === 1) return { peer: named[0]! };
+    if (named.length > 1) return { ambiguous: named };
+    if (ref.length >= 3) {
+      const prefixed = peers.filter((p) => p.id.startsWith(ref));
+      if (prefixed.length === 1) return { peer: prefixed[0]! };
+      if (prefixed.length > 1) return { ambiguous: prefixed };
+    }
+    return {};
+  }
+
+  describe(p: { id: string; name: string; addr: string }): string {
+    return `${p.name} (${p.addr}, ${shortId(p.id)})`;
+  }
+}

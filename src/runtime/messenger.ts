@@ -1,0 +1,176 @@
+import { v4 as uuidv4 } from 'uuid';
+import { formatAddress, type Address } from './address.ts';
+import type { Clock, LamportClock, TimerHandle } from './clock.ts';
+import type { FaultPlan } from './net/faults.ts';
+import type { Transport } from './net/transport.ts';
+import type { Stats } from './stats.ts';
+import type { TraceSink } from './trace.ts';
+import { decode, encode, DEFAULT_MAX_DATAGRAM, type Envelope, type RejectReason } from './wire/messages.ts';
+
+export type Handler = (msg: Envelope<any>, from: Address) => void;
+
+export interface MessengerOptions {
+  transport: Transport;
+  selfId: string;
+  nodeName: () => string;
+  lamport: LamportClock;
+  clock: Clock;
+  faults: FaultPlan;
+  stats: Stats;
+  trace?: TraceSink | undefined;
+  maxDatagram?: number;
+  onReject: (from: Address, reason: RejectReason | 'lamport-ahead' | 'self', detail: string, partial?: Partial<Envelope>) => void;
+  onDrop: (peer: string, type: string, msgId: string, direction: 'out' | 'in', reason: string) => void;
+}
+
+interface Delayed {
+  at: number;
+  to: Address;
+  data: Buffer;
+}
+
+/**
+ * Envelopes, Lamport time, faults, counters and traces around a datagram transport. Handlers see
+ * only decoded, validated messages; nothing a peer sends can throw out of the receive path.
+ */
+export class Messenger {
+  private readonly handlers = new Map<string, Handler>();
+  private readonly maxDatagram: number;
+  private delayed: Delayed[] = [];
+  private delayTimer: TimerHandle | undefined;
+  private stopped = false;
+  /** Called for every valid message before its handler (sign of life, etc.). */
+  onAnyMessage: (msg: Envelope, from: Address) => void = () => {};
+
+  constructor(private readonly o: MessengerOptions) {
+    this.maxDatagram = o.maxDatagram ?? DEFAULT_MAX_DATAGRAM;
+    o.transport.onReceive((data, from) => this.receive(data, from));
+  }
+
+  get address(): Address {
+    return this.o.transport.address;
+  }
+
+  handle(type: string, fn: Handler): void {
+    this.handlers.set(type, fn);
+  }
+
+  /** Sends one message; returns its id. Oversize bodies are a programming error and throw. */
+  send(to: Address, type: string, body: object): string {
+    const env: Envelope = { v: 1, t: type, f: this.o.selfId, l: this.o.lamport.tick(), id: uuidv4(), b: body };
+    const data = encode(env);
+    if (data.length > this.maxDatagram) {
+      throw new Error(`${type} message of ${data.length} bytes exceeds the ${this.maxDatagram}-byte datagram limit`);
+    }
+    if (this.stopped) return env.id;
+    const peer = formatAddress(to);
+    const s = this.o.stats;
+    s.messagesOut++;
+    s.outByType[type] = (s.outByType[type] ?? 0) + 1;
+    this.traceMsg('send', env, this.localAddr(), peer, data.length);
+    const decision = this.o.faults.decideOut(peer);
+    if (!decision.deliver) {
+      s.droppedOut++;
+      this.traceMsg('drop', env, this.localAddr(), peer, data.length, decision.reason);
+      this.o.onDrop(peer, type, env.id, 'out', decision.reason);
+      return env.id;
+    }
+    if (decision.delays.length > 1) s.duplicated++;
+    for (const delay of decision.delays) {
+      s.bytesOut += data.length;
+      if (delay <= 0) this.o.transport.send(to, data);
+      else this.schedule({ at: this.o.clock.now() + delay, to, data });
+    }
+    return env.id;
+  }
+
+  private receive(data: Buffer, from: Address): void {
+    const s = this.o.stats;
+    s.bytesIn += data.length;
+    const res = decode(data, this.maxDatagram);
+    if (!res.ok) {
+      s.reject(res.reason);
+      this.o.onReject(from, res.reason, res.detail, res.partial);
+      return;
+    }
+    const msg = res.msg;
+    const peer = formatAddress(from);
+    if (msg.f === this.o.selfId) {
+      s.reject('self');
+      this.o.onReject(from, 'self', 'message claims to come from this node');
+      return;
+    }
+    const lost = this.o.faults.decideIn(peer);
+    if (lost) {
+      s.droppedIn++;
+      this.traceMsg('drop', msg, peer, this.localAddr(), data.length, lost);
+      this.o.onDrop(peer, msg.t, msg.id, 'in', lost);
+      return;
+    }
+    if (!this.o.lamport.acceptable(msg.l)) {
+      s.reject('lamport-ahead');
+      this.o.onReject(from, 'lamport-ahead', `Lamport time ${msg.l} is too far ahead of ${this.o.lamport.time}`);
+      return;
+    }
+    const lamportRecv = this.o.lamport.observe(msg.l);
+    s.messagesIn++;
+    s.inByType[msg.t] = (s.inByType[msg.t] ?? 0) + 1;
+    this.traceMsg('deliver', msg, peer, this.localAddr(), data.length, undefined, lamportRecv);
+    this.onAnyMessage(msg, from);
+    this.handlers.get(msg.t)?.(msg, from);
+  }
+
+  private localAddr(): string {
+    return formatAddress(this.o.transport.address);
+  }
+
+  private traceMsg(
+    kind: 'send' | 'deliver' | 'drop',
+    env: Envelope,
+    from: string,
+    to: string,
+    bytes: number,
+    reason?: string,
+    lamportRecv?: number,
+  ): void {
+    const t = this.o.trace;
+    if (!t) return;
+    t.write({
+      kind, time: this.o.clock.now(), node: this.o.nodeName(), nodeId: this.o.selfId, msgId: env.id, type: env.t,
+      from, to, lamport: env.l, bytes,
+      ...(lamportRecv !== undefined ? { lamportRecv } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+    });
+  }
+
+  /** One timer for all delayed datagrams (no timer per message). */
+  private schedule(d: Delayed): void {
+    let i = this.delayed.length;
+    while (i > 0 && this.delayed[i - 1]!.at > d.at) i--;
+    this.delayed.splice(i, 0, d);
+    if (i === 0) this.armDelayTimer();
+  }
+
+  private armDelayTimer(): void {
+    this.o.clock.clearTimeout(this.delayTimer);
+    this.delayTimer = undefined;
+    const first = this.delayed[0];
+    if (!first || this.stopped) return;
+    this.delayTimer = this.o.clock.setTimeout(() => this.flushDelayed(), Math.max(0, first.at - this.o.clock.now()));
+  }
+
+  private flushDelayed(): void {
+    const now = this.o.clock.now();
+    while (this.delayed.length && this.delayed[0]!.at <= now) {
+      const d = this.delayed.shift()!;
+      this.o.transport.send(d.to, d.data);
+    }
+    this.armDelayTimer();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.o.clock.clearTimeout(this.delayTimer);
+    this.delayed = [];
+  }
+}

@@ -1,0 +1,170 @@
+import { ADDRESS_SCHEMA, ID_SCHEMA, NAME_SCHEMA, SAFE_INT_SCHEMA, type MessageFamily } from './schema-types.ts';
+
+/** Network parameters two nodes must share to talk (DESIGN.md §3.2). */
+export interface NetworkParams {
+  /** Canonical decimal text at `scale`, e.g. "1000.00". */
+  initialBalance: string;
+  scale: number;
+}
+
+export interface HelloBody {
+  name: string;
+  /** The address peers should use to reach the sender (its advertised address). */
+  addr: string;
+  /** Protocol version the sender speaks. */
+  version: number;
+  params: NetworkParams;
+  /** Random token; the answer echoes it in `re` so a join can match its reply. */
+  nonce: string;
+  re?: string;
+  /** Whether the receiver should answer with its own hello. */
+  reply: boolean;
+  /** Ed25519 signature (base64url) over helloSigningBytes(). */
+  sig: string;
+}
+
+export interface RefuseBody {
+  code: string;
+  reason: string;
+  re?: string;
+}
+
+export interface PingBody {
+  seq: number;
+  /** Piggybacked ledger digest (anti-entropy), when the node has a ledger. */
+  dg?: string;
+}
+
+export interface AckBody {
+  seq: number;
+  dg?: string;
+}
+
+export interface PingReqBody {
+  /** Id and address of the peer to probe on the requester's behalf (SWIM indirect probe). */
+  target: string;
+  addr: string;
+  seq: number;
+}
+
+export interface IndirectAckBody {
+  target: string;
+  seq: number;
+}
+
+export interface PeerEntry {
+  id: string;
+  addr: string;
+  name: string;
+}
+
+export interface PeersBody {
+  peers: PeerEntry[];
+  /** Set when answering a peers-req, echoing its seq. */
+  re?: number;
+}
+
+export interface PeersReqBody {
+  seq: number;
+}
+
+export const MAX_PEERS_PER_MESSAGE = 40;
+
+const paramsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['initialBalance', 'scale'],
+  properties: {
+    initialBalance: { type: 'string', pattern: '^\\d{1,20}(\\.\\d{1,8})?$' },
+    scale: { type: 'integer', minimum: 0, maximum: 8 },
+  },
+} as const;
+
+const TOKEN = { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' } as const;
+
+export const MEMBERSHIP_MESSAGES: MessageFamily = {
+  hello: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'addr', 'version', 'params', 'nonce', 'reply', 'sig'],
+    properties: {
+      name: NAME_SCHEMA,
+      addr: ADDRESS_SCHEMA,
+      version: { type: 'integer', minimum: 0, maximum: 65535 },
+      params: paramsSchema,
+      nonce: TOKEN,
+      re: TOKEN,
+      reply: { type: 'boolean' },
+      sig: { type: 'string', pattern: '^[A-Za-z0-9_-]{86}$' },
+    },
+  },
+  refuse: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['code', 'reason'],
+    properties: {
+      code: { type: 'string', maxLength: 64 },
+      reason: { type: 'string', maxLength: 500 },
+      re: TOKEN,
+    },
+  },
+  ping: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['seq'],
+    properties: { seq: SAFE_INT_SCHEMA, dg: { type: 'string', maxLength: 64 } },
+  },
+  ack: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['seq'],
+    properties: { seq: SAFE_INT_SCHEMA, dg: { type: 'string', maxLength: 64 } },
+  },
+  'ping-req': {
+    type: 'object',
+    additionalProperties: false,
+    required: ['target', 'addr', 'seq'],
+    properties: { target: ID_SCHEMA, addr: ADDRESS_SCHEMA, seq: SAFE_INT_SCHEMA },
+  },
+  'indirect-ack': {
+    type: 'object',
+    additionalProperties: false,
+    required: ['target', 'seq'],
+    properties: { target: ID_SCHEMA, seq: SAFE_INT_SCHEMA },
+  },
+  'peers-req': {
+    type: 'object',
+    additionalProperties: false,
+    required: ['seq'],
+    properties: { seq: SAFE_INT_SCHEMA },
+  },
+  peers: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['peers'],
+    properties: {
+      re: SAFE_INT_SCHEMA,
+      peers: {
+        type: 'array',
+        maxItems: MAX_PEERS_PER_MESSAGE,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['id', 'addr', 'name'],
+          properties: { id: ID_SCHEMA, addr: ADDRESS_SCHEMA, name: NAME_SCHEMA },
+        },
+      },
+    },
+  },
+  bye: { type: 'object', additionalProperties: false, properties: {} },
+};
+
+/** Bytes the hello signature covers: everything that identifies the sender and its claims. */
+export function helloSigningBytes(from: string, b: Omit<HelloBody, 'sig'>): Buffer {
+  return Buffer.from(
+    JSON.stringify([
+      'peerlab-hello', from, b.name, b.addr, b.version, b.params.initialBalance, b.params.scale,
+      b.nonce, b.re ?? '', b.reply,
+    ]),
+  );
+}
