@@ -6,7 +6,7 @@ export interface EventData {
   'node-started': { address: string; id: string };
   'node-stopped': Record<string, never>;
   'peer-added': { peer: string; id: string; name: string; via: 'join' | 'hello' | 'discovery' | 'readmit' | 'user' };
-  'peer-removed': { peer: string; id: string; name: string; reason: 'user' | 'timeout' | 'left' };
+  'peer-removed': { peer: string; id: string; name: string; reason: 'user' | 'timeout' | 'left' | 'replaced' | 'refused' };
   'peer-suspected': { peer: string; id: string; name: string; silentMs: number };
   'peer-refuted': { peer: string; id: string; name: string };
   'peer-refused': { peer: string; reason: string; code: string; side: 'local' | 'remote' };

@@ -137,6 +137,10 @@ export class Node {
       advertised: () => this.advertised,
       heartbeat: () => this.hb,
       emit: (type, data) => this.emit(type as EventType, data),
+      reject: (from, reason, detail) => {
+        this.stats_.reject(reason);
+        this.onReject(from, reason, detail);
+      },
     });
     this.heartbeat_ = new Heartbeat(
       this.hb, this.table, this.membership, this.messenger, this.clock, this.prng.fork('heartbeat'),

@@ -25,6 +25,8 @@ export interface MembershipOptions {
   advertised: () => string;
   heartbeat: () => { interval: number; timeout: number };
   emit: (type: string, data: Record<string, unknown>) => void;
+  /** Counts and reports a message that decoded but failed a deeper check (signature, address). */
+  reject: (from: Address, reason: string, detail: string) => void;
   /** Called when a peer enters the table (sync hook). */
   onPeerAdded?: (peer: Peer, via: string) => void;
   onPeersChanged?: () => void;
@@ -95,12 +97,12 @@ export class Membership {
     const b = msg.b;
     const { table } = this.o;
     if (!verifySignature(msg.f, helloSigningBytes(msg.f, b), Buffer.from(b.sig, 'base64url'))) {
-      this.o.emit('message-rejected', { peer: formatAddress(from), reason: 'bad-signature', detail: 'hello signature does not verify' });
+      this.o.reject(from, 'bad-signature', 'hello signature does not verify');
       return;
     }
     const advertised = tryParseAddress(b.addr);
     if (!advertised) {
-      this.o.emit('message-rejected', { peer: formatAddress(from), reason: 'bad-address', detail: `hello advertises ${JSON.stringify(b.addr)}` });
+      this.o.reject(from, 'bad-address', `hello advertises ${JSON.stringify(b.addr).slice(0, 80)}`);
       return;
     }
     const addr = formatAddress(advertised);
@@ -158,6 +160,13 @@ export class Membership {
   private onRefuse(msg: Envelope<RefuseBody>, from: Address): void {
     const peer = formatAddress(from);
     this.o.emit('peer-refused', { peer, code: msg.b.code, reason: msg.b.reason, side: 'remote' });
+    // A peer that removed us will not answer our probes; stop counting on it.
+    const known = this.o.table.get(msg.f);
+    if (known && msg.b.code === 'BANNED') {
+      this.o.table.remove(known.id);
+      this.o.emit('peer-removed', { peer: known.addr, id: known.id, name: known.name, reason: 'refused' });
+      this.o.onPeersChanged?.();
+    }
     if (msg.b.re) {
       const w = this.helloWaiters.get(msg.b.re);
       if (w) {

@@ -1,0 +1,26 @@
+import { Command, CommanderError } from 'commander';
+import { isPeerlabError } from './runtime/errors.ts';
+import { nodeCommand } from './cli/node-command.ts';
+
+/** `peerlab` (DESIGN.md §2.1). Usage errors and bad values exit 2 with one clear line. */
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('peerlab')
+    .description('a hands-on peer-to-peer playground')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `peerlab: ${s.slice(7)}` : s) });
+  program.addCommand(nodeCommand());
+  for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `peerlab ${c.name()}: ${s.slice(7)}` : s) });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exit(err.exitCode === 0 ? 0 : 2);
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`peerlab: ${message}\n`);
+    process.exit(isPeerlabError(err) && ['BAD_ARGUMENT', 'BAD_ADDRESS', 'BAD_DURATION', 'BAD_SIZE', 'BAD_AMOUNT'].includes(err.code) ? 2 : 1);
+  }
+}
+
+await main(process.argv);

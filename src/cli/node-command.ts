@@ -1,0 +1,43 @@
+import { Command } from 'commander';
+import { isPeerlabError } from '../runtime/errors.ts';
+import { Node } from '../runtime/node.ts';
+import { addNodeOptions, toNodeOptions, type NodeCliOptions } from './options.ts';
+import { eventJson, eventLine } from './render-event.ts';
+
+/** Silent in the normal output (they are still counted and traced). */
+const QUIET = new Set(['message-dropped']);
+
+export function nodeCommand(): Command {
+  const cmd = new Command('node').description('run a headless node; events to stdout; stops cleanly on SIGINT/SIGTERM');
+  addNodeOptions(cmd).option('--json', 'one JSON object per line per event');
+  cmd.action(async (o: NodeCliOptions & { json?: boolean }) => {
+    const node = new Node(toNodeOptions(o));
+    const out = (line: string): void => {
+      process.stdout.write(line + '\n');
+    };
+    node.on('*', (e) => {
+      if (QUIET.has(e.type) && !o.json) return;
+      out(o.json ? eventJson(e) : eventLine(e));
+    });
+    await node.start();
+    let stopping = false;
+    const stop = async (code: number): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      await node.stop();
+      process.exit(code);
+    };
+    process.on('SIGINT', () => void stop(0));
+    process.on('SIGTERM', () => void stop(0));
+    for (const addr of o.join ?? []) {
+      node.join(addr, { timeout: Infinity }).catch((err: unknown) => {
+        if (isPeerlabError(err, 'STOPPED')) return;
+        process.stderr.write(`peerlab node: cannot join ${addr}: ${(err as Error).message}\n`);
+        if (isPeerlabError(err, 'INCOMPATIBLE') || isPeerlabError(err, 'BANNED_PEER')) void stop(1);
+      });
+    }
+    // Keep the process alive: the node's timers are unref'd so tests and REPLs can exit freely.
+    setInterval(() => {}, 1 << 30);
+  });
+  return cmd;
+}
