@@ -15,6 +15,7 @@ import { Prng } from './prng.ts';
 import { Stats, type StatsSnapshot } from './stats.ts';
 import { TraceWriter, type TraceSink } from './trace.ts';
 import { parseDuration } from './units.ts';
+import { FilePeerStore, MemoryPeerStore, lockDataDir, prepareDataDir, type DataDirLayout, type DataDirLock, type PeerRecord, type PeerStore } from './store/index.ts';
 
 export type { NodeOptions } from './config.ts';
 
@@ -70,6 +71,9 @@ export class Node {
   private trace: TraceSink | undefined;
   private ownsTrace = false;
   private timer: TimerHandle | undefined;
+  private layout: DataDirLayout | undefined;
+  private lock: DataDirLock | undefined;
+  private peerStore: PeerStore = new MemoryPeerStore();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private startedAt = 0;
   private startPromise: Promise<this> | undefined;
@@ -102,8 +106,26 @@ export class Node {
   private async doStart(): Promise<this> {
     this.state = 'starting';
     const c = this.config;
+    try {
+      if (c.dataDir) {
+        this.layout = await prepareDataDir(c.dataDir);
+        this.lock = await lockDataDir(this.layout);
+        this.peerStore = new FilePeerStore(this.layout.peers, { clock: this.clock });
+      }
+      return await this.startParts();
+    } catch (err) {
+      await this.transport_?.stop().catch(() => undefined);
+      await this.lock?.release();
+      this.state = 'stopped';
+      throw err;
+    }
+  }
+
+  private async startParts(): Promise<this> {
+    const c = this.config;
     this.identity_ = this.opts.identity ?? (c.dataDir ? await Identity.loadOrCreate(c.dataDir) : Identity.generate());
     const identity = this.identity_;
+    const savedPeers = await this.peerStore.load();
     if (typeof this.opts.trace === 'string') {
       this.trace = new TraceWriter(this.opts.trace);
       this.ownsTrace = true;
@@ -137,6 +159,7 @@ export class Node {
       advertised: () => this.advertised,
       heartbeat: () => this.hb,
       emit: (type, data) => this.emit(type as EventType, data),
+      onPeersChanged: () => this.savePeers(),
       reject: (from, reason, detail) => {
         this.stats_.reject(reason);
         this.onReject(from, reason, detail);
@@ -148,6 +171,7 @@ export class Node {
     );
     this.messenger.onAnyMessage = (msg, from) => this.membership!.onContact(msg, from);
     this.startedAt = this.clock.now();
+    this.restorePeers(savedPeers);
     this.state = 'running';
     this.armTimer();
     this.emit('node-started', { address: this.address, id: identity.id });
@@ -172,6 +196,9 @@ export class Node {
     this.heartbeat_?.stop();
     this.messenger?.stop();
     await this.transport_?.stop();
+    this.savePeers();
+    await this.peerStore.close().catch((err: unknown) => this.emit('log', { level: 'error', message: `peer list not saved: ${(err as Error).message}` }));
+    await this.lock?.release().catch(() => undefined);
     this.emit('node-stopped', {});
     if (this.ownsTrace) await this.trace?.close();
     this.state = 'stopped';
@@ -267,17 +294,20 @@ export class Node {
     const peer = this.findPeer(ref, false);
     if (peer) {
       table.ban(peer.id, peer.addr);
+      this.savePeers();
       this.emit('peer-removed', { peer: peer.addr, id: peer.id, name: peer.name, reason: 'user' });
       return { removed: peer.addr, banned: true };
     }
     const dead = table.dead().find((d) => d.addr === ref || d.name === ref || (ref.length >= 3 && d.id.startsWith(ref)));
     if (dead) {
       table.ban(dead.id, dead.addr);
+      this.savePeers();
       return { removed: dead.addr, banned: true };
     }
     const address = tryParseAddress(ref);
     if (!address) throw this.unknownPeer(ref);
     table.ban(undefined, formatAddress(address));
+    this.savePeers();
     return { removed: formatAddress(address), banned: true };
   }
 
@@ -373,6 +403,32 @@ export class Node {
       const re = typeof nonce === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(nonce) ? nonce : undefined;
       this.membership?.refuse(from, 'INCOMPATIBLE', detail, re);
     }
+  }
+
+  /** Peers and bans survive a restart: known peers are greeted again, bans stay. */
+  private restorePeers(records: PeerRecord[]): void {
+    const table = this.table!;
+    const now = this.clock.now();
+    for (const r of records) {
+      const address = tryParseAddress(r.address);
+      if (r.banned) {
+        table.ban(r.id, address ? formatAddress(address) : undefined);
+      } else if (address && r.id) {
+        table.addRetry(r.id, address, r.name ?? 'peer', now, Math.max(this.hb.interval, this.hb.timeout / 2));
+      }
+    }
+  }
+
+  private savePeers(): void {
+    const table = this.table;
+    if (!table) return;
+    const records: PeerRecord[] = [
+      ...table.list().map((p) => ({ address: p.addr, id: p.id, name: p.name, banned: false, lastSeen: p.lastSeen })),
+      ...table.dead().map((d) => ({ address: d.addr, id: d.id, name: d.name, banned: false, lastSeen: d.removedAt })),
+    ];
+    const bans = table.bannedEntries();
+    for (const b of bans) if (b.addr) records.push({ address: b.addr, ...(b.id ? { id: b.id } : {}), banned: true });
+    this.peerStore.save(records);
   }
 
   private info(p: Peer): PeerInfo {

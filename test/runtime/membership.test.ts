@@ -82,3 +82,38 @@ describe('membership over real UDP', () => {
     await expect(a.ping(b.address, { timeout: 300 })).rejects.toThrow(/did not answer/);
   });
 });
+
+describe('peers survive a restart', () => {
+  it('restores known peers and bans from the data dir', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'peerlab-peers-'));
+    try {
+      const hb = { interval: 100, timeout: 1000 };
+      const a = new Node({ name: 'a', dataDir: join(dir, 'a'), heartbeat: hb, seed: 1 });
+      await a.start();
+      nodes = [a, ...(await startNodes(2, {}, 'bc'))];
+      const [, b, c] = nodes as [Node, Node, Node];
+      await a.join(b.address);
+      await a.join(c.address);
+      a.removePeer(c.address);
+      const id = a.id;
+      const port = a.port;
+      await a.stop();
+      // A second process may not share the data dir while it runs; after stop it may.
+      const again = new Node({ name: 'a', dataDir: join(dir, 'a'), port, heartbeat: hb, seed: 2 });
+      nodes.push(again);
+      await again.start();
+      expect(again.id).toBe(id);
+      await until(() => again.peers().some((p) => p.name === 'b'), 'a greets b again after restart');
+      expect(again.details().banned).toMatchObject({ addrs: [c.address] });
+      expect(again.peers().some((p) => p.name === 'c')).toBe(false);
+      const clash = new Node({ name: 'a2', dataDir: join(dir, 'a'), heartbeat: hb });
+      await expect(clash.start()).rejects.toThrow(/pid|running|lock/i);
+    } finally {
+      await stopAll(nodes);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -91,6 +91,18 @@ export class PeerTable {
     return { ids: [...this.bannedIds.keys()], addrs: [...this.bannedAddrs] };
   }
 
+  /** Every ban: ids with the address they were banned at, and addresses on their own. */
+  bannedEntries(): Array<{ id?: string; addr?: string }> {
+    const out: Array<{ id?: string; addr?: string }> = [];
+    const covered = new Set<string>();
+    for (const [id, addr] of this.bannedIds) {
+      out.push(addr ? { id, addr } : { id });
+      if (addr) covered.add(addr);
+    }
+    for (const addr of this.bannedAddrs) if (!covered.has(addr)) out.push({ addr });
+    return out;
+  }
+
   /** Why `id` at `addr` may not enter, or null. */
   refusal(id: string, addr: string): AdmitRefusal | null {
     if (id === this.selfId || addr === this.selfAddr()) return 'self';
@@ -148,6 +160,13 @@ export class PeerTable {
       id: peer.id, address: peer.address, addr: peer.addr, name: peer.name,
       removedAt: now, nextTry: now + firstRetryMs, backoff: firstRetryMs,
     });
+  }
+
+  /** Remembers a peer from an earlier run: tried at once, then with backoff, until it answers. */
+  addRetry(id: string, address: Address, name: string, now: number, firstRetryMs: number): void {
+    const addr = formatAddress(address);
+    if (id === this.selfId || this.byId.has(id) || this.isBanned(id, addr)) return;
+    this.deadById.set(id, { id, address, addr, name, removedAt: now, nextTry: now, backoff: firstRetryMs });
   }
 
   forgetDead(id: string): void {
