@@ -1,0 +1,104 @@
+/**
+ * Loading a playbook (DESIGN.md §2.3): YAML parsed with positions, validated against the shipped
+ * JSON Schema, then checked for what a schema cannot see (node names, amounts at the network's
+ * scale, duplicate ports, ...). Every problem comes back at once with file:line:column and path;
+ * the typed playbook only when there is none.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { CheckContext } from './check-context.ts';
+import { compareErrors, type PlaybookError } from './errors.ts';
+import { normalise } from './normalise.ts';
+import type { Playbook } from './playbook.ts';
+import { schemaIssues, type Issue } from './schema.ts';
+import { formatPath, SourceMap } from './source-map.ts';
+
+export interface LoadResult {
+  /** Present exactly when `errors` is empty. */
+  readonly playbook?: Playbook;
+  readonly errors: readonly PlaybookError[];
+}
+
+export interface LoadOptions {
+  /** Folder relative paths are resolved against (default: the file's folder). */
+  readonly baseDir?: string;
+  /** Also report files to send that do not exist (default false: loading text touches no disk). */
+  readonly checkFiles?: boolean;
+}
+
+/** Parses and checks playbook text. `file` names it in errors and locates relative paths. */
+export function loadPlaybook(text: string, file: string, opts: LoadOptions = {}): LoadResult {
+  const lines = new LineCounter();
+  // logLevel 'error': yaml's warnings would go to the process; problems are reported as results instead.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  const map = new SourceMap(doc, lines);
+  if (doc.errors.length > 0) {
+    // Syntax errors first and alone: a broken document would give misleading schema errors.
+    const errors = doc.errors.map((e): PlaybookError => {
+      const pos = map.pos(e.pos[0]);
+      return { code: 'YAML', file, ...pos, path: '', message: yamlMessage(e.message) };
+    });
+    return { errors: errors.sort(compareErrors) };
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    return { errors: [{ code: 'YAML', file, line: 1, column: 1, path: '', message: (err as Error).message }] };
+  }
+  const fromSchema = schemaIssues(data);
+  const baseDir = opts.baseDir ?? dirname(resolve(file));
+  const ctx = new CheckContext(baseDir, fromSchema, opts.checkFiles ?? false, (path, anchor = 'value') =>
+    anchor === 'key' ? map.key(path) : map.value(path),
+  );
+  const playbook = normalise(ctx, data, file);
+  const errors = dedupe([...fromSchema, ...ctx.issues].map((i) => toError(i, file, map))).sort(compareErrors);
+  if (errors.length > 0 || !playbook) {
+    if (errors.length === 0) {
+      // A check returned nothing without saying why: a bug here, but never a silent pass.
+      return { errors: [{ code: 'SCHEMA', file, line: 1, column: 1, path: '', message: 'playbook is invalid' }] };
+    }
+    return { errors };
+  }
+  return { playbook, errors: [] };
+}
+
+/** Reads and checks a playbook file, including that the files it sends exist. */
+export async function loadPlaybookFile(path: string, opts: Omit<LoadOptions, 'checkFiles'> = {}): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    return { errors: [{ code: 'IO', file: path, line: 0, column: 0, path: '', message: `cannot read playbook: ${reason}` }] };
+  }
+  return loadPlaybook(text, path, { ...opts, checkFiles: true });
+}
+
+function toError(issue: Issue, file: string, map: SourceMap): PlaybookError {
+  const pos = issue.anchor === 'key' ? map.key(issue.path) : issue.anchor === 'owner' ? map.owner(issue.path) : map.value(issue.path);
+  return {
+    code: issue.code,
+    file,
+    ...pos,
+    path: formatPath(issue.path),
+    message: issue.message,
+    ...(issue.suggestion ? { suggestion: issue.suggestion } : {}),
+  };
+}
+
+function dedupe(errors: PlaybookError[]): PlaybookError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.line}:${e.column}:${e.path}:${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** yaml's messages sometimes end with their own position; ours is already in front. */
+function yamlMessage(message: string): string {
+  return message.replace(/ at line \d+, column \d+:[\s\S]*$/, '').trim();
+}

@@ -1,0 +1,270 @@
+/**
+ * Steps (DESIGN.md §2.3): the semantic checks that the schema cannot express (node names, self
+ * references, partitions, robot sizes, `at` placement) and the typed `Step` values they build.
+ */
+import { PeerlabError } from '../runtime/errors.ts';
+import { isRecord, type CheckContext } from './check-context.ts';
+import { readConditions } from './conditions.ts';
+import type { CustomFields, FaultSpec, FilePath, PeerRef, Step, StepAction } from './playbook.ts';
+import { MAX_ROBOT_ACTIONS, robotActionCount, robotWeights, type RobotActionsInput } from './robot-plan.ts';
+import { formatPath, type DocPath } from './source-map.ts';
+
+export const STEP_MODIFIERS = ['at', 'mayFail', 'name'] as const;
+
+export const STEP_KINDS = [
+  'join', 'addPeer', 'removePeer', 'leave', 'discover', 'send', 'sendCustom', 'sendFile', 'sendWithFile', 'ping',
+  'requestBalance', 'sync', 'robot', 'faults', 'partition', 'heal', 'crash', 'restart', 'clearAndRebuild', 'wait',
+  'waitFor', 'expect', 'export', 'say', 'parallel',
+] as const satisfies readonly StepAction['kind'][];
+
+export class StepReader {
+  /** Resolved paths that `export` steps write: sending them later is fine even if absent now. */
+  private readonly written = new Set<string>();
+  private readonly fileChecks: [FilePath, DocPath][] = [];
+
+  constructor(private readonly ctx: CheckContext) {}
+
+  readAll(raw: unknown, path: DocPath): Step[] | undefined {
+    if (!Array.isArray(raw) || this.ctx.isBlocked(path)) return undefined;
+    const steps = this.list(raw, path, true);
+    for (const [file, p] of this.fileChecks) this.ctx.fileExists(file, p, this.written);
+    return steps;
+  }
+
+  private list(raw: unknown[], path: DocPath, top: boolean): Step[] | undefined {
+    const steps = raw.map((s, i) => this.step(s, [...path, i], top));
+    return steps.every((s): s is Step => s !== undefined) ? steps : undefined;
+  }
+
+  private step(raw: unknown, path: DocPath, top: boolean): Step | undefined {
+    const { ctx } = this;
+    if (!isRecord(raw) || ctx.isBlocked(path)) return undefined;
+    const kinds = STEP_KINDS.filter((k) => k in raw);
+    let at: number | undefined;
+    if (raw.at !== undefined) {
+      if (!top) ctx.report([...path, 'at'], 'at is only for top-level steps: the steps of a parallel group all start with the group', 'BAD_VALUE', 'key');
+      else at = ctx.duration(raw.at, [...path, 'at']);
+    }
+    if (kinds.length !== 1) return undefined; // reported by the schema
+    const kind = kinds[0]!;
+    const action = this.action(kind, raw[kind], [...path, kind]);
+    if (!action || (raw.at !== undefined && at === undefined)) return undefined;
+    return {
+      path: formatPath(path),
+      pos: ctx.locate(path),
+      ...(at !== undefined ? { at } : {}),
+      mayFail: raw.mayFail === true,
+      ...(typeof raw.name === 'string' ? { name: raw.name } : {}),
+      action,
+    };
+  }
+
+  private action(kind: (typeof STEP_KINDS)[number], v: unknown, p: DocPath): StepAction | undefined {
+    const { ctx } = this;
+    if (ctx.isBlocked(p)) return undefined;
+    const o = isRecord(v) ? v : {};
+    const at = (key: string): DocPath => [...p, key];
+    switch (kind) {
+      case 'join':
+      case 'addPeer':
+      case 'removePeer': {
+        const node = ctx.node(o.node, at('node'));
+        const peer = ctx.peer(o.peer, at('peer'));
+        if (node === undefined || peer === undefined) return undefined;
+        if ('node' in peer && peer.node === node) return ctx.report(at('peer'), `a node cannot ${kind === 'join' ? 'join' : 'be a peer of'} itself`);
+        return { kind, node, peer };
+      }
+      case 'leave':
+      case 'crash':
+      case 'restart':
+      case 'clearAndRebuild': {
+        const node = ctx.node(v, p);
+        return node === undefined ? undefined : { kind, node };
+      }
+      case 'discover': {
+        const node = ctx.node(o.node, at('node'));
+        let peers: PeerRef[] | undefined;
+        if (Array.isArray(o.peers)) {
+          const refs = o.peers.map((x, i) => ctx.peer(x, [...at('peers'), i]));
+          if (!refs.every((r): r is PeerRef => r !== undefined)) return undefined;
+          peers = refs;
+        }
+        if (node === undefined || (o.peers !== undefined && !peers)) return undefined;
+        return peers ? { kind, node, peers } : { kind, node };
+      }
+      case 'send':
+      case 'sendCustom':
+      case 'sendFile':
+      case 'sendWithFile':
+      case 'ping':
+      case 'requestBalance':
+        return this.transfer(kind, o, p);
+      case 'sync': {
+        const nodes = ctx.nodeOrAll(v, p);
+        return nodes && { kind, nodes };
+      }
+      case 'robot':
+        return this.robot(o, p);
+      case 'faults': {
+        const nodes = ctx.nodeOrAll(o.node, at('node'));
+        const peer = o.peer === undefined ? undefined : ctx.node(o.peer, at('peer'));
+        const faults = this.faults(o, p);
+        if (!nodes || !faults || (o.peer !== undefined && peer === undefined)) return undefined;
+        if (peer !== undefined && nodes.length === 1 && nodes[0] === peer) return ctx.report(at('peer'), 'a node has no link to itself');
+        // `node: all, peer: bob` is every other node's link to bob.
+        const on = peer === undefined ? nodes : nodes.filter((n) => n !== peer);
+        return { kind, nodes: on, ...(peer !== undefined ? { peer } : {}), faults };
+      }
+      case 'partition':
+        return this.partition(v, p);
+      case 'heal':
+        return { kind };
+      case 'wait': {
+        const ms = ctx.duration(v, p);
+        return ms === undefined ? undefined : { kind, ms };
+      }
+      case 'waitFor': {
+        const withinMs = ctx.duration(o.within, at('within'));
+        const conditions = readConditions(ctx, o, p);
+        return conditions && withinMs !== undefined ? { kind, conditions, withinMs } : undefined;
+      }
+      case 'expect': {
+        const conditions = readConditions(ctx, o, p);
+        return conditions && { kind, conditions };
+      }
+      case 'export': {
+        const node = ctx.node(o.node, at('node'));
+        const path = ctx.file(o.path, at('path'));
+        if (path) this.written.add(path.resolved);
+        return node !== undefined && path ? { kind, node, path } : undefined;
+      }
+      case 'say':
+        return typeof v === 'string' ? { kind, text: v } : undefined;
+      case 'parallel': {
+        const steps = Array.isArray(v) ? this.list(v, p, false) : undefined;
+        return steps && { kind, steps };
+      }
+    }
+  }
+
+  private transfer(
+    kind: 'send' | 'sendCustom' | 'sendFile' | 'sendWithFile' | 'ping' | 'requestBalance',
+    o: Record<string, unknown>,
+    p: DocPath,
+  ): StepAction | undefined {
+    const { ctx } = this;
+    const from = ctx.node(o.from, [...p, 'from']);
+    const to = ctx.node(o.to, [...p, 'to']);
+    if (from !== undefined && from === to) ctx.report([...p, 'to'], `from and to are the same node ('${to}')`);
+    const needsAmount = kind === 'send' || kind === 'sendCustom' || kind === 'sendWithFile';
+    const amount = needsAmount ? ctx.amount(o.amount, [...p, 'amount']) : undefined;
+    const file = kind === 'sendFile' || kind === 'sendWithFile' ? ctx.file(o.path, [...p, 'path']) : undefined;
+    if (file) this.fileChecks.push([file, [...p, 'path']]);
+    const fields = isRecord(o.fields) && ctx.isClean([...p, 'fields']) ? (o.fields as CustomFields) : undefined;
+    if (from === undefined || to === undefined || from === to) return undefined;
+    switch (kind) {
+      case 'send':
+        return amount === undefined ? undefined : { kind, from, to, amount };
+      case 'sendCustom':
+        return amount === undefined || !fields ? undefined : { kind, from, to, amount, fields };
+      case 'sendFile':
+        return file && { kind, from, to, path: file };
+      case 'sendWithFile':
+        if (amount === undefined || !file || (o.fields !== undefined && !fields)) return undefined;
+        return { kind, from, to, amount, path: file, ...(fields ? { fields } : {}) };
+      default:
+        return { kind, from, to };
+    }
+  }
+
+  private robot(o: Record<string, unknown>, p: DocPath): StepAction | undefined {
+    const { ctx } = this;
+    const at = (key: string): DocPath => [...p, key];
+    const nodes = ctx.nodeSet(o.nodes, at('nodes'));
+    const everyMs = ctx.duration(o.every, at('every'), { positive: true });
+    const forMs = ctx.duration(o.for, at('for'), { positive: true });
+    const maxAmount = ctx.amount(o.maxAmount, at('maxAmount'));
+    let weights: ReturnType<typeof robotWeights> | undefined;
+    if (ctx.isClean(at('actions'))) {
+      try {
+        weights = robotWeights(o.actions as RobotActionsInput | undefined);
+      } catch (err) {
+        if (!(err instanceof PeerlabError)) throw err;
+        ctx.report(at('actions'), err.message);
+      }
+    }
+    if (nodes && nodes.length === 1 && ctx.nodeNames.length < 2) {
+      ctx.report(at('nodes'), 'a robot needs another node to act on: the playbook has only one node');
+      return undefined;
+    }
+    if (nodes && everyMs !== undefined && forMs !== undefined && robotActionCount(nodes.length, everyMs, forMs) > MAX_ROBOT_ACTIONS) {
+      const n = robotActionCount(nodes.length, everyMs, forMs);
+      ctx.report(at('every'), `this robot would plan ${n} actions (at most ${MAX_ROBOT_ACTIONS}): use a longer every or a shorter for`);
+      return undefined;
+    }
+    if (!nodes || everyMs === undefined || forMs === undefined || maxAmount === undefined || !weights) return undefined;
+    return {
+      kind: 'robot',
+      nodes,
+      everyMs,
+      forMs,
+      maxAmount,
+      weights,
+      background: o.background === true,
+      ...(typeof o.seed === 'number' ? { seed: o.seed } : {}),
+    };
+  }
+
+  /** The fault keys shared by `nodes.<name>.faults` and the `faults` step. */
+  faults(o: Record<string, unknown>, p: DocPath): FaultSpec | undefined {
+    const { ctx } = this;
+    const out: { -readonly [K in keyof FaultSpec]: FaultSpec[K] } = {};
+    let ok = true;
+    for (const key of ['drop', 'dropIn', 'duplicate'] as const) {
+      const v = o[key];
+      if (v === undefined) continue;
+      if (typeof v !== 'number' || ctx.isBlocked([...p, key])) ok = false;
+      else out[key] = v;
+    }
+    for (const [key, field] of [['delay', 'delayMs'], ['jitter', 'jitterMs']] as const) {
+      if (o[key] === undefined) continue;
+      const ms = ctx.duration(o[key], [...p, key]);
+      if (ms === undefined) ok = false;
+      else out[field] = ms;
+    }
+    return ok ? out : undefined;
+  }
+
+  private partition(v: unknown, p: DocPath): StepAction | undefined {
+    const { ctx } = this;
+    if (!Array.isArray(v)) return undefined;
+    const seenIn = new Map<string, number>();
+    let ok = true;
+    const groups = v.map((group, g) => {
+      const names: string[] = [];
+      if (!Array.isArray(group)) {
+        ok = false;
+        return names;
+      }
+      group.forEach((item, i) => {
+        const name = ctx.node(item, [...p, g, i]);
+        if (name === undefined) {
+          ok = false;
+          return;
+        }
+        const first = seenIn.get(name);
+        if (first !== undefined) {
+          ok = false;
+          ctx.report([...p, g, i], `'${name}' is already in group ${formatPath([...p, first])}: a node belongs to one group`, 'DUPLICATE');
+          return;
+        }
+        seenIn.set(name, g);
+        names.push(name);
+      });
+      return names;
+    });
+    if (!ok) return undefined;
+    const rest = ctx.nodeNames.filter((n) => !seenIn.has(n));
+    return { kind: 'partition', groups: rest.length > 0 ? [...groups, rest] : groups };
+  }
+}
