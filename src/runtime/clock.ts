@@ -80,6 +80,8 @@ export class ManualClock implements Clock {
  * clock towards Number.MAX_SAFE_INTEGER.
  */
 export const LAMPORT_MAX_AHEAD = 1e12;
+/** Highest Lamport time adopted from a peer: leaves room for local ticks below MAX_SAFE_INTEGER. */
+export const LAMPORT_CEILING = Number.MAX_SAFE_INTEGER - 2 ** 30;
 
 /** Lamport clock: tick before each send and local event; on receive, max(local, remote) + 1. */
 export class LamportClock {
@@ -104,6 +106,7 @@ export class LamportClock {
       typeof remote === 'number' &&
       Number.isSafeInteger(remote) &&
       remote >= 0 &&
+      remote <= LAMPORT_CEILING &&
       remote - this.value <= LAMPORT_MAX_AHEAD
     );
   }

@@ -15,9 +15,50 @@ import { Prng } from './prng.ts';
 import { Stats, type StatsSnapshot } from './stats.ts';
 import { TraceWriter, type TraceSink } from './trace.ts';
 import { parseDuration } from './units.ts';
-import { FilePeerStore, MemoryPeerStore, lockDataDir, prepareDataDir, type DataDirLayout, type DataDirLock, type PeerRecord, type PeerStore } from './store/index.ts';
+import {
+  AppendLog, FilePeerStore, MemoryAppendLog, MemoryPeerStore, exportCsv, lockDataDir, prepareDataDir,
+  type DataDirLayout, type DataDirLock, type PeerRecord, type PeerStore, type RecordLog,
+} from './store/index.ts';
+import { isValidId } from './identity.ts';
+import { formatUnits } from './ledger/amount.ts';
+import { ledgerParams } from './ledger/params.ts';
+import type { Transaction } from './ledger/transaction.ts';
+import type { LedgerEntry } from './ledger/results.ts';
+import { LedgerNode, type SendResult } from './sync/ledger-node.ts';
+import { SyncEngine, type SyncResult } from './sync/sync-engine.ts';
+import { pull, servePull } from './sync/bulk.ts';
+import { TcpListener, tcpConnect } from './net/tcp-transport.ts';
+import { TcpMux } from './net/tcp-mux.ts';
+import { registerFamily } from './wire/messages.ts';
+import { LEDGER_MESSAGES } from './wire/ledger.ts';
+
+registerFamily(LEDGER_MESSAGES);
 
 export type { NodeOptions } from './config.ts';
+
+/** A row of `node.transactions()`: names where the node knows them, full ids beside. */
+export interface TransactionRow {
+  index: number;
+  id: string;
+  from: string;
+  to: string;
+  fromId: string;
+  toId: string;
+  amount: string;
+  seq: number;
+  lamport: number;
+  time: number;
+  status: 'valid' | 'void';
+  reason: string | null;
+  fields?: Record<string, unknown>;
+  file?: { sha256: string; name: string; size: number };
+}
+
+export interface BalanceRow {
+  account: string;
+  name: string;
+  balance: string;
+}
 
 export interface PeerInfo {
   name: string;
@@ -74,6 +115,12 @@ export class Node {
   private layout: DataDirLayout | undefined;
   private lock: DataDirLock | undefined;
   private peerStore: PeerStore = new MemoryPeerStore();
+  private ledgerNode: LedgerNode | undefined;
+  private sync_: SyncEngine | undefined;
+  private tcp: TcpListener | undefined;
+  private readonly mux = new TcpMux();
+  /** Names of accounts we have met, for listings (ids are the truth, names are labels). */
+  private readonly names = new Map<string, string>();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private startedAt = 0;
   private startPromise: Promise<this> | undefined;
@@ -134,6 +181,22 @@ export class Node {
     }
     this.transport_ = this.opts.transport ?? new UdpTransport(c.host, c.port);
     await this.transport_.start();
+    // TCP (bulk sync, files) listens on the same port number as UDP.
+    // (An injected in-memory transport gets an ephemeral TCP port: its port numbers are not real.)
+    this.tcp = new TcpListener({ host: c.host, port: this.opts.transport ? 0 : this.transport_.address.port });
+    await this.tcp.start((stream) => this.mux.accept(stream));
+    const log: RecordLog<Transaction> = this.layout ? new AppendLog<Transaction>(this.layout.ledgerLog) : new MemoryAppendLog<Transaction>();
+    this.ledgerNode = new LedgerNode({
+      identity,
+      params: ledgerParams(c.params.initialBalance, c.params.scale),
+      log,
+      lamport: this.lamport,
+      now: () => this.clock.now(),
+      stats: this.stats_,
+      emit: (type, data) => this.emit(type as EventType, data),
+      label: (account) => this.label(account),
+    });
+    await this.ledgerNode.open();
     this.messenger = new Messenger({
       transport: this.transport_,
       selfId: identity.id,
@@ -160,6 +223,11 @@ export class Node {
       heartbeat: () => this.hb,
       emit: (type, data) => this.emit(type as EventType, data),
       onPeersChanged: () => this.savePeers(),
+      onPeerAdded: (peer) => {
+        this.names.set(peer.id, peer.name);
+        // A new or returning peer: compare ledgers now rather than at the next digest round.
+        if (this.sync_) void this.sync_.exchange(peer).catch(() => undefined);
+      },
       reject: (from, reason, detail) => {
         this.stats_.reject(reason);
         this.onReject(from, reason, detail);
@@ -169,7 +237,24 @@ export class Node {
       this.hb, this.table, this.membership, this.messenger, this.clock, this.prng.fork('heartbeat'),
       (type, data) => this.emit(type as EventType, data),
     );
+    this.sync_ = new SyncEngine({
+      ledger: this.ledgerNode,
+      messenger: this.messenger,
+      table: this.table,
+      clock: this.clock,
+      prng: this.prng.fork('sync'),
+      selfId: identity.id,
+      maxDatagram: c.maxDatagram,
+      interval: () => this.hb.interval,
+      bulkPull: (peer) => this.bulkPull(peer.address),
+    });
+    this.heartbeat_.digest = () => this.sync_!.digestText();
+    this.heartbeat_.onDigest = (peer, dg) => this.sync_!.onDigest(peer.id, dg);
+    this.mux.route('PLS1', (stream) => {
+      void servePull(stream, (chains) => this.ledgerNode!.digest.missingFor(chains)).catch(() => stream.destroy());
+    });
     this.messenger.onAnyMessage = (msg, from) => this.membership!.onContact(msg, from);
+    this.names.set(identity.id, this.name);
     this.startedAt = this.clock.now();
     this.restorePeers(savedPeers);
     this.state = 'running';
@@ -194,8 +279,11 @@ export class Node {
     this.clock.clearTimeout(this.timer);
     this.membership?.stop();
     this.heartbeat_?.stop();
+    this.sync_?.stop();
     this.messenger?.stop();
     await this.transport_?.stop();
+    await this.tcp?.stop();
+    await this.ledgerNode?.flushAndClose().catch((err: unknown) => this.emit('log', { level: 'error', message: `ledger log not closed cleanly: ${(err as Error).message}` }));
     this.savePeers();
     await this.peerStore.close().catch((err: unknown) => this.emit('log', { level: 'error', message: `peer list not saved: ${(err as Error).message}` }));
     await this.lock?.release().catch(() => undefined);
@@ -219,6 +307,8 @@ export class Node {
     try {
       this.heartbeat_!.tick(now);
       this.membership!.tick(now);
+      this.sync_!.tick(now);
+      this.ledgerNode!.expirePending(now);
     } finally {
       this.armTimer();
     }
@@ -275,6 +365,8 @@ export class Node {
     const address = this.parseAddr(addr);
     const timeout = opts.timeout === undefined ? undefined : opts.timeout === Infinity ? Infinity : parseDuration(opts.timeout, 'timeout');
     const peer = await membership.join(address, timeout === undefined ? {} : { timeout });
+    // Catch up on the network's ledger over TCP, then keep up through gossip and digests.
+    await this.sync_!.pullFrom(peer);
     return this.info(peer);
   }
 
@@ -335,6 +427,167 @@ export class Node {
     return Math.round(rtt * 100) / 100;
   }
 
+
+  // ---- ledger -------------------------------------------------------------------------------
+
+  /** Sends `amount` to a peer (address, name or id prefix) or a full account id. */
+  async send(to: string, amount: number | string): Promise<SendResult> {
+    return this.sendTxn(to, amount, {});
+  }
+
+  /** Like send, with custom fields (string keys, scalar values; reserved keys refused). */
+  async sendCustom(to: string, amount: number | string, fields: Record<string, unknown>): Promise<SendResult> {
+    if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) {
+      throw new PeerlabError('BAD_FIELDS', 'fields must be an object like { Name: "Connor" }');
+    }
+    return this.sendTxn(to, amount, { fields });
+  }
+
+  private async sendTxn(to: string, amount: unknown, extras: { fields?: Record<string, unknown>; file?: { sha256: string; name: string; size: number } }): Promise<SendResult> {
+    this.running_();
+    const account = this.resolveAccount(to);
+    if (account === this.id) throw new PeerlabError('BAD_ARGUMENT', 'cannot send to this node itself');
+    const { txn, result } = await this.ledgerNode!.send(account, amount, extras);
+    this.sync_!.push(txn);
+    return result;
+  }
+
+  /** Compares ledgers with one peer (or all) and fetches what is missing: what was learned, from whom. */
+  async sync(peer?: string): Promise<SyncResult> {
+    const { table } = this.running_();
+    const targets = peer === undefined ? table.list() : [this.findPeer(peer)!];
+    const result = await this.sync_!.sync(targets);
+    if (this.ledgerNode!.recovering && result.peers.some((p) => !p.error)) this.ledgerNode!.recovering = false;
+    return result;
+  }
+
+  /** Every stored transaction in display order (Lamport, sender, seq): index i is the same on every converged node. */
+  transactions(): TransactionRow[] {
+    this.running_();
+    return this.ledgerNode!.ledger.transactions().map((e) => this.row(e));
+  }
+
+  /** The transaction at 0-based index `i` of transactions(). */
+  transaction(i: number): TransactionRow {
+    this.running_();
+    if (!Number.isInteger(i) || i < 0) throw new PeerlabError('BAD_ARGUMENT', `index must be a whole number from 0, got ${JSON.stringify(i)}`);
+    const e = this.ledgerNode!.ledger.transaction(i);
+    if (!e) throw new PeerlabError('BAD_ARGUMENT', `no transaction at index ${i} (this node holds ${this.ledgerNode!.ledger.size})`);
+    return this.row(e);
+  }
+
+  /** The ledger as text, one line per transaction. */
+  formatTransactions(): string {
+    const rows = this.transactions();
+    if (rows.length === 0) return '(no transactions)';
+    return rows
+      .map((r) => {
+        const extra = [r.fields ? JSON.stringify(r.fields) : '', r.file ? `file ${r.file.name} (${r.file.size} B)` : '', r.status === 'void' ? `VOID ${r.reason}` : '']
+          .filter(Boolean)
+          .join(' ');
+        return `#${r.index} L${r.lamport} ${r.from} -> ${r.to} ${r.amount}${extra ? ` ${extra}` : ''}`;
+      })
+      .join('\n');
+  }
+
+  /** Shown balance of every account in the ledger, with names. */
+  balances(): BalanceRow[] {
+    this.running_();
+    const scale = this.config.params.scale;
+    const ledger = this.ledgerNode!.ledger;
+    const out = [...ledger.balances()].map(([account, units]) => ({ account, name: this.label(account), balance: formatUnits(units, scale) }));
+    if (!out.some((b) => b.account === this.id)) out.push({ account: this.id, name: this.name, balance: formatUnits(ledger.balance(this.id), scale) });
+    return out;
+  }
+
+  /** This node's own balance (shown) and what it can spend now. */
+  balance(): { balance: string; spendable: string } {
+    this.running_();
+    return this.ledgerNode!.balanceOf(this.id);
+  }
+
+  /** Asks a peer for its balance: `{ account, balance, spendable }`. */
+  async requestBalance(addr: string): Promise<{ peer: string; name: string; balance: string; spendable: string }> {
+    this.running_();
+    const peer = this.findPeer(addr)!;
+    const b = await this.sync_!.requestBalance(peer, undefined);
+    return { peer: peer.addr, name: peer.name, balance: b.balance, spendable: b.spendable };
+  }
+
+  /** Transactions waiting for their prev or claimed credits. */
+  pending(): Array<{ id: string; from: string; to: string; amount: string; missing: number; sinceMs: number }> {
+    this.running_();
+    const now = this.clock.now();
+    return this.ledgerNode!.ledger.pending().map((p) => ({
+      id: p.txn.id, from: this.label(p.txn.from), to: this.label(p.txn.to), amount: p.txn.amount, missing: p.missing.length, sinceMs: now - p.since,
+    }));
+  }
+
+  /** Accounts caught signing two transactions with the same seq, with the two as proof. */
+  forks(): Array<{ account: string; name: string; seq: number; proof: [string, string] }> {
+    this.running_();
+    return this.ledgerNode!.ledger.forks().map((f) => ({ account: f.account, name: this.label(f.account), seq: f.seq, proof: [f.proof[0].id, f.proof[1].id] }));
+  }
+
+  /** Writes the ledger as CSV (index, id, sender, receiver, amount, lamport, timestamp, fields, file). */
+  async exportCsv(path: string): Promise<{ path: string; rows: number }> {
+    if (typeof path !== 'string' || path.trim() === '') throw new PeerlabError('BAD_ARGUMENT', 'exportCsv needs a file path');
+    const rows = this.transactions().map((r) => ({
+      index: r.index, id: r.id, sender: r.fromId, receiver: r.toId, amount: r.amount, lamport: r.lamport, timestamp: r.time,
+      fields: (r.fields ?? {}) as Record<string, string | number | boolean | null>, file: r.file ?? null,
+    }));
+    return exportCsv(path, rows);
+  }
+
+  /** Wipes the local ledger (identity kept), rebuilds it from peers, and recovers our own chain before sending again. */
+  async clearAndRebuild(): Promise<{ cleared: number; restored: number; from: string[] }> {
+    const { table } = this.running_();
+    const cleared = await this.ledgerNode!.clear();
+    this.emit('ledger-cleared', { cleared });
+    const results = await Promise.all(table.list().map((p) => this.sync_!.pullFrom(p)));
+    const ok = results.filter((r) => !r.error);
+    if (ok.length) this.ledgerNode!.recovering = false;
+    return { cleared, restored: this.ledgerNode!.ledger.size, from: ok.map((r) => r.name) };
+  }
+
+  /** The ledger digest (`<count>.<hash>`): equal on nodes holding the same transactions. */
+  digest(): string {
+    this.running_();
+    return this.sync_!.digestText();
+  }
+
+  private row(e: LedgerEntry): TransactionRow {
+    const t = e.txn;
+    const r: TransactionRow = {
+      index: e.index, id: t.id, from: this.label(t.from), to: this.label(t.to), fromId: t.from, toId: t.to,
+      amount: t.amount, seq: t.seq, lamport: t.lamport, time: t.time, status: e.status, reason: e.reason,
+    };
+    if (t.fields) r.fields = { ...t.fields };
+    if (t.file) r.file = { ...t.file };
+    return r;
+  }
+
+  /** An account id from a full id, or a peer's address, name or id prefix. */
+  resolveAccount(ref: string): string {
+    if (typeof ref !== 'string' || ref === '') throw new PeerlabError('BAD_ARGUMENT', `expected a peer address, name or account id, got ${JSON.stringify(ref)}`);
+    if (isValidId(ref)) return ref;
+    if (ref === this.name) return this.id;
+    return this.findPeer(ref)!.id;
+  }
+
+  private label(account: string): string {
+    return this.names.get(account) ?? this.table?.get(account)?.name ?? shortId(account);
+  }
+
+  private async bulkPull(address: Address): Promise<number> {
+    const stream = await tcpConnect(address.host, address.port, { timeoutMs: 5000, clock: this.clock });
+    const ledgerNode = this.ledgerNode!;
+    const peerId = this.table?.getByAddr(formatAddress(address))?.id;
+    return pull(stream, { from: this.id, chains: ledgerNode.digest.frontier() }, async (batch) => {
+      await ledgerNode.ingest(batch, peerId);
+    });
+  }
+
   // ---- details, logs, stats -----------------------------------------------------------------
 
   details(): Record<string, unknown> {
@@ -356,7 +609,14 @@ export class Node {
       retrying: table.dead().map((d) => ({ name: d.name, addr: d.addr, id: shortId(d.id), nextTryMs: Math.max(0, d.nextTry - now) })),
       banned: table.banned(),
       faults: this.faultPlan.snapshot(),
-      counts: { peers: table.size, logs: this.log_.size, messagesIn: this.stats_.messagesIn, messagesOut: this.stats_.messagesOut },
+      balance: this.balance(),
+      balances: this.balances(),
+      digest: this.digest(),
+      counts: {
+        peers: table.size, transactions: this.ledgerNode!.ledger.size, pending: this.ledgerNode!.ledger.pending().length,
+        forks: this.ledgerNode!.ledger.forks().length, logs: this.log_.size,
+        messagesIn: this.stats_.messagesIn, messagesOut: this.stats_.messagesOut,
+      },
     };
   }
 

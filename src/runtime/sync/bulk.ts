@@ -1,0 +1,153 @@
+import type { Duplex } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { PeerlabError } from '../errors.ts';
+import type { Transaction } from '../ledger/transaction.ts';
+import { toWire, type FrontierChainWire } from '../wire/ledger.ts';
+
+/**
+ * Bulk catch-up over TCP (DESIGN.md §3.5: join, clear-and-rebuild, long partitions). The puller
+ * opens a connection, writes the 4-byte magic `PLS1` and one JSON line with its frontier; the
+ * server answers with the transactions the puller lacks, one JSON line each, dependencies first,
+ * then `{"end":n}`. The stream is flow-controlled, so 100k transactions cost constant memory on
+ * both sides apart from the ledger itself.
+ */
+export const SYNC_MAGIC = Buffer.from('PLS1', 'latin1');
+const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
+
+export interface PullRequest {
+  from: string;
+  chains: FrontierChainWire[];
+}
+
+/** Serves one pull on an accepted stream (the magic already consumed). */
+export async function servePull(
+  stream: Duplex,
+  missingFor: (chains: FrontierChainWire[]) => Transaction[],
+  timeoutMs = 10_000,
+): Promise<number> {
+  const request = await readLine(stream, MAX_REQUEST_BYTES, timeoutMs);
+  let chains: FrontierChainWire[];
+  try {
+    const parsed = JSON.parse(request) as PullRequest;
+    if (!parsed || !Array.isArray(parsed.chains)) throw new Error('no chains');
+    chains = parsed.chains.filter(
+      (c) => c && typeof c.from === 'string' && Array.isArray(c.tips) &&
+        c.tips.every((t) => t && Number.isSafeInteger(t.seq) && typeof t.id === 'string'),
+    );
+  } catch {
+    stream.destroy();
+    throw new PeerlabError('BAD_ARGUMENT', 'malformed pull request');
+  }
+  const txns = missingFor(chains);
+  for (const t of txns) {
+    if (!stream.write(JSON.stringify(toWire(t)) + '\n')) await drain(stream);
+  }
+  await new Promise<void>((resolve) => stream.end(JSON.stringify({ end: txns.length }) + '\n', () => resolve()));
+  return txns.length;
+}
+
+/**
+ * Pulls from a connected stream: sends the request, hands transactions to `ingest` in batches
+ * (awaited, so a slow disk slows the sender instead of filling memory). Returns how many arrived.
+ */
+export async function pull(
+  stream: Duplex,
+  request: PullRequest,
+  ingest: (batch: unknown[]) => Promise<void>,
+  opts: { batch?: number; idleTimeoutMs?: number } = {},
+): Promise<number> {
+  const batchSize = opts.batch ?? 512;
+  stream.write(Buffer.concat([SYNC_MAGIC, Buffer.from(JSON.stringify(request) + '\n')]));
+  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  let batch: unknown[] = [];
+  let received = 0;
+  let ended = false;
+  let idle: NodeJS.Timeout | undefined;
+  const armIdle = (): void => {
+    clearTimeout(idle);
+    idle = setTimeout(() => stream.destroy(new Error('idle')), opts.idleTimeoutMs ?? 15_000);
+  };
+  armIdle();
+  try {
+    for await (const line of rl) {
+      armIdle();
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        throw new PeerlabError('IO', 'bulk sync stream sent a line that is not JSON');
+      }
+      if (value && typeof value === 'object' && 'end' in value) {
+        ended = true;
+        break;
+      }
+      batch.push(value);
+      received++;
+      if (batch.length >= batchSize) {
+        const b = batch;
+        batch = [];
+        await ingest(b);
+      }
+    }
+    if (batch.length) await ingest(batch);
+  } finally {
+    clearTimeout(idle);
+    rl.close();
+    stream.destroy();
+  }
+  if (!ended) throw new PeerlabError('IO', `bulk sync stream ended early after ${received} transactions`);
+  return received;
+}
+
+function drain(stream: Duplex): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = (): void => {
+      stream.off('close', onClose);
+      resolve();
+    };
+    const onClose = (): void => {
+      stream.off('drain', onDrain);
+      reject(new PeerlabError('IO', 'bulk sync connection closed'));
+    };
+    stream.once('drain', onDrain);
+    stream.once('close', onClose);
+  });
+}
+
+/** Reads one `\n`-terminated line (at most `max` bytes); anything after it is pushed back. */
+export function readLine(stream: Duplex, max: number, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => finish(new PeerlabError('TIMEOUT', 'no request line in time')), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size > max) finish(new PeerlabError('BAD_ARGUMENT', 'request line too long'));
+        return;
+      }
+      chunks.push(chunk.subarray(0, nl));
+      const rest = chunk.subarray(nl + 1);
+      if (rest.length) stream.unshift(rest);
+      finish(undefined, Buffer.concat(chunks).toString('utf8'));
+    };
+    const onEnd = (): void => finish(new PeerlabError('IO', 'connection closed before the request line'));
+    function finish(err: Error | undefined, line?: string): void {
+      clearTimeout(timer);
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onEnd);
+      stream.pause();
+      if (err) {
+        stream.destroy();
+        reject(err);
+      } else resolve(line!);
+    }
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onEnd);
+    stream.resume();
+  });
+}

@@ -1,0 +1,186 @@
+import type { LamportClock } from '../clock.ts';
+import { PeerlabError } from '../errors.ts';
+import type { Identity } from '../identity.ts';
+import { formatUnits } from '../ledger/amount.ts';
+import { checkFields } from '../ledger/fields.ts';
+import { Ledger } from '../ledger/ledger.ts';
+import type { LedgerParams } from '../ledger/params.ts';
+import type { AddResult, LedgerEvent } from '../ledger/results.ts';
+import type { FileRef, Transaction } from '../ledger/transaction.ts';
+import type { Stats } from '../stats.ts';
+import type { RecordLog } from '../store/index.ts';
+import { fromWire, toWire } from '../wire/ledger.ts';
+import { LedgerDigest } from './digest.ts';
+
+export interface LedgerNodeOptions {
+  identity: Identity;
+  params: LedgerParams;
+  log: RecordLog<Transaction>;
+  lamport: LamportClock;
+  now: () => number;
+  stats: Stats;
+  emit: (type: string, data: Record<string, unknown>) => void;
+  /** Short label of an account (a peer's name, or its short id). */
+  label: (account: string) => string;
+}
+
+export interface SendResult {
+  id: string;
+  from: string;
+  to: string;
+  amount: string;
+  seq: number;
+  lamport: number;
+  claims: number;
+}
+
+export interface IngestResult {
+  results: AddResult[];
+  /** Newly stored (durable) transactions, dependencies first. */
+  stored: Transaction[];
+}
+
+/**
+ * A node's ledger with its durable log: every stored transaction is appended (group commit) before
+ * anything is emitted, acknowledged or forwarded (DESIGN.md §3.4, invariant 4).
+ */
+export class LedgerNode {
+  ledger: Ledger;
+  digest: LedgerDigest;
+  private sendQueue: Promise<unknown> = Promise.resolve();
+  /** After clearAndRebuild: no sends until our own chain is recovered from a peer. */
+  recovering = false;
+
+  constructor(private readonly o: LedgerNodeOptions) {
+    this.ledger = new Ledger({ params: o.params, now: o.now });
+    this.digest = new LedgerDigest(this.ledger);
+  }
+
+  /** Reads the log back (trusted: we verified every record before writing it). */
+  async open(): Promise<number> {
+    const records = await this.o.log.open();
+    let restored = 0;
+    for (const r of records) {
+      const w = fromWire(r);
+      if (!w.ok) continue;
+      const res = this.ledger.add(w.txn, { trusted: true });
+      if (res.stored.length) restored += res.stored.length;
+      this.o.lamport.raiseTo(w.txn.lamport);
+    }
+    return restored;
+  }
+
+  /**
+   * Takes in transactions from a peer (or a bulk stream): validates, stores durably, then emits.
+   * Input is untrusted JSON; nothing in it can throw.
+   */
+  async ingest(items: unknown[], via?: string): Promise<IngestResult> {
+    const results: AddResult[] = [];
+    for (const item of items) {
+      const w = fromWire(item);
+      if (!w.ok) {
+        results.push({ outcome: 'rejected', id: '', code: 'BAD_SCHEMA', message: w.message, stored: [], events: [] });
+        continue;
+      }
+      results.push(this.ledger.add(w.txn, via === undefined ? {} : { via }));
+    }
+    const stored = results.flatMap((r) => r.stored);
+    if (stored.length) await this.o.log.appendMany(stored.map(toWire));
+    for (const t of stored) if (this.o.lamport.acceptable(t.lamport)) this.o.lamport.raiseTo(t.lamport);
+    for (const r of results) this.report(r, via);
+    return { results, stored };
+  }
+
+  /** Builds, signs, stores durably and returns our next transaction. Sends are serialised. */
+  send(to: string, amount: unknown, extras: { fields?: Record<string, unknown>; file?: FileRef } = {}): Promise<{ result: SendResult; txn: Transaction }> {
+    const run = async (): Promise<{ result: SendResult; txn: Transaction }> => {
+      if (this.recovering) {
+        throw new PeerlabError('NOT_RUNNING', 'this node is rebuilding: it sends again once it has recovered its own chain from a peer (run node.sync())');
+      }
+      if (extras.fields !== undefined) {
+        const f = checkFields(extras.fields);
+        if (!f.ok) throw new PeerlabError('BAD_FIELDS', f.message, { reason: f.code });
+      }
+      if (typeof amount !== 'number' && typeof amount !== 'string') {
+        throw new PeerlabError('BAD_AMOUNT', `amount must be a number or a decimal string like "25.50", got ${amount === null ? 'null' : typeof amount}`);
+      }
+      // Draft and add with no await between: the chain cannot move under us, so we never fork.
+      const txn = this.ledger.draftFor(this.o.identity, to, amount, this.o.lamport.tick(), extras);
+      this.o.lamport.raiseTo(txn.lamport);
+      const res = this.ledger.add(txn, { trusted: true });
+      if (res.outcome !== 'accepted') {
+        throw new PeerlabError('INTERNAL', `own transaction not accepted: ${res.code ?? res.outcome} ${res.message ?? ''}`);
+      }
+      await this.o.log.appendMany(res.stored.map(toWire));
+      this.report(res, undefined);
+      return {
+        txn,
+        result: { id: txn.id, from: txn.from, to: txn.to, amount: txn.amount, seq: txn.seq, lamport: txn.lamport, claims: txn.claims.length },
+      };
+    };
+    const p = this.sendQueue.then(run, run);
+    this.sendQueue = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Wipes the ledger and its log (identity kept); sends wait until our chain is recovered. */
+  async clear(): Promise<number> {
+    await this.sendQueue.catch(() => undefined);
+    const had = this.ledger.size;
+    await this.o.log.clear();
+    this.ledger = new Ledger({ params: this.o.params, now: this.o.now });
+    this.digest = new LedgerDigest(this.ledger);
+    this.recovering = true;
+    return had;
+  }
+
+  private report(r: AddResult, via: string | undefined): void {
+    this.o.stats.countTxn(r.outcome);
+    if (r.outcome === 'rejected') {
+      this.o.emit('txn-rejected', { id: r.id, code: r.code, reason: r.message, ...(via ? { from: this.o.label(via) } : {}) });
+    }
+    for (const e of r.events) this.emitLedgerEvent(e);
+  }
+
+  private emitLedgerEvent(e: LedgerEvent): void {
+    const txnData = (t: Transaction): Record<string, unknown> => ({
+      id: t.id, from: this.o.label(t.from), to: this.o.label(t.to), amount: t.amount, seq: t.seq, lamport: t.lamport,
+    });
+    switch (e.type) {
+      case 'txn-accepted':
+        this.o.emit('txn-accepted', { ...txnData(e.txn), was: e.was });
+        break;
+      case 'txn-voided':
+        this.o.emit('txn-voided', { ...txnData(e.txn), code: e.code, was: e.was });
+        break;
+      case 'txn-pending':
+        this.o.emit('txn-pending', { ...txnData(e.txn), code: 'MISSING_DEPENDENCIES', missing: e.missing.length });
+        break;
+      case 'txn-rejected':
+        if (e.was === 'pending') this.o.emit('txn-rejected', { id: e.id, code: e.code, reason: e.message });
+        break;
+      case 'txn-dropped':
+        this.o.emit('txn-dropped', { ...txnData(e.txn), code: e.code });
+        break;
+      case 'fork-detected':
+        this.o.emit('fork-detected', {
+          account: this.o.label(e.fork.account), seq: e.fork.seq, proof: e.fork.proof.map((t) => t.id),
+        });
+        break;
+    }
+  }
+
+  expirePending(now: number): void {
+    for (const e of this.ledger.expirePending(now)) this.emitLedgerEvent(e);
+  }
+
+  async flushAndClose(): Promise<void> {
+    await this.sendQueue.catch(() => undefined);
+    await this.o.log.close();
+  }
+
+  balanceOf(account: string): { balance: string; spendable: string } {
+    const scale = this.o.params.scale;
+    return { balance: formatUnits(this.ledger.balance(account), scale), spendable: formatUnits(this.ledger.spendable(account), scale) };
+  }
+}

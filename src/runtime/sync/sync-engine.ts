@@ -1,0 +1,333 @@
+import { formatAddress, type Address } from '../address.ts';
+import type { Clock } from '../clock.ts';
+import { PeerlabError } from '../errors.ts';
+import type { Transaction } from '../ledger/transaction.ts';
+import type { Peer, PeerTable } from '../membership/peer-table.ts';
+import type { Messenger } from '../messenger.ts';
+import type { Prng } from '../prng.ts';
+import type { Envelope } from '../wire/messages.ts';
+import {
+  parseDigest, toWire,
+  type BalanceBody, type BalanceReqBody, type DigestBody, type FrontierBody, type TxnBatchBody, type TxnBody, type TxnReqBody,
+} from '../wire/ledger.ts';
+import type { LedgerNode } from './ledger-node.ts';
+
+export interface SyncEngineOptions {
+  ledger: LedgerNode;
+  messenger: Messenger;
+  table: PeerTable;
+  clock: Clock;
+  prng: Prng;
+  selfId: string;
+  maxDatagram: number;
+  interval: () => number;
+  /** Pulls over TCP everything `peer` has that we lack; resolves with the count. */
+  bulkPull: (peer: Peer) => Promise<number>;
+}
+
+export interface PeerSyncResult {
+  peer: string;
+  name: string;
+  learned: number;
+  via: 'udp' | 'tcp';
+  error?: string;
+}
+
+export interface SyncResult {
+  learned: number;
+  peers: PeerSyncResult[];
+  digest: string;
+}
+
+/** Forwarding fanout: the author reaches its own peers; others forward to a few random ones. */
+const FANOUT = 2;
+const MAX_HOPS = 8;
+/** More missing transactions than this go over TCP rather than UDP batches. */
+const UDP_CATCHUP_LIMIT = 256;
+/** Room for the envelope around a body (ids, Lamport time, type). */
+const ENVELOPE_OVERHEAD = 200;
+
+interface Exchange {
+  peer: Peer;
+  learned: number;
+  done: (r: { tooMany: boolean }) => void;
+}
+
+/**
+ * Gossip and anti-entropy over UDP (DESIGN.md §3.5). New transactions are pushed by their author
+ * to all its peers and forwarded by others to a small random fanout (the ledger is the seen-set:
+ * duplicates are not forwarded). Digests ride on heartbeats and go round the peers one per
+ * interval; equal digests end the exchange; different ones lead to a frontier exchange where only
+ * missing transactions travel, or a TCP pull when there are many.
+ */
+export class SyncEngine {
+  private readonly exchanges = new Map<string, Exchange>();
+  private readonly lastExchange = new Map<string, number>();
+  private readonly requested = new Map<string, number>();
+  private readonly balanceWaiters = new Map<string, Array<(b: BalanceBody) => void>>();
+  private digestCursor = 0;
+  private lastDigestRound = 0;
+  private bulkInFlight = new Set<string>();
+  /** Counters for benchmarks and stats. */
+  readonly counters = { txnPushed: 0, txnForwarded: 0, batchesSent: 0, frontiersSent: 0, digestsSent: 0, bulkPulls: 0 };
+
+  constructor(private readonly o: SyncEngineOptions) {
+    const m = o.messenger;
+    m.handle('txn', (msg) => void this.onTxn(msg as Envelope<TxnBody>));
+    m.handle('txn-req', (msg, from) => this.onTxnReq(msg as Envelope<TxnReqBody>, from));
+    m.handle('txn-batch', (msg) => void this.onBatch(msg as Envelope<TxnBatchBody>));
+    m.handle('digest', (msg) => this.onDigest(msg.f, (msg as Envelope<DigestBody>).b.dg));
+    m.handle('frontier', (msg, from) => this.onFrontier(msg as Envelope<FrontierBody>, from));
+    m.handle('balance-req', (msg, from) => this.onBalanceReq(msg as Envelope<BalanceReqBody>, from));
+    m.handle('balance', (msg) => this.onBalance(msg as Envelope<BalanceBody>));
+  }
+
+  private get ledger(): LedgerNode {
+    return this.o.ledger;
+  }
+
+  digestText(): string {
+    return this.ledger.digest.digest().text;
+  }
+
+  // ---- gossip ----------------------------------------------------------------------------
+
+  /** The author pushes a new transaction to all its peers. */
+  push(txn: Transaction): void {
+    for (const p of this.o.table.list()) {
+      this.o.messenger.send(p.address, 'txn', { txn: toWire(txn) });
+      this.counters.txnPushed++;
+    }
+  }
+
+  private async onTxn(msg: Envelope<TxnBody>): Promise<void> {
+    if (!this.o.table.has(msg.f)) return;
+    const { results, stored } = await this.ledger.ingest([msg.b.txn], msg.f);
+    const hops = (msg.b.hops ?? 0) + 1;
+    if (hops <= MAX_HOPS) for (const t of stored) this.forward(t, msg.f, hops);
+    const pending = results.find((r) => r.outcome === 'pending');
+    if (pending?.missing) this.requestIds(pending.missing, msg.f);
+  }
+
+  private forward(txn: Transaction, from: string, hops: number): void {
+    const candidates = this.o.table.list().filter((p) => p.id !== from && p.id !== txn.from);
+    for (const p of this.o.prng.shuffle(candidates).slice(0, FANOUT)) {
+      this.o.messenger.send(p.address, 'txn', { txn: toWire(txn), hops });
+      this.counters.txnForwarded++;
+    }
+  }
+
+  /** Asks a peer for transactions we miss (pending dependencies), at most once per interval each. */
+  private requestIds(ids: string[], peerId: string): void {
+    const peer = this.o.table.get(peerId);
+    if (!peer) return;
+    const now = this.o.clock.now();
+    const fresh = ids.filter((id) => now - (this.requested.get(id) ?? -Infinity) >= this.o.interval());
+    if (!fresh.length) return;
+    for (const id of fresh) this.requested.set(id, now);
+    for (let i = 0; i < fresh.length; i += 200) this.o.messenger.send(peer.address, 'txn-req', { ids: fresh.slice(i, i + 200) });
+  }
+
+  private onTxnReq(msg: Envelope<TxnReqBody>, from: Address): void {
+    if (!this.o.table.has(msg.f)) return;
+    const txns = msg.b.ids.map((id) => this.ledger.ledger.get(id)).filter((t): t is Transaction => t !== undefined);
+    this.sendBatches(from, txns, msg.id);
+  }
+
+  /** Sends transactions in datagram-sized batches; the last carries `more: false`. */
+  private sendBatches(to: Address, txns: Transaction[], re: string): void {
+    const limit = this.o.maxDatagram - ENVELOPE_OVERHEAD;
+    let batch: unknown[] = [];
+    let size = 0;
+    const flush = (last: boolean): void => {
+      this.o.messenger.send(to, 'txn-batch', { txns: batch, re, more: !last });
+      this.counters.batchesSent++;
+      batch = [];
+      size = 0;
+    };
+    for (const t of txns) {
+      const w = toWire(t);
+      const len = JSON.stringify(w).length + 1;
+      if (size + len > limit && batch.length) flush(false);
+      batch.push(w);
+      size += len;
+    }
+    flush(true);
+  }
+
+  private async onBatch(msg: Envelope<TxnBatchBody>): Promise<void> {
+    if (!this.o.table.has(msg.f)) return;
+    const ex = msg.b.re ? this.exchanges.get(msg.b.re) : undefined;
+    const { results, stored } = await this.ledger.ingest(msg.b.txns, msg.f);
+    if (ex) ex.learned += stored.length;
+    const missing = results.flatMap((r) => (r.outcome === 'pending' ? (r.missing ?? []) : []));
+    if (missing.length) this.requestIds([...new Set(missing)], msg.f);
+    if (ex && msg.b.more === false) {
+      this.exchanges.delete(msg.b.re!);
+      ex.done({ tooMany: false });
+    }
+    // An empty batch that says "more" means: too many for UDP, pull over TCP.
+    if (ex && msg.b.more === true && msg.b.txns.length === 0) {
+      this.exchanges.delete(msg.b.re!);
+      ex.done({ tooMany: true });
+    }
+  }
+
+  // ---- anti-entropy ----------------------------------------------------------------------
+
+  /** A peer's digest (from a ping, an ack or a digest message): start an exchange if it differs. */
+  onDigest(peerId: string, dg: string): void {
+    const peer = this.o.table.get(peerId);
+    if (!peer || dg === this.digestText()) return;
+    const now = this.o.clock.now();
+    if (now - (this.lastExchange.get(peerId) ?? -Infinity) < this.o.interval()) return;
+    if ([...this.exchanges.values()].some((e) => e.peer.id === peerId) || this.bulkInFlight.has(peerId)) return;
+    this.lastExchange.set(peerId, now);
+    const remote = parseDigest(dg);
+    const local = this.ledger.ledger.size;
+    if (remote && remote.count - local > UDP_CATCHUP_LIMIT) {
+      void this.bulk(peer).catch(() => undefined);
+      return;
+    }
+    void this.exchange(peer).catch(() => undefined);
+  }
+
+  /** One round: a digest to the next peer in turn (the idle cost of anti-entropy). */
+  tick(now: number): void {
+    const interval = this.o.interval();
+    if (now - this.lastDigestRound >= interval) {
+      this.lastDigestRound = now;
+      const peers = this.o.table.list();
+      if (peers.length) {
+        const p = peers[this.digestCursor++ % peers.length]!;
+        this.o.messenger.send(p.address, 'digest', { dg: this.digestText() });
+        this.counters.digestsSent++;
+      }
+      // Dependencies still missing: ask someone else now and then.
+      const missing = this.ledger.ledger.missingIds();
+      if (missing.length && peers.length) this.requestIds(missing.slice(0, 200), this.o.prng.pick(peers).id);
+      if (this.requested.size > 50_000) this.requested.clear();
+    }
+  }
+
+  /** Frontier exchange with one peer over UDP; falls back to TCP when the gap is large. */
+  exchange(peer: Peer, timeoutMs = Math.max(2000, 4 * this.o.interval())): Promise<PeerSyncResult> {
+    const chains = this.ledger.digest.frontier();
+    const body: FrontierBody = { dg: this.digestText(), chains, reply: true };
+    if (JSON.stringify(body).length > this.o.maxDatagram - ENVELOPE_OVERHEAD) return this.bulkResult(peer);
+    return new Promise<PeerSyncResult>((resolve) => {
+      const id = this.o.messenger.send(peer.address, 'frontier', body);
+      this.counters.frontiersSent++;
+      const timer = this.o.clock.setTimeout(() => {
+        this.exchanges.delete(id);
+        resolve({ peer: peer.addr, name: peer.name, learned: ex.learned, via: 'udp', error: 'no complete answer in time' });
+      }, timeoutMs);
+      const ex: Exchange = {
+        peer, learned: 0,
+        done: ({ tooMany }) => {
+          this.o.clock.clearTimeout(timer);
+          if (tooMany) {
+            void this.bulkResult(peer).then((r) => resolve({ ...r, learned: r.learned + ex.learned }));
+          } else {
+            resolve({ peer: peer.addr, name: peer.name, learned: ex.learned, via: 'udp' });
+          }
+        },
+      };
+      this.exchanges.set(id, ex);
+    });
+  }
+
+  private onFrontier(msg: Envelope<FrontierBody>, from: Address): void {
+    if (!this.o.table.has(msg.f)) return;
+    const missing = this.ledger.digest.missingFor(msg.b.chains, UDP_CATCHUP_LIMIT + 1);
+    const reply = msg.b.re ?? msg.id;
+    if (missing.length > UDP_CATCHUP_LIMIT) {
+      this.o.messenger.send(from, 'txn-batch', { txns: [], re: reply, more: true });
+    } else {
+      this.sendBatches(from, missing, reply);
+    }
+    if (msg.b.reply && msg.b.dg !== this.digestText()) {
+      const chains = this.ledger.digest.frontier();
+      const body: FrontierBody = { dg: this.digestText(), chains, reply: false, re: msg.id };
+      if (JSON.stringify(body).length <= this.o.maxDatagram - ENVELOPE_OVERHEAD) this.o.messenger.send(from, 'frontier', body);
+    }
+  }
+
+  private async bulkResult(peer: Peer): Promise<PeerSyncResult> {
+    try {
+      const learned = await this.bulk(peer);
+      return { peer: peer.addr, name: peer.name, learned, via: 'tcp' };
+    } catch (err) {
+      return { peer: peer.addr, name: peer.name, learned: 0, via: 'tcp', error: (err as Error).message };
+    }
+  }
+
+  private async bulk(peer: Peer): Promise<number> {
+    if (this.bulkInFlight.has(peer.id)) return 0;
+    this.bulkInFlight.add(peer.id);
+    this.counters.bulkPulls++;
+    try {
+      return await this.o.bulkPull(peer);
+    } finally {
+      this.bulkInFlight.delete(peer.id);
+    }
+  }
+
+  /** `node.sync(peer?)`: a frontier exchange with each peer; what was learned, from whom. */
+  async sync(peers: Peer[]): Promise<SyncResult> {
+    const before = this.ledger.ledger.size;
+    const results = await Promise.all(peers.map((p) => this.exchange(p)));
+    return { learned: this.ledger.ledger.size - before, peers: results, digest: this.digestText() };
+  }
+
+  /** Pulls everything a peer has over TCP (join, clear-and-rebuild). */
+  async pullFrom(peer: Peer): Promise<PeerSyncResult> {
+    return this.bulkResult(peer);
+  }
+
+  // ---- balances --------------------------------------------------------------------------
+
+  requestBalance(peer: Peer, account: string | undefined, timeoutMs = 3000): Promise<BalanceBody> {
+    return new Promise((resolve, reject) => {
+      const key = peer.id;
+      const list = this.balanceWaiters.get(key) ?? [];
+      let attempts = 0;
+      let timer: ReturnType<Clock['setTimeout']> | undefined;
+      const waiter = (b: BalanceBody): void => {
+        this.o.clock.clearTimeout(timer);
+        resolve(b);
+      };
+      list.push(waiter);
+      this.balanceWaiters.set(key, list);
+      const attempt = (): void => {
+        if (attempts++ >= 3) {
+          const l = this.balanceWaiters.get(key)?.filter((w) => w !== waiter) ?? [];
+          this.balanceWaiters.set(key, l);
+          reject(new PeerlabError('UNREACHABLE', `${peer.name} (${peer.addr}) did not answer a balance request within ${timeoutMs}ms`));
+          return;
+        }
+        this.o.messenger.send(peer.address, 'balance-req', account ? { account } : {});
+        timer = this.o.clock.setTimeout(attempt, timeoutMs / 3);
+      };
+      attempt();
+    });
+  }
+
+  private onBalanceReq(msg: Envelope<BalanceReqBody>, from: Address): void {
+    if (this.o.table.isBanned(msg.f, formatAddress(from))) return;
+    const account = msg.b.account ?? this.o.selfId;
+    const b = this.ledger.balanceOf(account);
+    this.o.messenger.send(from, 'balance', { account, balance: b.balance, spendable: b.spendable, re: msg.id });
+  }
+
+  private onBalance(msg: Envelope<BalanceBody>): void {
+    const list = this.balanceWaiters.get(msg.f);
+    const w = list?.shift();
+    if (w) w(msg.b);
+  }
+
+  stop(): void {
+    for (const ex of this.exchanges.values()) ex.done({ tooMany: false });
+    this.exchanges.clear();
+  }
+}
