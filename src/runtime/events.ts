@@ -36,14 +36,16 @@ export type Listener<K extends EventType = EventType> = (event: PeerlabEvent<K>)
 export class EventBus {
   private readonly listeners = new Map<string, Set<Listener<any>>>();
 
-  on<K extends EventType>(type: K | '*', fn: Listener<K>): () => void {
+  on(type: '*', fn: Listener<EventType>): () => void;
+  on<K extends EventType>(type: K, fn: Listener<K>): () => void;
+  on(type: string, fn: Listener<any>): () => void {
     let set = this.listeners.get(type);
     if (!set) this.listeners.set(type, (set = new Set()));
     set.add(fn);
     return () => this.off(type, fn);
   }
 
-  off<K extends EventType>(type: K | '*', fn: Listener<K>): void {
+  off(type: string, fn: Listener<any>): void {
     this.listeners.get(type)?.delete(fn);
   }
 

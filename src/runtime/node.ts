@@ -640,8 +640,10 @@ export class Node {
     return { cleared: this.log_.clear() };
   }
 
-  on<K extends EventType>(type: K | '*', fn: Listener<K>): () => void {
-    return this.events.on(type, fn);
+  on(type: '*', fn: Listener<EventType>): () => void;
+  on<K extends EventType>(type: K, fn: Listener<K>): () => void;
+  on(type: string, fn: Listener<any>): () => void {
+    return this.events.on(type as EventType, fn);
   }
 
   // ---- internals ----------------------------------------------------------------------------

@@ -1,0 +1,115 @@
+import type { Address } from '../address.ts';
+import type { Clock } from '../clock.ts';
+import type { TransferBodies, TransferMessageType } from '../wire/transfer.ts';
+import type { FreeSpace } from './inbox.ts';
+import type { SendTap } from './faults.ts';
+
+/** A peer as the transfer service needs it: who (for bans and matching answers) and where. */
+export interface PeerRef {
+  id: string;
+  address: Address;
+}
+
+/** Sends one UDP control message to a peer; the Node wraps it in the envelope. */
+export type SendControl = <T extends TransferMessageType>(peer: PeerRef, type: T, body: TransferBodies[T]) => void | Promise<void>;
+
+/** Emits a typed event; the Node adds its name, Lamport time and wall time. */
+export type EmitEvent = (type: string, data: Record<string, unknown>) => void;
+
+export interface TransferTimeouts {
+  /** Waiting for file-accept / file-refuse after each offer. */
+  offerMs: number;
+  /** Opening the TCP connection and getting the receiver's resume offset. */
+  connectMs: number;
+  /** No progress on an open connection (no acknowledgement on the sender, no bytes on the receiver). */
+  idleMs: number;
+  /** From the last byte sent to the receiver's verdict (it hashes, syncs and renames meanwhile). */
+  confirmMs: number;
+  /** A receiver drops a connection that has not presented its hello within this time. */
+  helloMs: number;
+  /** A receiver forgets a partial transfer nobody has touched for this long and deletes its temp file. */
+  partialMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: TransferTimeouts = {
+  offerMs: 3_000,
+  connectMs: 5_000,
+  idleMs: 15_000,
+  confirmMs: 30_000,
+  helloMs: 5_000,
+  partialMs: 120_000,
+};
+
+export interface RetryPolicy {
+  /** Attempts after the first one (an unanswered offer, a broken connection, a failed hash). */
+  retries: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { retries: 5, baseMs: 200, maxMs: 5_000 };
+
+export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MAX_INCOMING = 4;
+/**
+ * The resend bound: a sender never has more than this many bytes unacknowledged, so a broken
+ * connection costs at most one chunk sent twice.
+ */
+export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
+
+export interface TransferServiceOptions {
+  /** Where received files land (`received_file_*.dat`, index.jsonl, tmp/). */
+  inboxDir: string;
+  /** TCP bind host: the node's host. */
+  host: string;
+  /** TCP port; 0 (the default) picks a free one. */
+  port?: number;
+  /**
+   * Set when the Node runs one TCP listener for all its protocols: this service then opens none,
+   * advertises that listener's port, and the Node hands it every stream whose hello starts with
+   * `PLF1` through `acceptStream`.
+   */
+  sharedListener?: { port: () => number };
+  sendControl: SendControl;
+  emit: EmitEvent;
+  isBanned?: (peerId: string) => boolean;
+  clock?: Clock;
+  /** Largest file this node accepts (default 256 MiB). */
+  maxFileBytes?: number;
+  /** Incoming transfers at once before offers are refused as BUSY (default 4). */
+  maxIncoming?: number;
+  chunkBytes?: number;
+  timeouts?: Partial<TransferTimeouts>;
+  retry?: Partial<RetryPolicy>;
+  /** fsync the temp file before it is renamed into the inbox (default true). */
+  fsync?: boolean;
+  /** Minimum gap between two file-progress events of one transfer (default 100 ms). */
+  progressIntervalMs?: number;
+  /** Free-space probe for NO_SPACE refusals (default: fs.statfs on the inbox). */
+  freeSpace?: FreeSpace;
+  /** Test hooks: never set in production. */
+  faults?: { sendTap?: SendTap };
+}
+
+export interface SendOptions {
+  /** Label shown to the receiver instead of the file's base name. */
+  name?: string;
+  timeouts?: Partial<TransferTimeouts>;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface SendResult {
+  transferId: string;
+  /** The label the receiver recorded (sanitized, at most 255 code points). */
+  name: string;
+  sha256: string;
+  bytes: number;
+  /** From the offer to the receiver's confirmation. */
+  ms: number;
+  /** Offset the last connection resumed from (0 when it started from the beginning). */
+  resumedFrom: number;
+  /** Attempts after the first. */
+  retries: number;
+  /** File bytes put on the wire more than once (a broken connection costs at most one chunk). */
+  resentBytes: number;
+}
