@@ -20,7 +20,7 @@ import {
   type DataDirLayout, type DataDirLock, type PeerRecord, type PeerStore, type RecordLog,
 } from './store/index.ts';
 import { isValidId } from './identity.ts';
-import { formatUnits } from './ledger/amount.ts';
+import { formatUnits, parseAmount } from './ledger/amount.ts';
 import { ledgerParams } from './ledger/params.ts';
 import type { Transaction } from './ledger/transaction.ts';
 import type { LedgerEntry } from './ledger/results.ts';
@@ -31,8 +31,14 @@ import { TcpListener, tcpConnect } from './net/tcp-transport.ts';
 import { TcpMux } from './net/tcp-mux.ts';
 import { registerFamily } from './wire/messages.ts';
 import { LEDGER_MESSAGES } from './wire/ledger.ts';
+import { TRANSFER_MESSAGES, isTransferMessageType } from './wire/transfer.ts';
+import { TransferService, hashFile, type InboxEntry, type SendResult as FileSendResult } from './transfer/index.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 
 registerFamily(LEDGER_MESSAGES);
+registerFamily(TRANSFER_MESSAGES);
 
 export type { NodeOptions } from './config.ts';
 
@@ -118,6 +124,10 @@ export class Node {
   private ledgerNode: LedgerNode | undefined;
   private sync_: SyncEngine | undefined;
   private tcp: TcpListener | undefined;
+  private transfer: TransferService | undefined;
+  private tempInbox: string | undefined;
+  /** Files received during this run (for details(); the inbox index has them all). */
+  private readonly received: Array<{ name: string; sha256: string; size: number; fromId: string; file: string }> = [];
   private readonly mux = new TcpMux();
   /** Names of accounts we have met, for listings (ids are the truth, names are labels). */
   private readonly names = new Map<string, string>();
@@ -248,6 +258,32 @@ export class Node {
       interval: () => this.hb.interval,
       bulkPull: (peer) => this.bulkPull(peer.address),
     });
+    let inboxDir = this.layout?.inbox;
+    if (!inboxDir) {
+      this.tempInbox = await mkdtemp(join(tmpdir(), 'peerlab-inbox-'));
+      inboxDir = this.tempInbox;
+    }
+    this.transfer = new TransferService({
+      inboxDir,
+      host: c.host,
+      clock: this.clock,
+      maxFileBytes: c.maxFileSize,
+      sharedListener: { port: () => this.tcp!.port },
+      sendControl: (peer, type, body) => {
+        this.messenger!.send(peer.address, type, body as object);
+      },
+      emit: (type, data) => this.emit(type as EventType, data as Record<string, unknown>),
+      isBanned: (peerId) => this.table!.isBanned(peerId),
+    });
+    await this.transfer.start();
+    this.mux.route('PLF1', (stream) => this.transfer!.acceptStream(stream, { magicConsumed: true }));
+    for (const type of Object.keys(TRANSFER_MESSAGES)) {
+      this.messenger.handle(type, (msg, from) => {
+        if (!isTransferMessageType(msg.t)) return;
+        const known = this.table!.get(msg.f);
+        this.transfer!.handleControl({ id: msg.f, address: known?.address ?? from }, msg.t, msg.b as never);
+      });
+    }
     this.heartbeat_.digest = () => this.sync_!.digestText();
     this.heartbeat_.onDigest = (peer, dg) => this.sync_!.onDigest(peer.id, dg);
     this.mux.route('PLS1', (stream) => {
@@ -280,6 +316,7 @@ export class Node {
     this.membership?.stop();
     this.heartbeat_?.stop();
     this.sync_?.stop();
+    await this.transfer?.stop().catch(() => undefined);
     this.messenger?.stop();
     await this.transport_?.stop();
     await this.tcp?.stop();
@@ -287,6 +324,7 @@ export class Node {
     this.savePeers();
     await this.peerStore.close().catch((err: unknown) => this.emit('log', { level: 'error', message: `peer list not saved: ${(err as Error).message}` }));
     await this.lock?.release().catch(() => undefined);
+    if (this.tempInbox) await rm(this.tempInbox, { recursive: true, force: true }).catch(() => undefined);
     this.emit('node-stopped', {});
     if (this.ownsTrace) await this.trace?.close();
     this.state = 'stopped';
@@ -588,6 +626,50 @@ export class Node {
     });
   }
 
+
+  // ---- files --------------------------------------------------------------------------------
+
+  /** Sends a file: offer over UDP, bytes over TCP; resolves once the receiver has verified and stored it. */
+  async sendFile(to: string, path: string): Promise<FileSendResult & { to: string }> {
+    this.running_();
+    if (typeof path !== 'string' || path === '') throw new PeerlabError('BAD_ARGUMENT', 'sendFile needs a file path');
+    const peer = this.findPeer(to)!;
+    const r = await this.transfer!.sendFile({ id: peer.id, address: peer.address }, path);
+    return { ...r, to: peer.name };
+  }
+
+  /** Sends the file, then a transaction that references it (sha256, name, size). */
+  async sendWithFile(to: string, amount: number | string, path: string, fields?: Record<string, unknown>): Promise<{ transaction: SendResult; file: FileSendResult }> {
+    this.running_();
+    if (fields !== undefined && (fields === null || typeof fields !== 'object' || Array.isArray(fields))) {
+      throw new PeerlabError('BAD_FIELDS', 'fields must be an object like { Name: "Connor" }');
+    }
+    const peer = this.findPeer(to)!;
+    // Check what can be checked before moving any bytes: the amount and our funds.
+    const spendable = this.ledgerNode!.ledger.spendable(this.id);
+    const parsed = parseAmount(amount, this.config.params.scale);
+    if (!parsed.ok) throw new PeerlabError('BAD_AMOUNT', parsed.message, { reason: parsed.code });
+    if (parsed.units > spendable) {
+      throw new PeerlabError('INSUFFICIENT_FUNDS', `cannot send ${formatUnits(parsed.units, this.config.params.scale)}: spendable is ${formatUnits(spendable, this.config.params.scale)}`);
+    }
+    const digest = await hashFile(path);
+    const file = await this.transfer!.sendFile({ id: peer.id, address: peer.address }, path);
+    const name = basename(path).slice(0, 255) || 'file';
+    const transaction = await this.sendTxn(peer.id, amount, { ...(fields ? { fields } : {}), file: { sha256: digest.sha256, name, size: digest.size } });
+    return { transaction, file };
+  }
+
+  /** Files received, with the transaction that paid for each (if any). */
+  async inbox(): Promise<Array<InboxEntry & { fromName: string; transaction?: string }>> {
+    this.running_();
+    const entries = await this.transfer!.inbox();
+    const rows = this.ledgerNode!.ledger.transactions();
+    return entries.map((e) => {
+      const txn = rows.find((r) => r.txn.file?.sha256 === e.sha256 && r.txn.to === this.id && r.txn.from === e.from);
+      return { ...e, fromName: this.label(e.from), ...(txn ? { transaction: txn.txn.id } : {}) };
+    });
+  }
+
   // ---- details, logs, stats -----------------------------------------------------------------
 
   details(): Record<string, unknown> {
@@ -611,6 +693,10 @@ export class Node {
       faults: this.faultPlan.snapshot(),
       balance: this.balance(),
       balances: this.balances(),
+      files: this.received.map((f) => {
+        const paid = this.ledgerNode!.ledger.transactions().find((r) => r.txn.file?.sha256 === f.sha256 && r.txn.to === this.id && r.txn.from === f.fromId);
+        return { name: f.name, sha256: f.sha256, size: f.size, from: this.label(f.fromId), file: f.file, transaction: paid?.txn.id ?? null };
+      }),
       digest: this.digest(),
       counts: {
         peers: table.size, transactions: this.ledgerNode!.ledger.size, pending: this.ledgerNode!.ledger.pending().length,
@@ -649,6 +735,11 @@ export class Node {
   // ---- internals ----------------------------------------------------------------------------
 
   emit(type: EventType, data: Record<string, unknown>): PeerlabEvent {
+    if (type === 'file-received') {
+      const d = data as { name?: string; sha256?: string; size?: number; peerId?: string; file?: string };
+      this.received.push({ name: String(d.name), sha256: String(d.sha256), size: Number(d.size), fromId: String(d.peerId), file: String(d.file) });
+      if (this.received.length > 1000) this.received.shift();
+    }
     const event = { type, node: this.name, lamport: this.lamport.time, time: this.clock.now(), data } as PeerlabEvent;
     this.log_.add(event);
     this.trace?.write({ kind: 'event', time: event.time, node: event.node, nodeId: this.identity_?.id ?? '', type, lamport: event.lamport, data });
