@@ -7,7 +7,7 @@ import { formatUnits } from '../runtime/ledger/amount.ts';
 import { formatBytes, formatDuration } from '../runtime/units.ts';
 import type { Condition, FaultSpec, PeerRef, StepAction } from './playbook.ts';
 import type { Plan, PlanAction, PlanItem } from './plan.ts';
-import type { RobotAction } from './robot-plan.ts';
+import type { RobotAction } from '../runtime/robot-plan.ts';
 
 interface Line {
   readonly ms: number;

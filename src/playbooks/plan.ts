@@ -29,7 +29,7 @@
 import { PeerlabError } from '../runtime/errors.ts';
 import { hashString } from '../runtime/prng.ts';
 import type { Isolation, NodeSpec, Playbook, PlaybookSettings, RobotStep, Step, StepAction } from './playbook.ts';
-import { planRobotActions, type RobotAction } from './robot-plan.ts';
+import { planRobotActions, type RobotAction } from '../runtime/robot-plan.ts';
 
 export { formatPlan } from './format-plan.ts';
 

@@ -5,7 +5,7 @@
  * a runner can trust every field.
  */
 import type { Units } from '../runtime/ledger/amount.ts';
-import type { RobotActionKind } from './robot-plan.ts';
+import type { RobotActionKind } from '../runtime/robot-plan.ts';
 import type { SourcePos } from './source-map.ts';
 
 export type { SourcePos };

@@ -6,7 +6,7 @@ import { PeerlabError } from '../runtime/errors.ts';
 import { isRecord, type CheckContext } from './check-context.ts';
 import { readConditions } from './conditions.ts';
 import type { CustomFields, FaultSpec, FilePath, PeerRef, Step, StepAction } from './playbook.ts';
-import { MAX_ROBOT_ACTIONS, robotActionCount, robotWeights, type RobotActionsInput } from './robot-plan.ts';
+import { MAX_ROBOT_ACTIONS, robotActionCount, robotWeights, type RobotActionsInput } from '../runtime/robot-plan.ts';
 import { formatPath, type DocPath } from './source-map.ts';
 
 export const STEP_MODIFIERS = ['at', 'mayFail', 'name'] as const;

@@ -38,7 +38,8 @@ export function tryParseAddress(text: unknown): Address | null {
   if (!/^\d{1,5}$/.test(portText)) return null;
   const port = Number(portText);
   if (!isValidPort(port) || !isValidHost(host)) return null;
-  return { host: host === 'localhost' ? '127.0.0.1' : host, port };
+  const lower = host.toLowerCase();
+  return { host: lower === 'localhost' ? '127.0.0.1' : lower, port };
 }
 
 export function parseAddress(text: unknown, what = 'address'): Address {

@@ -30,6 +30,8 @@ import { pull, servePull } from './sync/bulk.ts';
 import { TcpListener, tcpConnect } from './net/tcp-transport.ts';
 import { TcpMux } from './net/tcp-mux.ts';
 import { registerFamily } from './wire/messages.ts';
+import { Robot } from './robot.ts';
+import type { RobotDecision } from './robot-plan.ts';
 import { LEDGER_MESSAGES } from './wire/ledger.ts';
 import { TRANSFER_MESSAGES, isTransferMessageType } from './wire/transfer.ts';
 import { TransferService, hashFile, type InboxEntry, type SendResult as FileSendResult } from './transfer/index.ts';
@@ -101,6 +103,8 @@ export class Node {
   readonly events = new EventBus();
   readonly faults: FaultControl;
   readonly heartbeat: HeartbeatControl;
+  /** `node.robot.start({ every, maxAmount, actions, seed, for })`, `node.robot.stop()`, `node.robot.status()`. */
+  readonly robot: Robot;
   private readonly clock: Clock;
   private readonly lamport = new LamportClock();
   private readonly log_ = new EventLog();
@@ -146,6 +150,32 @@ export class Node {
     this.hb = { ...this.config.heartbeat };
     this.faults = this.makeFaultControl();
     this.heartbeat = this.makeHeartbeatControl();
+    this.robot = new Robot(
+      {
+        targets: () => (this.state === 'running' ? this.table!.list().map((p) => p.id) : []),
+        act: (d) => this.robotAct(d),
+        scale: this.config.params.scale,
+        emit: (type, data) => this.emit(type as EventType, data),
+      },
+      this.clock,
+      this.prng.fork('robot').nextUint32(),
+    );
+  }
+
+  private robotAct(d: RobotDecision): Promise<unknown> {
+    const amount = (units: bigint): string => formatUnits(units, this.config.params.scale);
+    switch (d.kind) {
+      case 'send':
+        return this.send(d.to, amount(d.amount));
+      case 'sendCustom':
+        return this.sendCustom(d.to, amount(d.amount), { ...d.fields });
+      case 'ping':
+        return this.ping(this.findPeer(d.to)!.addr, { timeout: Math.max(500, 2 * this.hb.interval) });
+      case 'requestBalance':
+        return this.requestBalance(d.to);
+      case 'sync':
+        return this.sync(d.to);
+    }
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
@@ -312,6 +342,7 @@ export class Node {
       return;
     }
     this.state = 'stopping';
+    this.robot.stop();
     this.clock.clearTimeout(this.timer);
     this.membership?.stop();
     this.heartbeat_?.stop();

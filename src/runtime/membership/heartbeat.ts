@@ -113,8 +113,12 @@ export class Heartbeat {
     for (const p of live) {
       if (now - p.lastSeen < 2 * interval) continue;
       if (now - (this.lastIndirect.get(p.id) ?? 0) < interval) continue;
+      // Helpers: peers heard from recently (a healthy one is probed about once per interval).
+      const helpers = this.prng
+        .shuffle(live.filter((h) => h.id !== p.id && h.state === 'alive' && now - h.lastSeen < 2 * interval))
+        .slice(0, INDIRECT_K);
+      if (helpers.length === 0) continue;
       this.lastIndirect.set(p.id, now);
-      const helpers = this.prng.shuffle(live.filter((h) => h.id !== p.id && now - h.lastSeen < interval)).slice(0, INDIRECT_K);
       for (const h of helpers) {
         const seq = this.nextSeq();
         this.probes.set(seq, { target: p.id, sentAt: now });

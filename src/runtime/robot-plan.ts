@@ -5,9 +5,9 @@
  * `RobotDecider` tick by tick against its live peer list, and playbooks expand whole schedules
  * with `planRobotActions`.
  */
-import { PeerlabError } from '../runtime/errors.ts';
-import { toUnits, type Units } from '../runtime/ledger/amount.ts';
-import { Prng } from '../runtime/prng.ts';
+import { PeerlabError } from './errors.ts';
+import { toUnits, type Units } from './ledger/amount.ts';
+import { Prng } from './prng.ts';
 
 export const ROBOT_ACTION_KINDS = ['send', 'sendCustom', 'ping', 'requestBalance', 'sync'] as const;
 export type RobotActionKind = (typeof ROBOT_ACTION_KINDS)[number];

@@ -1,0 +1,296 @@
+/**
+ * How REPL results look: tables for peers, transactions, balances and the inbox, a details view,
+ * and one line for an error. Renderers are chosen by the node method a value came from, then by
+ * shape; anything else falls back to util.inspect.
+ */
+import { inspect } from 'node:util';
+import { isPeerlabError } from '../runtime/errors.ts';
+import type { PeerlabEvent } from '../runtime/events.ts';
+import { compact, formatEvent } from './event-line.ts';
+import type { NameBook } from './names.ts';
+import type { Paint } from './paint.ts';
+import { renderKeyValues, renderTable, type Column } from './table.ts';
+
+export interface RenderContext {
+  paint: Paint;
+  names: NameBook;
+  /** Terminal width (80 when unknown). */
+  width: number;
+  colors: boolean;
+}
+
+type Row = Record<string, unknown>;
+
+const isRow = (v: unknown): v is Row => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isRows = (v: unknown): v is Row[] => Array.isArray(v) && v.length > 0 && v.every(isRow);
+
+/** A value as the REPL shows it; `origin` is the node method that returned it (`peers`, `details`, ...). */
+export function renderValue(value: unknown, origin: string | undefined, ctx: RenderContext): string {
+  const special = origin ? byOrigin(value, origin, ctx) : undefined;
+  if (special !== undefined) return special;
+  if (isRows(value) && looksLikePeers(value)) return renderPeers(value, ctx);
+  if (isRows(value) && looksLikeTransactions(value)) return renderTransactions(value, ctx);
+  if (isRows(value) && value.every(isEvent)) return value.map((e) => formatEvent(e, ctx.paint, ctx.names)).join('\n');
+  return inspect(value, { colors: ctx.colors, depth: 4, breakLength: ctx.width });
+}
+
+function byOrigin(value: unknown, origin: string, ctx: RenderContext): string | undefined {
+  switch (origin) {
+    case 'peers':
+      if (Array.isArray(value)) return value.length === 0 ? ctx.paint.dim('no peers yet (try node.join(addr))') : isRows(value) ? renderPeers(value, ctx) : undefined;
+      return undefined;
+    case 'join':
+    case 'addPeer':
+      return isRow(value) && looksLikePeers([value]) ? renderPeers([value], ctx) : undefined;
+    case 'details':
+      return isRow(value) ? renderDetails(value, ctx) : undefined;
+    case 'transactions':
+    case 'pending':
+      if (Array.isArray(value) && value.length === 0) return ctx.paint.dim(origin === 'pending' ? 'nothing pending' : 'no transactions yet');
+      return isRows(value) ? renderTransactions(value, ctx) : undefined;
+    case 'transaction':
+      return isRow(value) ? renderOneTransaction(value, ctx) : undefined;
+    case 'formatTransactions':
+      return typeof value === 'string' ? value : undefined;
+    case 'stats':
+      return isRow(value) ? renderKeyValues(flatten(value).map(([k, v]) => [k, compact(v)]), ctx.paint) : undefined;
+    case 'logs':
+      if (Array.isArray(value) && value.length === 0) return ctx.paint.dim('the log is empty');
+      return Array.isArray(value) && value.every(isEvent) ? value.map((e) => formatEvent(e, ctx.paint, ctx.names)).join('\n') : undefined;
+    case 'inbox':
+      if (Array.isArray(value) && value.length === 0) return ctx.paint.dim('the inbox is empty');
+      return isRows(value) ? renderInbox(value, ctx) : undefined;
+    case 'ping':
+      return typeof value === 'number' ? `${value} ms` : undefined;
+    case 'balances':
+      return renderBalances(value, ctx);
+    default:
+      return undefined;
+  }
+}
+
+function looksLikePeers(rows: Row[]): boolean {
+  return rows.every((r) => typeof r.addr === 'string' && typeof r.id === 'string' && 'state' in r);
+}
+
+function looksLikeTransactions(rows: Row[]): boolean {
+  return rows.every((r) => {
+    const t = isRow(r.txn) ? r.txn : r;
+    return 'amount' in t && ('from' in t || 'sender' in t);
+  });
+}
+
+function isEvent(v: unknown): v is PeerlabEvent {
+  return isRow(v) && typeof v.type === 'string' && typeof v.node === 'string' && typeof v.time === 'number' && 'data' in v;
+}
+
+export function renderPeers(rows: Row[], ctx: RenderContext): string {
+  const { paint } = ctx;
+  for (const r of rows) ctx.names.add(r.id, r.name);
+  const state = (s: unknown): string => {
+    const t = String(s ?? '');
+    return t === 'alive' ? paint.green(t) : t === 'suspected' ? paint.yellow(t) : paint.red(t);
+  };
+  const columns: Column[] = [{ header: 'name' }, { header: 'address' }, { header: 'id' }, { header: 'state' }, { header: 'last seen', align: 'right' }, { header: 'rtt', align: 'right' }];
+  const body = rows.map((r) => [
+    String(r.name ?? ''),
+    String(r.addr ?? ''),
+    String(r.shortId ?? ctx.names.label(r.id)),
+    state(r.state),
+    typeof r.lastSeenMs === 'number' ? ago(r.lastSeenMs) : '',
+    typeof r.rttMs === 'number' ? `${round(r.rttMs)} ms` : '',
+  ]);
+  return renderTable(columns, body, { paint, maxWidth: ctx.width });
+}
+
+/** Rows of `transactions()` ({index, txn, status, reason}) or bare transactions. */
+export function renderTransactions(rows: Row[], ctx: RenderContext): string {
+  const { paint } = ctx;
+  const columns: Column[] = [
+    { header: '#', align: 'right' },
+    { header: 'id' },
+    { header: 'from' },
+    { header: 'to' },
+    { header: 'amount', align: 'right' },
+    { header: 'lamport', align: 'right' },
+    { header: 'time' },
+    { header: 'status' },
+    { header: 'fields / file' },
+  ];
+  const body = rows.map((r, i) => {
+    const t = isRow(r.txn) ? r.txn : r;
+    const extra = [
+      isRow(t.fields) && Object.keys(t.fields).length > 0 ? Object.entries(t.fields).map(([k, v]) => `${k}=${compact(v, 20)}`).join(' ') : '',
+      isRow(t.file) ? `📎 ${String(t.file.name ?? '')}` : '',
+      Array.isArray(r.missing) && r.missing.length > 0 ? `missing ${r.missing.length}` : '',
+    ].filter(Boolean).join(' ');
+    return [
+      String(r.index ?? i),
+      typeof t.id === 'string' ? t.id.slice(0, 8) : '',
+      ctx.names.label(t.from ?? t.sender),
+      ctx.names.label(t.to ?? t.receiver),
+      compact(t.amount),
+      t.lamport === undefined ? '' : String(t.lamport),
+      typeof t.time === 'number' ? hhmmss(t.time) : typeof t.timestamp === 'number' ? hhmmss(t.timestamp) : '',
+      status(r.status, r.reason, paint),
+      extra,
+    ];
+  });
+  return renderTable(columns, body, { paint, maxWidth: ctx.width });
+}
+
+function status(s: unknown, reason: unknown, paint: Paint): string {
+  if (s === undefined || s === null) return '';
+  const t = String(s);
+  const why = reason ? ` ${String(reason)}` : '';
+  if (t === 'valid' || t === 'accepted') return paint.green(t);
+  if (t === 'void' || t === 'voided') return paint.yellow(t + why);
+  if (t === 'pending') return paint.blue(t);
+  return paint.red(t + why);
+}
+
+function renderOneTransaction(r: Row, ctx: RenderContext): string {
+  const t = isRow(r.txn) ? r.txn : r;
+  const pairs: [string, string][] = [];
+  if (r.index !== undefined) pairs.push(['index', String(r.index)]);
+  for (const [k, v] of Object.entries(t)) {
+    if (k === 'sig') continue;
+    pairs.push([k, k === 'from' || k === 'to' ? `${ctx.names.label(v)}${typeof v === 'string' && ctx.names.label(v) !== v ? ctx.paint.dim(` ${v}`) : ''}` : k === 'time' && typeof v === 'number' ? new Date(v).toISOString() : compact(v, 100)]);
+  }
+  if (r.status !== undefined) pairs.push(['status', status(r.status, r.reason, ctx.paint)]);
+  return renderKeyValues(pairs, ctx.paint);
+}
+
+export function renderBalances(v: unknown, ctx: RenderContext): string | undefined {
+  let rows: { account: string; balance: unknown; spendable: unknown }[];
+  if (Array.isArray(v)) {
+    if (!v.every(isRow)) return undefined;
+    rows = v.map((r) => ({ account: String(r.account ?? r.id ?? r.name ?? ''), balance: r.balance ?? r.amount, spendable: r.spendable }));
+  } else if (isRow(v)) {
+    rows = Object.entries(v).map(([account, b]) =>
+      isRow(b) ? { account, balance: b.balance, spendable: b.spendable } : { account, balance: b, spendable: undefined },
+    );
+  } else {
+    return undefined;
+  }
+  if (rows.length === 0) return ctx.paint.dim('no balances yet');
+  const withSpendable = rows.some((r) => r.spendable !== undefined);
+  const columns: Column[] = [{ header: 'account' }, { header: 'balance', align: 'right' }, ...(withSpendable ? [{ header: 'spendable', align: 'right' as const }] : [])];
+  const body = rows.map((r) => [ctx.names.label(r.account), compact(r.balance), ...(withSpendable ? [compact(r.spendable)] : [])]);
+  return renderTable(columns, body, { paint: ctx.paint, maxWidth: ctx.width });
+}
+
+function renderInbox(rows: Row[], ctx: RenderContext): string {
+  const columns: Column[] = [{ header: 'name' }, { header: 'from' }, { header: 'size', align: 'right' }, { header: 'sha256' }, { header: 'received' }, { header: 'file' }];
+  const body = rows.map((r) => [
+    String(r.name ?? ''),
+    ctx.names.label(r.from),
+    typeof r.size === 'number' ? bytes(r.size) : compact(r.size),
+    typeof r.sha256 === 'string' ? r.sha256.slice(0, 12) : '',
+    typeof r.receivedAt === 'number' ? hhmmss(r.receivedAt) : '',
+    String(r.file ?? r.path ?? ''),
+  ]);
+  return renderTable(columns, body, { paint: ctx.paint, maxWidth: ctx.width });
+}
+
+/** `node.details()`: identity and settings, then peers and balances as tables. */
+export function renderDetails(d: Row, ctx: RenderContext): string {
+  const { paint } = ctx;
+  ctx.names.learn(d);
+  const out: string[] = [];
+  const title = [paint.bold(String(d.name ?? 'node')), d.address ? String(d.address) : '', d.shortId ? paint.dim(`id ${String(d.shortId)}`) : ''].filter(Boolean).join('  ');
+  out.push(title);
+  const pairs: [string, string][] = [];
+  const skip = new Set(['name', 'shortId', 'peers', 'balances', 'retrying', 'banned']);
+  for (const [k, v] of Object.entries(d)) {
+    if (skip.has(k) || v === undefined) continue;
+    if (k === 'address' && d.advertised === v) continue;
+    if (k === 'uptimeMs' && typeof v === 'number') pairs.push(['uptime', ago(v).replace(' ago', '')]);
+    else if (k === 'faults') pairs.push([k, faultText(v)]);
+    else if (k === 'heartbeat' && isRow(v)) pairs.push([k, `interval ${compact(v.interval)} ms, timeout ${compact(v.timeout)} ms`]);
+    else if (isRow(v)) pairs.push([k, Object.entries(v).map(([a, b]) => `${a} ${compact(b, 30)}`).join(', ')]);
+    else pairs.push([k, v === null ? paint.dim('none') : compact(v, 100)]);
+  }
+  out.push(renderKeyValues(pairs, paint, 2));
+  if (Array.isArray(d.peers)) {
+    out.push('', paint.bold(`peers (${d.peers.length})`));
+    out.push(d.peers.length === 0 ? paint.dim('  none') : indent(renderPeers(d.peers.filter(isRow), ctx)));
+  }
+  if (d.balances !== undefined) {
+    const b = renderBalances(d.balances, ctx);
+    out.push('', paint.bold('balances'), indent(b ?? compact(d.balances, 200)));
+  }
+  if (Array.isArray(d.retrying) && d.retrying.length > 0) {
+    out.push('', paint.bold('retrying'), indent(d.retrying.map((r) => (isRow(r) ? `${String(r.name ?? '')} ${String(r.addr ?? '')} next try in ${compact(r.nextTryMs)} ms` : compact(r))).join('\n')));
+  }
+  if (Array.isArray(d.banned) && d.banned.length > 0) {
+    out.push('', paint.bold('banned'), indent(d.banned.map((b) => compact(b)).join('\n')));
+  }
+  return out.join('\n');
+}
+
+function faultText(v: unknown): string {
+  if (!isRow(v)) return compact(v);
+  const node = isRow(v.node) ? Object.entries(v.node).filter(([, x]) => x !== 0).map(([k, x]) => `${k} ${compact(x)}`) : [];
+  const links = isRow(v.links) ? Object.keys(v.links) : [];
+  const parts = [...node];
+  if (links.length > 0) parts.push(`link faults to ${links.join(', ')}`);
+  if (Array.isArray(v.partitioned) && v.partitioned.length > 0) parts.push(`partitioned from ${v.partitioned.join(', ')}`);
+  return parts.length > 0 ? parts.join(', ') : 'none';
+}
+
+/** An error as ONE line: `✖ message (CODE)`; never a stack trace. */
+export function formatError(err: unknown, paint: Paint, prefix = ''): string {
+  let text: string;
+  if (isPeerlabError(err)) text = `${oneLine(err.message)} ${paint.dim(`(${err.code})`)}`;
+  else if (err instanceof Error) text = `${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${oneLine(err.message)}`;
+  else if (err && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') text = oneLine((err as { message: string }).message);
+  else text = `thrown: ${oneLine(inspect(err, { depth: 1, breakLength: Infinity }))}`;
+  return `${paint.red('✖')} ${prefix}${text}`;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+function flatten(v: Row, prefix = ''): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const [k, x] of Object.entries(v)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (isRow(x) && Object.keys(x).length > 0) out.push(...flatten(x, key));
+    else if (!isRow(x)) out.push([key, x]);
+  }
+  return out;
+}
+
+function indent(s: string, n = 2): string {
+  const pad = ' '.repeat(n);
+  return s.split('\n').map((l) => pad + l).join('\n');
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+function ago(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms ago`;
+  if (ms < 60_000) return `${round(ms / 1000)} s ago`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s ago`;
+  return `${Math.floor(ms / 3_600_000)} h ${Math.floor((ms % 3_600_000) / 60_000)} min ago`;
+}
+
+function hhmmss(ms: number): string {
+  return new Date(ms).toTimeString().slice(0, 8);
+}
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}

@@ -1,0 +1,211 @@
+/**
+ * A client of a node's control socket: `peerlab attach` builds its remote `node` from one, and the
+ * playbook runner drives `isolation: process` nodes with it. Calls return promises; a failed call
+ * rejects with a PeerlabError carrying the node's error code and message.
+ */
+import { createConnection, type Socket } from 'node:net';
+import { PeerlabError } from '../errors.ts';
+import type { PeerlabEvent } from '../events.ts';
+import {
+  absolutePathArgs,
+  encodeLine,
+  LineReader,
+  MAX_REPLY_BYTES,
+  type ControlDescription,
+  type ControlReply,
+} from './protocol.ts';
+
+export interface ControlCallOptions {
+  /** Reject with TIMEOUT after this long (the call may still complete on the node). */
+  timeoutMs?: number;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+  method: string;
+}
+
+export class ControlClient {
+  readonly path: string;
+  private readonly socket: Socket;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Map<(e: PeerlabEvent) => void, Set<string> | undefined>();
+  private readonly closeListeners = new Set<(reason: string) => void>();
+  private closed_ = false;
+  private closeReason = 'control connection closed';
+  private readonly cwd: string;
+
+  private constructor(path: string, socket: Socket, cwd: string) {
+    this.path = path;
+    this.socket = socket;
+    this.cwd = cwd;
+    const reader = new LineReader(MAX_REPLY_BYTES, (line) => this.onLine(line), () => this.fail('reply too large'));
+    socket.on('data', (d: Buffer) => reader.push(d));
+    socket.on('error', (err) => this.fail(err.message));
+    socket.on('close', () => this.fail('control connection closed'));
+  }
+
+  /**
+   * Connects to the socket at `path`. A missing socket or one nobody listens on is UNREACHABLE; a
+   * socket the user may not open is IO (permission denied).
+   */
+  static connect(path: string, opts: { timeoutMs?: number; cwd?: string } = {}): Promise<ControlClient> {
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    return new Promise((resolve, reject) => {
+      const socket = createConnection(path);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new PeerlabError('TIMEOUT', `control socket ${path} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new ControlClient(path, socket, opts.cwd ?? process.cwd()));
+      });
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        if (err.code === 'EACCES' || err.code === 'EPERM') {
+          reject(new PeerlabError('IO', `permission denied opening control socket ${path} (it belongs to another user)`));
+        } else if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+          reject(new PeerlabError('UNREACHABLE', `no node is running there (no control socket at ${path})`));
+        } else {
+          reject(new PeerlabError('IO', `cannot open control socket ${path}: ${err.message}`));
+        }
+      });
+    });
+  }
+
+  get closed(): boolean {
+    return this.closed_;
+  }
+
+  /** Calls `node.<method>(...args)` on the node; dotted names reach namespaces (`faults.set`). */
+  call<T = unknown>(method: string, args: unknown[] = [], opts: ControlCallOptions = {}): Promise<T> {
+    if (this.closed_) return Promise.reject(new PeerlabError('STOPPED', this.closeReason));
+    const id = this.nextId++;
+    let line: string;
+    try {
+      line = encodeLine({ id, method, args: absolutePathArgs(method, args, this.cwd) });
+    } catch (err) {
+      return Promise.reject(new PeerlabError('BAD_ARGUMENT', `arguments of ${method} cannot be sent: ${(err as Error).message}`));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const timer =
+        opts.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.pending.delete(id);
+              reject(new PeerlabError('TIMEOUT', `${method} did not answer within ${opts.timeoutMs} ms`));
+            }, opts.timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, method });
+      this.socket.write(line);
+    });
+  }
+
+  describe(): Promise<ControlDescription> {
+    return this.call<ControlDescription>('describe');
+  }
+
+  /** Streams the node's events to `fn` (all, or only `types`); returns an unsubscribe function. */
+  async subscribe(fn: (e: PeerlabEvent) => void, types?: string[]): Promise<() => void> {
+    const first = this.listeners.size === 0;
+    this.listeners.set(fn, types ? new Set(types) : undefined);
+    if (first) {
+      try {
+        await this.call('events.subscribe');
+      } catch (err) {
+        this.listeners.delete(fn);
+        throw err;
+      }
+    }
+    return () => {
+      this.listeners.delete(fn);
+      if (this.listeners.size === 0 && !this.closed_) void this.call('events.unsubscribe').catch(() => undefined);
+    };
+  }
+
+  /** The first event of `type` (matching `pred`) from now on; TIMEOUT after `timeoutMs`. */
+  async waitFor(type: string, pred: (e: PeerlabEvent) => boolean = () => true, timeoutMs = 10_000): Promise<PeerlabEvent> {
+    let off: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await new Promise<PeerlabEvent>((resolve, reject) => {
+        timer = setTimeout(() => reject(new PeerlabError('TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${type}`)), timeoutMs);
+        this.subscribe((e) => {
+          if (pred(e)) resolve(e);
+        }, [type]).then((o) => (off = o), reject);
+      });
+    } finally {
+      clearTimeout(timer);
+      off?.();
+    }
+  }
+
+  /** Called once when the connection ends (the node stopped, or close()). */
+  onClose(fn: (reason: string) => void): () => void {
+    if (this.closed_) {
+      fn(this.closeReason);
+      return () => undefined;
+    }
+    this.closeListeners.add(fn);
+    return () => this.closeListeners.delete(fn);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed_) return;
+    const ended = new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
+    this.socket.end();
+    const timer = setTimeout(() => this.socket.destroy(), 1000);
+    await ended;
+    clearTimeout(timer);
+  }
+
+  private onLine(line: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (msg === null || typeof msg !== 'object') return;
+    const m = msg as Partial<ControlReply> & { event?: PeerlabEvent };
+    if (m.event) {
+      for (const [fn, only] of [...this.listeners]) {
+        if (only && !only.has(m.event.type)) continue;
+        try {
+          fn(m.event);
+        } catch {
+          // a broken listener must not break the connection
+        }
+      }
+      return;
+    }
+    if (typeof m.id !== 'number') return;
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    clearTimeout(p.timer);
+    if (m.ok === true) p.resolve((m as { result?: unknown }).result);
+    else {
+      const e = (m as { error?: { code?: string; message?: string } }).error ?? {};
+      p.reject(new PeerlabError((e.code ?? 'INTERNAL') as PeerlabError['code'], e.message ?? `${p.method} failed`, { remote: true }));
+    }
+  }
+
+  private fail(reason: string): void {
+    if (this.closed_) return;
+    this.closed_ = true;
+    this.closeReason = reason === 'control connection closed' ? reason : `control connection closed: ${reason}`;
+    this.socket.destroy();
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      clearTimeout(p.timer);
+      p.reject(new PeerlabError('STOPPED', `${p.method}: ${this.closeReason}`));
+    }
+    for (const fn of [...this.closeListeners]) fn(this.closeReason);
+    this.closeListeners.clear();
+  }
+}
