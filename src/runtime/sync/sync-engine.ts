@@ -67,7 +67,8 @@ export class SyncEngine {
   private readonly balanceWaiters = new Map<string, Array<(b: BalanceBody) => void>>();
   private digestCursor = 0;
   private lastDigestRound = 0;
-  private bulkInFlight = new Set<string>();
+  /** One TCP pull per peer at a time; a second caller shares the first one's result. */
+  private readonly bulkInFlight = new Map<string, Promise<number>>();
   /** Counters for benchmarks and stats. */
   readonly counters = { txnPushed: 0, txnForwarded: 0, batchesSent: 0, frontiersSent: 0, digestsSent: 0, bulkPulls: 0 };
 
@@ -262,15 +263,13 @@ export class SyncEngine {
     }
   }
 
-  private async bulk(peer: Peer): Promise<number> {
-    if (this.bulkInFlight.has(peer.id)) return 0;
-    this.bulkInFlight.add(peer.id);
+  private bulk(peer: Peer): Promise<number> {
+    const running = this.bulkInFlight.get(peer.id);
+    if (running) return running;
     this.counters.bulkPulls++;
-    try {
-      return await this.o.bulkPull(peer);
-    } finally {
-      this.bulkInFlight.delete(peer.id);
-    }
+    const p = this.o.bulkPull(peer).finally(() => this.bulkInFlight.delete(peer.id));
+    this.bulkInFlight.set(peer.id, p);
+    return p;
   }
 
   /** `node.sync(peer?)`: a frontier exchange with each peer; what was learned, from whom. */
