@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isPeerlabError } from './runtime/errors.ts';
 import { nodeCommand } from './cli/node-command.ts';
+import { checkCommand, playCommand } from './cli/play-command.ts';
 
 /** `peerlab` (DESIGN.md §2.1). Usage errors and bad values exit 2 with one clear line. */
 export async function main(argv: string[]): Promise<void> {
@@ -10,6 +11,8 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `peerlab: ${s.slice(7)}` : s) });
   program.addCommand(nodeCommand());
+  program.addCommand(playCommand());
+  program.addCommand(checkCommand());
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `peerlab ${c.name()}: ${s.slice(7)}` : s) });
   try {
     await program.parseAsync(argv);

@@ -1,0 +1,367 @@
+import { PeerlabError } from '../runtime/errors.ts';
+import { formatUnits } from '../runtime/ledger/amount.ts';
+import type { RobotAction } from '../runtime/robot-plan.ts';
+import { faultInput, type Cluster } from './cluster.ts';
+import { evaluate, type ConditionResult } from './evaluate.ts';
+import { Describer } from './format-plan.ts';
+import type { Condition, FaultSpec, PeerRef } from './playbook.ts';
+import type { Plan, PlanItem, PlanRobot } from './plan.ts';
+
+export type StepStatus = 'ok' | 'failed' | 'tolerated' | 'skipped';
+
+export interface StepRecord {
+  id: string;
+  name?: string;
+  text: string;
+  kind: string;
+  status: StepStatus;
+  startMs: number;
+  ms: number;
+  error?: string;
+  warning?: string;
+}
+
+export interface ExpectationRecord {
+  /** The step path plus the condition key, e.g. `steps[12].expect.totalBalance`. */
+  id: string;
+  step: string;
+  name?: string;
+  kind: string;
+  text: string;
+  ok: boolean;
+  expected: string;
+  actual: string;
+  /** For waitFor: how long until it held (or the deadline). */
+  ms?: number;
+}
+
+export interface RobotTotals {
+  actions: number;
+  ok: number;
+  failed: number;
+  byKind: Record<string, { ok: number; failed: number }>;
+}
+
+export type RunEvent =
+  | { type: 'step-start'; item: PlanItem; text: string; atMs: number }
+  | { type: 'step-end'; record: StepRecord }
+  | { type: 'say'; text: string; atMs: number }
+  | { type: 'warning'; text: string; atMs: number }
+  | { type: 'expectation'; record: ExpectationRecord };
+
+export interface RunResult {
+  steps: StepRecord[];
+  expectations: ExpectationRecord[];
+  robots: RobotTotals;
+  syncs: { ok: number; failed: number; learned: number };
+  durationMs: number;
+  ok: boolean;
+}
+
+/**
+ * Executes a Plan against a Cluster (DESIGN.md §2.3 semantics): the sequence in order, `at:`
+ * items at their times alongside it, robots from their planned actions, faults and partitions as
+ * playbook state that a restarted node gets back. The runner never prints; it reports RunEvents.
+ */
+export class Runner {
+  private readonly steps: StepRecord[] = [];
+  private readonly expectations: ExpectationRecord[] = [];
+  private readonly robots: RobotTotals = { actions: 0, ok: 0, failed: 0, byKind: {} };
+  private readonly syncs = { ok: 0, failed: 0, learned: 0 };
+  private readonly describe: Describer;
+  private readonly background: Promise<void>[] = [];
+  /** Fault steps applied so far, replayed on a node that restarts. */
+  private readonly faultJournal: Array<{ node: string; input: Record<string, unknown> }> = [];
+  private partition: readonly (readonly string[])[] | undefined;
+  private start = 0;
+  private failed = false;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly cluster: Cluster,
+    private readonly onEvent: (e: RunEvent) => void = () => {},
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.describe = new Describer(plan.settings.network.scale, plan.nodes.map((n) => n.name));
+  }
+
+  private get scale(): number {
+    return this.plan.settings.network.scale;
+  }
+
+  private elapsed(): number {
+    return this.now() - this.start;
+  }
+
+  async run(): Promise<RunResult> {
+    this.start = this.now();
+    const timed = this.plan.timed.map((item) => this.runTimed(item));
+    for (const item of this.plan.sequence) {
+      if (this.failed) {
+        this.skip(item);
+        continue;
+      }
+      await this.runItem(item);
+    }
+    await Promise.all(timed);
+    await Promise.all(this.background);
+    return {
+      steps: this.steps, expectations: this.expectations, robots: this.robots, syncs: this.syncs,
+      durationMs: Math.round(this.elapsed()), ok: !this.failed && this.expectations.every((e) => e.ok),
+    };
+  }
+
+  private async runTimed(item: PlanItem): Promise<void> {
+    const wait = item.atMs! - this.elapsed();
+    if (wait > 0) await sleep(wait);
+    if (this.failed) return this.skip(item);
+    const late = this.elapsed() - item.atMs!;
+    if (late > 250) this.onEvent({ type: 'warning', text: `${item.id} was due at ${item.atMs}ms and runs ${Math.round(late)}ms late`, atMs: this.elapsed() });
+    await this.runItem(item, late > 250 ? `ran ${Math.round(late)}ms late` : undefined);
+  }
+
+  private skip(item: PlanItem): void {
+    this.steps.push({ id: item.id, ...(item.step.name ? { name: item.step.name } : {}), text: this.describe.action(item.action), kind: item.action.kind, status: 'skipped', startMs: Math.round(this.elapsed()), ms: 0 });
+  }
+
+  private async runItem(item: PlanItem, warning?: string): Promise<void> {
+    const text = this.describe.action(item.action);
+    const startMs = this.elapsed();
+    this.onEvent({ type: 'step-start', item, text, atMs: startMs });
+    const record: StepRecord = { id: item.id, text, kind: item.action.kind, status: 'ok', startMs: Math.round(startMs), ms: 0 };
+    if (item.step.name) record.name = item.step.name;
+    if (warning) record.warning = warning;
+    try {
+      await this.execute(item);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      record.error = message;
+      if (item.step.mayFail) record.status = 'tolerated';
+      else {
+        record.status = 'failed';
+        this.failed = true;
+      }
+    }
+    record.ms = Math.round(this.elapsed() - startMs);
+    this.steps.push(record);
+    this.onEvent({ type: 'step-end', record });
+  }
+
+  private node(name: string) {
+    return this.cluster.get(name);
+  }
+
+  private peerAddress(p: PeerRef): string {
+    return 'node' in p ? this.node(p.node).address : p.address;
+  }
+
+  private async execute(item: PlanItem): Promise<void> {
+    const a = item.action;
+    switch (a.kind) {
+      case 'join':
+        await this.node(a.node).call('join', this.peerAddress(a.peer));
+        return;
+      case 'addPeer':
+        await this.node(a.node).call('addPeer', this.peerAddress(a.peer));
+        return;
+      case 'removePeer':
+        await this.node(a.node).call('removePeer', this.peerAddress(a.peer));
+        return;
+      case 'discover':
+        await this.node(a.node).call('discover', a.peers?.map((p) => this.peerAddress(p)));
+        return;
+      case 'leave':
+        await this.node(a.node).call('leave');
+        return;
+      case 'send':
+        await this.node(a.from).call('send', this.node(a.to).id, formatUnits(a.amount, this.scale));
+        return;
+      case 'sendCustom':
+        await this.node(a.from).call('sendCustom', this.node(a.to).id, formatUnits(a.amount, this.scale), { ...a.fields });
+        return;
+      case 'sendFile':
+        await this.node(a.from).call('sendFile', this.node(a.to).address, a.path.resolved);
+        return;
+      case 'sendWithFile':
+        await this.node(a.from).call('sendWithFile', this.node(a.to).address, formatUnits(a.amount, this.scale), a.path.resolved, a.fields ? { ...a.fields } : undefined);
+        return;
+      case 'ping':
+        await this.node(a.from).call('ping', this.node(a.to).address);
+        return;
+      case 'requestBalance':
+        await this.node(a.from).call('requestBalance', this.node(a.to).address);
+        return;
+      case 'sync':
+        // Sync never fails a run: its outcomes are counted.
+        await Promise.all(a.nodes.map((n) => this.countSync(n)));
+        return;
+      case 'robot': {
+        const run = this.runRobot(a);
+        if (a.background) this.background.push(run);
+        else await run;
+        return;
+      }
+      case 'faults':
+        for (const n of a.nodes) {
+          const input: Record<string, unknown> = { ...faultInput(a.faults as FaultSpec) };
+          if (a.peer !== undefined) input.peer = this.node(a.peer).address;
+          this.faultJournal.push({ node: n, input });
+          await this.node(n).call('faults.set', input);
+        }
+        return;
+      case 'partition':
+        this.partition = a.groups;
+        await this.applyPartition();
+        return;
+      case 'heal':
+        this.partition = undefined;
+        await Promise.all(this.cluster.all().filter((h) => h.running).map((h) => h.call('faults.heal')));
+        return;
+      case 'crash':
+        await this.cluster.crash(a.node);
+        return;
+      case 'restart':
+        await this.cluster.restart(a.node);
+        await this.reapplyFaults(a.node);
+        return;
+      case 'clearAndRebuild':
+        await this.node(a.node).call('clearAndRebuild');
+        return;
+      case 'wait':
+        await sleep(a.ms);
+        return;
+      case 'waitFor':
+        await this.waitFor(item, a.conditions, a.withinMs);
+        return;
+      case 'expect':
+        for (const c of a.conditions) this.record(item, c, await this.check(c));
+        return;
+      case 'export':
+        await this.node(a.node).call('exportCsv', a.path.resolved);
+        return;
+      case 'say':
+        this.onEvent({ type: 'say', text: a.text, atMs: this.elapsed() });
+        return;
+      case 'parallel': {
+        await Promise.all(a.items.map((i) => this.runItem(i)));
+        if (a.items.some((i) => this.steps.find((s) => s.id === i.id)?.status === 'failed')) {
+          throw new PeerlabError('INTERNAL', 'a step inside parallel failed');
+        }
+        return;
+      }
+    }
+  }
+
+  private async countSync(name: string): Promise<void> {
+    try {
+      const r = await this.node(name).call<{ learned: number }>('sync');
+      this.syncs.ok++;
+      this.syncs.learned += r.learned;
+    } catch {
+      this.syncs.failed++;
+    }
+  }
+
+  private async runRobot(a: PlanRobot): Promise<void> {
+    const t0 = this.now();
+    const inflight: Promise<void>[] = [];
+    for (const action of a.actions) {
+      if (this.failed) break;
+      const wait = action.atMs - (this.now() - t0);
+      if (wait > 0) await sleep(wait);
+      inflight.push(this.robotAction(action));
+    }
+    await Promise.all(inflight);
+  }
+
+  private async robotAction(r: RobotAction): Promise<void> {
+    const kinds = (this.robots.byKind[r.kind] ??= { ok: 0, failed: 0 });
+    this.robots.actions++;
+    try {
+      const from = this.node(r.node);
+      if (!from.running) throw new Error(`${r.node} is not running`);
+      const to = this.node(r.to);
+      switch (r.kind) {
+        case 'send':
+          await from.call('send', to.id, formatUnits(r.amount, this.scale));
+          break;
+        case 'sendCustom':
+          await from.call('sendCustom', to.id, formatUnits(r.amount, this.scale), { ...r.fields });
+          break;
+        case 'ping':
+          await from.call('ping', to.address);
+          break;
+        case 'requestBalance':
+          await from.call('requestBalance', to.address);
+          break;
+        case 'sync':
+          await from.call('sync', to.address);
+          break;
+      }
+      kinds.ok++;
+      this.robots.ok++;
+    } catch {
+      kinds.failed++;
+      this.robots.failed++;
+    }
+  }
+
+  private async applyPartition(only?: string): Promise<void> {
+    const groups = this.partition;
+    if (!groups) return;
+    for (const group of groups) {
+      for (const name of group) {
+        if (only !== undefined && name !== only) continue;
+        const h = this.node(name);
+        if (!h.running) continue;
+        const others = groups.filter((g) => g !== group).flat().map((n) => this.node(n).address);
+        await h.call('faults.heal');
+        if (others.length) await h.call('faults.partition', others);
+      }
+    }
+  }
+
+  /** Faults and partitions are playbook state: a restarted node gets them again. */
+  private async reapplyFaults(name: string): Promise<void> {
+    for (const j of this.faultJournal) if (j.node === name) await this.node(name).call('faults.set', j.input);
+    await this.applyPartition(name);
+  }
+
+  private async check(c: Condition): Promise<ConditionResult> {
+    try {
+      return await evaluate(c, this.cluster, this.scale);
+    } catch (err) {
+      return { ok: false, expected: this.describe.condition(c), actual: `could not check: ${(err as Error).message}` };
+    }
+  }
+
+  private record(item: PlanItem, c: Condition, r: ConditionResult, ms?: number): void {
+    const rec: ExpectationRecord = {
+      id: c.path, step: item.id, kind: c.kind, text: this.describe.condition(c), ok: r.ok, expected: r.expected, actual: r.actual,
+    };
+    if (item.step.name) rec.name = item.step.name;
+    if (ms !== undefined) rec.ms = ms;
+    this.expectations.push(rec);
+    this.onEvent({ type: 'expectation', record: rec });
+  }
+
+  /** Polls the conditions until all hold or `withinMs` passes; a miss fails the run. */
+  private async waitFor(item: PlanItem, conditions: readonly Condition[], withinMs: number): Promise<void> {
+    const t0 = this.now();
+    let results: ConditionResult[] = [];
+    for (;;) {
+      results = await Promise.all(conditions.map((c) => this.check(c)));
+      if (results.every((r) => r.ok) || this.now() - t0 >= withinMs) break;
+      await sleep(Math.min(100, Math.max(10, withinMs / 50)));
+    }
+    const ms = Math.round(this.now() - t0);
+    conditions.forEach((c, i) => this.record(item, c, results[i]!, ms));
+    if (!results.every((r) => r.ok)) {
+      throw new PeerlabError('TIMEOUT', `waited ${ms}ms: ${conditions.filter((_, i) => !results[i]!.ok).map((c) => this.describe.condition(c)).join(', ')} did not hold`);
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
