@@ -11,7 +11,7 @@ export interface EventData {
   'peer-refuted': { peer: string; id: string; name: string };
   'peer-refused': { peer: string; reason: string; code: string; side: 'local' | 'remote' };
   'heartbeat-timeout': { peer: string; id: string; name: string; silentMs: number };
-  'message-dropped': { peer: string; type: string; msgId: string; direction: 'out' | 'in'; reason: string };
+  'message-dropped': { peer: string; msgType: string; msgId: string; direction: 'out' | 'in'; reason: string };
   'message-rejected': { peer: string; reason: string; detail: string };
   'faults-changed': { faults: unknown };
   log: { level: string; message: string };

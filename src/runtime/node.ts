@@ -248,7 +248,7 @@ export class Node {
       trace: this.trace,
       maxDatagram: c.maxDatagram,
       onReject: (from, reason, detail, partial) => this.onReject(from, reason, detail, partial),
-      onDrop: (peer, type, msgId, direction, reason) => this.emit('message-dropped', { peer, type, msgId, direction, reason }),
+      onDrop: (peer, msgType, msgId, direction, reason) => this.emit('message-dropped', { peer, msgType, msgId, direction, reason }),
     });
     this.table = new PeerTable(identity.id, () => this.advertised, c.maxPeers);
     this.membership = new Membership({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ROBOT_WEIGHTS, planRobotActions, RobotDecider, robotWeights } from '../../src/playbooks/robot-plan.ts';
+import { DEFAULT_ROBOT_WEIGHTS, planRobotActions, RobotDecider, robotWeights } from '../../src/runtime/robot-plan.ts';
 
 const base = { seed: 42, nodes: ['alice', 'bob', 'carol'], everyMs: 100, forMs: 2000, maxAmount: 5000n };
 

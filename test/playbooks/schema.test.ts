@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PLAYBOOK_SCHEMA_FILE, playbookSchema, stepKinds } from '../../src/playbooks/schema.ts';
 import { STEP_KINDS, STEP_MODIFIERS } from '../../src/playbooks/steps.ts';
-import { ROBOT_ACTION_KINDS } from '../../src/playbooks/robot-plan.ts';
+import { ROBOT_ACTION_KINDS } from '../../src/runtime/robot-plan.ts';
 import { editDistance, nearest } from '../../src/playbooks/suggest.ts';
 
 describe('the playbook JSON Schema', () => {

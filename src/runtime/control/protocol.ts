@@ -56,7 +56,7 @@ export const CONTROL_METHODS: readonly string[] = [
   'peers', 'join', 'addPeer', 'removePeer', 'discover', 'leave', 'ping',
   // ledger
   'send', 'sendCustom', 'sync', 'transactions', 'transaction', 'formatTransactions', 'exportCsv',
-  'requestBalance', 'pending', 'forks', 'clearAndRebuild',
+  'requestBalance', 'pending', 'forks', 'clearAndRebuild', 'balances', 'balance', 'digest',
   // files
   'sendFile', 'sendWithFile', 'inbox',
   // details, logs, stats
@@ -64,7 +64,7 @@ export const CONTROL_METHODS: readonly string[] = [
   // faults, heartbeat, robot
   'faults.set', 'faults.partition', 'faults.heal', 'faults.reset', 'faults.get',
   'heartbeat.set',
-  'robot.start', 'robot.stop',
+  'robot.start', 'robot.stop', 'robot.status',
   // lifecycle
   'stop',
 ];

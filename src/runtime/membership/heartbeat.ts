@@ -56,6 +56,7 @@ export class Heartbeat {
   private readonly relays = new Map<number, Relay>();
   private readonly lastIndirect = new Map<string, number>();
   private seq = 0;
+  private lastTick = 0;
   /** Digest to piggyback on pings and acks (anti-entropy), supplied by the ledger. */
   digest: () => string | undefined = () => undefined;
   /** Called with the digest a peer piggybacked (anti-entropy trigger). */
@@ -89,6 +90,14 @@ export class Heartbeat {
   tick(now: number): void {
     const { interval, timeout } = this.settings;
     const peers = this.table.list();
+    // A long gap since the last tick means this node was not running (GC pause, SIGSTOP, a laptop
+    // asleep): it heard nothing because it was not listening, so that time does not count as
+    // silence. (Lifeguard's "local health" idea in its simplest form.)
+    const gap = this.lastTick ? now - this.lastTick : 0;
+    this.lastTick = now;
+    if (gap > Math.max(2 * this.tickMs, interval)) {
+      for (const p of peers) p.lastSeen = Math.min(now, p.lastSeen + gap - this.tickMs);
+    }
     const quiet: Peer[] = [];
     for (const p of peers) {
       const silent = now - p.lastSeen;

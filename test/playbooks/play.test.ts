@@ -1,0 +1,90 @@
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { play } from '../../src/cli/play-command.ts';
+import { runCli } from '../cli/spawn.ts';
+
+let out = '';
+beforeAll(async () => {
+  out = await mkdtemp(join(tmpdir(), 'peerlab-play-test-'));
+});
+afterAll(async () => {
+  await rm(out, { recursive: true, force: true });
+});
+
+const shipped = (await readdir('playbooks')).filter((f) => f.endsWith('.yaml')).map((f) => join('playbooks', f));
+const broken = (await readdir('test/playbooks/fixtures/broken')).map((f) => join('test/playbooks/fixtures/broken', f));
+
+describe('shipped playbooks', () => {
+  it('are all there', () => {
+    expect(shipped.length).toBeGreaterThanOrEqual(6);
+  });
+  for (const file of shipped) {
+    it(`${file} passes check and play`, async () => {
+      const check = await runCli(['check', file]);
+      expect(check.code, check.stderr).toBe(0);
+      let text = '';
+      const code = await play(file, { report: join(out, `${file.replace(/\W/g, '_')}.json`) }, (s) => (text += s));
+      expect(code, text).toBe(0);
+      const report = JSON.parse(await readFile(join(out, `${file.replace(/\W/g, '_')}.json`), 'utf8')) as { ok: boolean; failed: number; passed: number };
+      expect(report).toMatchObject({ ok: true, failed: 0 });
+      expect(report.passed).toBeGreaterThan(0);
+    }, 60_000);
+  }
+});
+
+describe('exit codes and reports', () => {
+  it('broken playbooks exit 2 with file:line:column errors', async () => {
+    expect(broken.length).toBeGreaterThanOrEqual(6);
+    for (const file of broken) {
+      const r = await runCli(['play', file]);
+      expect(r.code, `${file}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(:\\d+:\\d+)?: `));
+      const c = await runCli(['check', file]);
+      expect(c.code).toBe(2);
+    }
+  });
+
+  it('a false expectation exits 1 and the JUnit report marks that case failed with expected and actual', async () => {
+    const xml = join(out, 'false.xml');
+    const r = await runCli(['play', 'test/playbooks/fixtures/run/false-expectation.yaml', '--report', xml], { timeoutMs: 30_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/reproduce with: peerlab play .*false-expectation.yaml --seed 3/);
+    const report = await readFile(xml, 'utf8');
+    const cases = report.match(/<testcase [\s\S]*?<\/testcase>/g) ?? [];
+    expect(cases.length).toBe(4);
+    const failed = cases.filter((c) => c.includes('<failure'));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatch(/wrong on purpose/);
+    expect(failed[0]).toMatch(/expected: b=2000.00/);
+    expect(failed[0]).toMatch(/actual: a sees b=1010.00/);
+  });
+
+  it('a failing step fails the run unless it is mayFail; the rest is skipped', async () => {
+    const json = join(out, 'failing.json');
+    const r = await runCli(['play', 'test/playbooks/fixtures/run/failing-step.yaml', '--report', json], { timeoutMs: 30_000 });
+    expect(r.code).toBe(1);
+    const report = JSON.parse(await readFile(json, 'utf8')) as { steps: Array<{ name?: string; status: string; error?: string }> };
+    expect(report.steps.map((s) => s.status)).toEqual(['ok', 'tolerated', 'failed', 'skipped']);
+    expect(report.steps[2]!.error).toMatch(/cannot send 5000.00: spendable is 1000.00/);
+  });
+
+  it('the same seed gives the same dry-run plan; another seed another plan', async () => {
+    const a = await runCli(['play', 'playbooks/demo.yaml', '--dry-run']);
+    const b = await runCli(['play', 'playbooks/demo.yaml', '--dry-run']);
+    const c = await runCli(['play', 'playbooks/demo.yaml', '--dry-run', '--seed', '8']);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    expect(a.stdout).not.toBe(c.stdout);
+    expect(a.stdout).toMatch(/alice send bob 25\.50/);
+  });
+
+  it('bad options are one line and exit 2', async () => {
+    for (const args of [['play', 'playbooks/demo.yaml', '--speed', '0'], ['play', 'playbooks/demo.yaml', '--report', 'x.txt'], ['play', 'nope.yaml']]) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
