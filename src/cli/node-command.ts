@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { isPeerlabError } from '../runtime/errors.ts';
+import { startControlServer } from '../runtime/control/index.ts';
 import { Node } from '../runtime/node.ts';
 import { addNodeOptions, toNodeOptions, type NodeCliOptions } from './options.ts';
 import { eventJson, eventLine } from './render-event.ts';
@@ -20,6 +21,9 @@ export function nodeCommand(): Command {
       out(o.json ? eventJson(e) : eventLine(e));
     });
     await node.start();
+    // The local control socket: `peerlab attach DATA_DIR` and playbooks with isolation: process.
+    const control = await startControlServer(node);
+    out(o.json ? JSON.stringify({ type: 'control-socket', node: node.name, path: control.path }) : `control socket: ${control.path}`);
     let stopping = false;
     const stop = async (code: number): Promise<void> => {
       if (stopping) return;

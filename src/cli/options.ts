@@ -46,6 +46,10 @@ export const parse = {
     if (!r.ok) throw new InvalidArgumentError(`${r.message}.`);
     return v;
   },
+  scale(v: string): number {
+    if (!/^\d$/.test(v) || Number(v) > 8) throw new InvalidArgumentError('expected a whole number from 0 to 8.');
+    return Number(v);
+  },
   name(v: string): string {
     if (!NAME_PATTERN.test(v)) throw new InvalidArgumentError("expected 1-64 letters, digits, '.', '_' or '-'.");
     return v;
@@ -70,6 +74,7 @@ export function addNodeOptions(cmd: Command): Command {
     .option('--heartbeat-interval <duration>', 'how often quiet peers are probed (default 5s)', parse.duration)
     .option('--heartbeat-timeout <duration>', 'silence before a peer is removed (default 15s)', parse.duration)
     .option('--drop <p>', 'chance that each outgoing datagram is lost', parse.probability)
+    .option('--scale <n>', 'network parameter: decimal places of amounts (default 2)', parse.scale)
     .option('--initial-balance <amount>', 'network parameter: every account starts with this (default 1000)', parse.amount)
     .option('--max-file-size <bytes>', 'largest file this node accepts (default 256MiB)', parse.bytes)
     .option('--trace <file>', 'write a JSON-lines trace of messages and events');
@@ -88,6 +93,7 @@ export interface NodeCliOptions {
   heartbeatTimeout?: number;
   drop?: number;
   initialBalance?: string;
+  scale?: number;
   maxFileSize?: number;
   trace?: string;
 }
@@ -107,6 +113,7 @@ export function toNodeOptions(o: NodeCliOptions, defaultName = 'node'): NodeOpti
   }
   if (o.drop !== undefined) opts.faults = { drop: o.drop };
   if (o.initialBalance !== undefined) opts.initialBalance = o.initialBalance;
+  if (o.scale !== undefined) opts.scale = o.scale;
   if (o.maxFileSize !== undefined) opts.maxFileSize = o.maxFileSize;
   if (o.trace !== undefined) opts.trace = o.trace;
   return opts;

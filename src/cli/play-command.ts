@@ -9,7 +9,6 @@ import { buildReport, writeReport, type NodeSummary, type PlaybookReport } from 
 import { Runner, type RunEvent } from '../playbooks/runner.ts';
 import { MemoryTrace, TraceWriter, type TraceRecord, type TraceSink } from '../runtime/trace.ts';
 import { parse } from './options.ts';
-import { PeerlabError } from '../runtime/errors.ts';
 
 export interface PlayOptions {
   seed?: number;
@@ -124,7 +123,8 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
 
 async function makeCluster(plan: Plan, trace: TraceSink | undefined): Promise<Cluster> {
   if (plan.isolation === 'process') {
-    throw new PeerlabError('BAD_ARGUMENT', 'isolation: process is not available yet in this build; use isolation: in-process');
+    const { ProcessCluster } = await import('../playbooks/process-cluster.ts');
+    return new ProcessCluster(plan, trace);
   }
   return new InProcessCluster(plan, trace);
 }

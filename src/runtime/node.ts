@@ -197,7 +197,7 @@ export class Node {
       if (c.dataDir) {
         this.layout = await prepareDataDir(c.dataDir);
         this.lock = await lockDataDir(this.layout);
-        this.peerStore = new FilePeerStore(this.layout.peers, { clock: this.clock });
+        this.peerStore = new FilePeerStore(this.layout.peers, { clock: this.clock, debounceMs: 20 });
       }
       return await this.startParts();
     } catch (err) {

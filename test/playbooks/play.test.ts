@@ -88,3 +88,33 @@ describe('exit codes and reports', () => {
     }
   });
 });
+
+describe('isolation: process', () => {
+  it('runs each node as its own process: crash is a real SIGKILL, and a restarted node has its ledger', async () => {
+    let text = '';
+    const code = await play('test/playbooks/fixtures/run/process-isolation.yaml', {}, (s) => (text += s));
+    expect(code, text).toBe(0);
+    expect(text).toMatch(/b has its ledger from disk/);
+  }, 60_000);
+
+  it('a crashed node process is really gone', async () => {
+    const { loadPlaybookFile } = await import('../../src/playbooks/load.ts');
+    const { planPlaybook } = await import('../../src/playbooks/plan.ts');
+    const { ProcessCluster } = await import('../../src/playbooks/process-cluster.ts');
+    const { playbook } = await loadPlaybookFile('test/playbooks/fixtures/run/process-isolation.yaml');
+    const cluster = new ProcessCluster(planPlaybook(playbook!), undefined);
+    try {
+      await cluster.start();
+      const pid = cluster.pid('b')!;
+      expect(() => process.kill(pid, 0)).not.toThrow();
+      await cluster.crash('b');
+      expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+      expect(cluster.get('b').running).toBe(false);
+      await cluster.restart('b');
+      expect(cluster.pid('b')).not.toBe(pid);
+      expect(await cluster.get('b').call('digest')).toMatch(/^0\./);
+    } finally {
+      await cluster.stop();
+    }
+  }, 60_000);
+});

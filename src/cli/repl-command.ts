@@ -1,0 +1,47 @@
+import { Command } from 'commander';
+import { join } from 'node:path';
+import { PeerlabError } from '../runtime/errors.ts';
+import type { NodeOptions } from '../runtime/node.ts';
+import { addNodeOptions, parse, toNodeOptions, type NodeCliOptions } from './options.ts';
+
+export interface ReplCliOptions extends NodeCliOptions {
+  nodes?: number;
+  record?: string;
+}
+
+export const FRIENDLY_NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'niaj', 'olivia', 'peggy', 'rupert', 'sybil', 'trent', 'victor', 'walter'];
+export const MAX_LOCAL_NODES = 64;
+
+/** `peerlab repl [node options] [--nodes K] [--record FILE]` (DESIGN.md §2.1). */
+export function replCommand(): Command {
+  const cmd = new Command('repl').description('start a node (or K local nodes) and a REPL with `node` preloaded; a script on stdin runs line by line');
+  addNodeOptions(cmd)
+    .option('--nodes <k>', 'start K local nodes in this process (alice, bob, ...), joined to the first', parse.positiveInt)
+    .option('--record <file>', 'record the node actions of this session as a playbook');
+  cmd.action(async (o: ReplCliOptions) => {
+    // Loaded here so that other commands do not pay for the REPL.
+    const { runRepl } = await import('../repl/run.ts');
+    process.exit(await runRepl(planLocalNodes(o, o.nodes ?? 1), o));
+  });
+  return cmd;
+}
+
+/**
+ * NodeOptions for each of `k` local nodes: one as the flags say, or K named alice, bob, carol, ...
+ * (<name>1..<name>K with --name), with ports P, P+1, ... and data dirs DIR/<name> (or
+ * ./.peerlab/<name>), seeds N, N+1, ...
+ */
+export function planLocalNodes(o: NodeCliOptions, k: number): NodeOptions[] {
+  if (!Number.isInteger(k) || k < 1 || k > MAX_LOCAL_NODES) throw new PeerlabError('BAD_ARGUMENT', `--nodes must be from 1 to ${MAX_LOCAL_NODES}, got ${k}`);
+  if (k === 1) return [toNodeOptions(o)];
+  if (o.port && o.port + k - 1 > 65535) throw new PeerlabError('BAD_ARGUMENT', `--port ${o.port} leaves no room for ${k} nodes (ports ${o.port}..${o.port + k - 1})`);
+  const names = Array.from({ length: k }, (_, i) => (o.name ? `${o.name}${i + 1}` : (FRIENDLY_NAMES[i] ?? `n${i + 1}`)));
+  return names.map((name, i) => {
+    const one: NodeCliOptions = { ...o, name, port: o.port ? o.port + i : 0 };
+    delete one.data;
+    const opts = toNodeOptions(one);
+    if (!o.memory) opts.dataDir = o.data ? join(o.data, name) : `.peerlab/${name}`;
+    if (o.seed !== undefined) opts.seed = o.seed + i;
+    return opts;
+  });
+}
