@@ -1,7 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { isPeerlabError } from './runtime/errors.ts';
 import { nodeCommand } from './cli/node-command.ts';
+import { replCommand } from './cli/repl-command.ts';
+import { attachCommand } from './cli/attach-command.ts';
 import { checkCommand, playCommand } from './cli/play-command.ts';
+import { replayCommand } from './cli/replay-command.ts';
+import { reportCommand } from './cli/report-command.ts';
 
 /** `peerlab` (DESIGN.md §2.1). Usage errors and bad values exit 2 with one clear line. */
 export async function main(argv: string[]): Promise<void> {
@@ -11,8 +15,12 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `peerlab: ${s.slice(7)}` : s) });
   program.addCommand(nodeCommand());
+  program.addCommand(replCommand());
+  program.addCommand(attachCommand());
   program.addCommand(playCommand());
   program.addCommand(checkCommand());
+  program.addCommand(replayCommand());
+  program.addCommand(reportCommand());
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `peerlab ${c.name()}: ${s.slice(7)}` : s) });
   try {
     await program.parseAsync(argv);

@@ -31,6 +31,8 @@ export function nodeCommand(): Command {
       await node.stop();
       process.exit(code);
     };
+    // leave() or stop() through the control socket ends the process too.
+    node.on('node-stopped', () => void stop(0));
     process.on('SIGINT', () => void stop(0));
     process.on('SIGTERM', () => void stop(0));
     for (const addr of o.join ?? []) {

@@ -1,36 +1,6 @@
-import chalk from 'chalk';
 import { Command, InvalidArgumentError } from 'commander';
-import { relative } from 'node:path';
-import { InProcessCluster, type Cluster } from '../playbooks/cluster.ts';
-import { formatErrors } from '../playbooks/errors.ts';
-import { loadPlaybookFile } from '../playbooks/load.ts';
-import { formatPlan, planPlaybook, type Plan } from '../playbooks/plan.ts';
-import { buildReport, writeReport, type NodeSummary, type PlaybookReport } from '../playbooks/report.ts';
-import { Runner, type RunEvent } from '../playbooks/runner.ts';
-import { MemoryTrace, TraceWriter, type TraceRecord, type TraceSink } from '../runtime/trace.ts';
 import { parse } from './options.ts';
-
-export interface PlayOptions {
-  seed?: number;
-  speed?: number;
-  report?: string;
-  trace?: string;
-  html?: string;
-  dryRun?: boolean;
-}
-
-/** Writes to several trace sinks at once (a file and the in-memory copy the HTML report reads). */
-class TeeTrace implements TraceSink {
-  constructor(private readonly sinks: TraceSink[]) {}
-  write(r: TraceRecord): void {
-    for (const s of this.sinks) s.write(r);
-  }
-  async close(): Promise<void> {
-    await Promise.all(this.sinks.map((s) => s.close()));
-  }
-}
-
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)}s`.padStart(7);
+import type { PlayOptions } from './play.ts';
 
 export function playCommand(): Command {
   return new Command('play')
@@ -50,6 +20,8 @@ export function playCommand(): Command {
     .option('--html <file>', 'write a self-contained HTML space-time diagram of the run')
     .option('--dry-run', 'print the plan (robot actions included) and run nothing')
     .action(async (file: string, o: PlayOptions) => {
+      // Loaded on use, so that other commands (the REPL above all) start faster.
+      const { play } = await import('./play.ts');
       process.exitCode = await play(file, o, (s) => process.stdout.write(s));
     });
 }
@@ -59,6 +31,8 @@ export function checkCommand(): Command {
     .description('validate a playbook; print every error with line:column (exit 0 valid, 2 invalid)')
     .argument('<file>', 'playbook YAML file')
     .action(async (file: string) => {
+      const { loadPlaybookFile } = await import('../playbooks/load.ts');
+      const { formatErrors } = await import('../playbooks/errors.ts');
       const { errors } = await loadPlaybookFile(file);
       if (errors.length) {
         process.stderr.write(formatErrors(errors) + '\n');
@@ -70,127 +44,3 @@ export function checkCommand(): Command {
     });
 }
 
-/** Runs a playbook file; returns the exit code (0, 1 or 2). */
-export async function play(file: string, o: PlayOptions, out: (s: string) => void): Promise<number> {
-  const { playbook, errors } = await loadPlaybookFile(file);
-  if (!playbook || errors.length) {
-    process.stderr.write(formatErrors(errors) + '\n');
-    return 2;
-  }
-  let plan: Plan;
-  try {
-    plan = planPlaybook(playbook, { ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.speed !== undefined ? { speed: o.speed } : {}) });
-  } catch (err) {
-    process.stderr.write(`peerlab play: ${(err as Error).message}\n`);
-    return 2;
-  }
-  if (o.dryRun) {
-    out(formatPlan(plan));
-    return 0;
-  }
-  const reproduce = `peerlab play ${relative(process.cwd(), file) || file} --seed ${plan.seed}${o.speed !== undefined ? ` --speed ${o.speed}` : ''}`;
-  out(`${chalk.bold(plan.name)} — ${plan.nodes.length} nodes, seed ${plan.seed} (reproduce with: ${reproduce})\n`);
-
-  const memory = o.html ? new MemoryTrace() : undefined;
-  const sinks: TraceSink[] = [];
-  if (o.trace) sinks.push(new TraceWriter(o.trace));
-  if (memory) sinks.push(memory);
-  const trace = sinks.length ? new TeeTrace(sinks) : undefined;
-  const cluster: Cluster = await makeCluster(plan, trace);
-  let report: PlaybookReport | undefined;
-  try {
-    await cluster.start();
-    out(chalk.gray(`nodes: ${cluster.all().map((h) => `${h.name} ${h.address}`).join(', ')}\n`));
-    const runner = new Runner(plan, cluster, (e) => out(renderEvent(e)));
-    const result = await runner.run();
-    const nodes = await summarise(cluster);
-    report = buildReport(plan, result, nodes, reproduce);
-  } finally {
-    await cluster.stop();
-    await trace?.close();
-  }
-  out(renderSummary(report));
-  if (o.report) {
-    await writeReport(o.report, report);
-    out(chalk.gray(`report written to ${o.report}\n`));
-  }
-  if (o.trace) out(chalk.gray(`trace written to ${o.trace}\n`));
-  if (o.html && memory) {
-    out(chalk.yellow(`--html is not available yet in this build (${memory.records.length} trace records collected)\n`));
-  }
-  return report.exitCode;
-}
-
-async function makeCluster(plan: Plan, trace: TraceSink | undefined): Promise<Cluster> {
-  if (plan.isolation === 'process') {
-    const { ProcessCluster } = await import('../playbooks/process-cluster.ts');
-    return new ProcessCluster(plan, trace);
-  }
-  return new InProcessCluster(plan, trace);
-}
-
-async function summarise(cluster: Cluster): Promise<NodeSummary[]> {
-  return Promise.all(
-    cluster.all().map(async (h) => {
-      const s: NodeSummary = { name: h.name, address: h.address, id: h.id, running: h.running };
-      if (!h.running) return s;
-      try {
-        s.balance = (await h.call<{ balance: string }>('balance')).balance;
-        s.transactions = (await h.call<unknown[]>('transactions')).length;
-        s.peers = (await h.call<unknown[]>('peers')).length;
-        s.digest = await h.call<string>('digest');
-      } catch {
-        // A node that cannot answer is reported as it is.
-      }
-      return s;
-    }),
-  );
-}
-
-function renderEvent(e: RunEvent): string {
-  switch (e.type) {
-    case 'step-start':
-      return '';
-    case 'step-end': {
-      const r = e.record;
-      const mark = r.status === 'ok' ? chalk.green('✓') : r.status === 'tolerated' ? chalk.yellow('~') : r.status === 'skipped' ? chalk.gray('-') : chalk.red('✗');
-      const err = r.error ? ` ${r.status === 'failed' ? chalk.red(r.error) : chalk.yellow(r.error)}` : '';
-      const warn = r.warning ? chalk.yellow(` (${r.warning})`) : '';
-      if (r.kind === 'say' || r.kind === 'expect' || (r.kind === 'waitFor' && r.status === 'ok')) return '';
-      return `${chalk.gray(seconds(r.startMs))} ${mark} ${r.name ? `${chalk.bold(r.name)}: ` : ''}${r.text} ${chalk.gray(`${r.ms}ms`)}${err}${warn}\n`;
-    }
-    case 'say':
-      return `${chalk.gray(seconds(e.atMs))} ${chalk.cyan('»')} ${chalk.cyan(e.text)}\n`;
-    case 'warning':
-      return `${chalk.gray(seconds(e.atMs))} ${chalk.yellow('! ' + e.text)}\n`;
-    case 'expectation': {
-      const r = e.record;
-      const mark = r.ok ? chalk.green('✓') : chalk.red('✗');
-      const detail = r.ok ? '' : chalk.red(` expected ${r.expected}, got ${r.actual}`);
-      return `        ${mark} ${r.name ? `${chalk.bold(r.name)}: ` : ''}${r.text}${detail}\n`;
-    }
-  }
-}
-
-function renderSummary(r: PlaybookReport): string {
-  const lines: string[] = ['', chalk.bold('summary')];
-  const w = Math.max(4, ...r.nodes.map((n) => n.name.length));
-  lines.push(chalk.gray(`  ${'node'.padEnd(w)}  ${'balance'.padStart(12)}  ${'txns'.padStart(6)}  ${'peers'.padStart(5)}  digest`));
-  for (const n of r.nodes) {
-    if (!n.running) {
-      lines.push(`  ${n.name.padEnd(w)}  ${chalk.gray('(stopped)')}`);
-      continue;
-    }
-    lines.push(`  ${n.name.padEnd(w)}  ${(n.balance ?? '?').padStart(12)}  ${String(n.transactions ?? '?').padStart(6)}  ${String(n.peers ?? '?').padStart(5)}  ${chalk.gray((n.digest ?? '').slice(0, 18))}`);
-  }
-  const rb = r.robots;
-  if (rb.actions) lines.push(`  robot actions: ${rb.actions} (${rb.ok} ok, ${rb.failed} failed)`);
-  if (r.syncs.ok + r.syncs.failed) lines.push(`  syncs: ${r.syncs.ok} ok, ${r.syncs.failed} failed, ${r.syncs.learned} transactions learned`);
-  const failedSteps = r.steps.filter((s) => s.status === 'failed');
-  for (const s of failedSteps) lines.push(chalk.red(`  step ${s.id} failed: ${s.text}: ${s.error}`));
-  const verdict = r.ok ? chalk.green(`PASS`) : chalk.red(`FAIL`);
-  lines.push(`  expectations: ${r.passed} passed, ${r.failed} failed — ${verdict} in ${(r.durationMs / 1000).toFixed(1)}s`);
-  for (const e of r.expectations.filter((x) => !x.ok)) lines.push(chalk.red(`    ✗ ${e.id}: ${e.text}: expected ${e.expected}, got ${e.actual}`));
-  lines.push(chalk.gray(`  reproduce with: ${r.reproduce}`), '');
-  return lines.join('\n');
-}

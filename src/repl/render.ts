@@ -28,9 +28,9 @@ const isRows = (v: unknown): v is Row[] => Array.isArray(v) && v.length > 0 && v
 export function renderValue(value: unknown, origin: string | undefined, ctx: RenderContext): string {
   const special = origin ? byOrigin(value, origin, ctx) : undefined;
   if (special !== undefined) return special;
+  if (Array.isArray(value) && value.length > 0 && value.every(isEvent)) return value.map((e) => formatEvent(e, ctx.paint, ctx.names)).join('\n');
   if (isRows(value) && looksLikePeers(value)) return renderPeers(value, ctx);
   if (isRows(value) && looksLikeTransactions(value)) return renderTransactions(value, ctx);
-  if (isRows(value) && value.every(isEvent)) return value.map((e) => formatEvent(e, ctx.paint, ctx.names)).join('\n');
   return inspect(value, { colors: ctx.colors, depth: 4, breakLength: ctx.width });
 }
 
@@ -53,7 +53,41 @@ function byOrigin(value: unknown, origin: string, ctx: RenderContext): string | 
     case 'formatTransactions':
       return typeof value === 'string' ? value : undefined;
     case 'stats':
-      return isRow(value) ? renderKeyValues(flatten(value).map(([k, v]) => [k, compact(v)]), ctx.paint) : undefined;
+      return isRow(value) ? renderGrouped(value, ctx) : undefined;
+    case 'send':
+    case 'sendCustom':
+      return isRow(value) && value.amount !== undefined ? sentLine(value, ctx) : undefined;
+    case 'sendWithFile':
+      return isRow(value) && isRow(value.transaction) ? [sentLine(value.transaction, ctx), isRow(value.file) ? fileLine(value.file, ctx) : ''].filter(Boolean).join('\n') : undefined;
+    case 'sendFile':
+      return isRow(value) && (value.sha256 !== undefined || value.bytes !== undefined) ? fileLine(value, ctx) : undefined;
+    case 'sync':
+      return isRow(value) && Array.isArray(value.peers) ? syncLine(value, ctx) : undefined;
+    case 'exportCsv':
+      return isRow(value) && typeof value.path === 'string' ? `exported ${compact(value.rows ?? '?')} row${value.rows === 1 ? '' : 's'} to ${value.path}` : undefined;
+    case 'faults.set':
+    case 'faults.partition':
+    case 'faults.heal':
+    case 'faults.reset':
+    case 'faults.get':
+      return isRow(value) ? `faults: ${faultText(value)}` : undefined;
+    case 'heartbeat.set':
+    case 'heartbeat.get':
+      return isRow(value) ? `heartbeat: interval ${compact(value.interval)} ms, timeout ${compact(value.timeout)} ms` : undefined;
+    case 'clearLogs':
+      return isRow(value) && typeof value.cleared === 'number' ? `cleared ${value.cleared} log entr${value.cleared === 1 ? 'y' : 'ies'}` : undefined;
+    case 'removePeer':
+      return isRow(value) && typeof value.removed === 'string' ? `removed ${value.removed} (banned until node.addPeer('${value.removed}'))` : undefined;
+    case 'requestBalance':
+      return isRow(value) && value.balance !== undefined ? `${compact(value.name ?? value.peer)} shows ${ctx.paint.bold(compact(value.balance))}${value.spendable !== undefined ? ctx.paint.dim(` (spendable ${compact(value.spendable)})`) : ''}` : undefined;
+    case 'leave':
+      return isRow(value) && typeof value.told === 'number' ? `left: told ${value.told} peer${value.told === 1 ? '' : 's'}, node stopped` : undefined;
+    case 'digest':
+      return typeof value === 'string' ? value : undefined;
+    case 'log':
+      return isEvent(value) ? formatEvent(value, ctx.paint, ctx.names) : undefined;
+    case 'forks':
+      return Array.isArray(value) && value.length === 0 ? ctx.paint.dim('no forks') : undefined;
     case 'logs':
       if (Array.isArray(value) && value.length === 0) return ctx.paint.dim('the log is empty');
       return Array.isArray(value) && value.every(isEvent) ? value.map((e) => formatEvent(e, ctx.paint, ctx.names)).join('\n') : undefined;
@@ -64,6 +98,13 @@ function byOrigin(value: unknown, origin: string, ctx: RenderContext): string | 
       return typeof value === 'number' ? `${value} ms` : undefined;
     case 'balances':
       return renderBalances(value, ctx);
+    case 'robot.start':
+    case 'robot.stop':
+    case 'robot.status':
+    case 'robot.done':
+      return isRow(value) ? renderRobot(value, ctx) : undefined;
+    case 'balance':
+      return isRow(value) && value.balance !== undefined ? `${ctx.paint.bold(compact(value.balance))}${value.spendable !== undefined ? ctx.paint.dim(` (spendable ${compact(value.spendable)})`) : ''}` : undefined;
     default:
       return undefined;
   }
@@ -122,7 +163,7 @@ export function renderTransactions(rows: Row[], ctx: RenderContext): string {
     const extra = [
       isRow(t.fields) && Object.keys(t.fields).length > 0 ? Object.entries(t.fields).map(([k, v]) => `${k}=${compact(v, 20)}`).join(' ') : '',
       isRow(t.file) ? `📎 ${String(t.file.name ?? '')}` : '',
-      Array.isArray(r.missing) && r.missing.length > 0 ? `missing ${r.missing.length}` : '',
+      Array.isArray(r.missing) && r.missing.length > 0 ? `missing ${r.missing.length}` : typeof r.missing === 'number' && r.missing > 0 ? `missing ${r.missing}` : '',
     ].filter(Boolean).join(' ');
     return [
       String(r.index ?? i),
@@ -150,14 +191,52 @@ function status(s: unknown, reason: unknown, paint: Paint): string {
 }
 
 function renderOneTransaction(r: Row, ctx: RenderContext): string {
-  const t = isRow(r.txn) ? r.txn : r;
+  const nested = isRow(r.txn);
+  const t = nested ? (r.txn as Row) : r;
   const pairs: [string, string][] = [];
   if (r.index !== undefined) pairs.push(['index', String(r.index)]);
+  const idOf = (k: 'from' | 'to'): unknown => t[`${k}Id`] ?? t[k];
   for (const [k, v] of Object.entries(t)) {
-    if (k === 'sig') continue;
-    pairs.push([k, k === 'from' || k === 'to' ? `${ctx.names.label(v)}${typeof v === 'string' && ctx.names.label(v) !== v ? ctx.paint.dim(` ${v}`) : ''}` : k === 'time' && typeof v === 'number' ? new Date(v).toISOString() : compact(v, 100)]);
+    if (k === 'sig' || k === 'index' || k === 'fromId' || k === 'toId' || k === 'status' || k === 'reason' || v === undefined) continue;
+    if (k === 'from' || k === 'to') {
+      const id = idOf(k);
+      const label = typeof v === 'string' && v.length > 16 ? ctx.names.label(v) : String(v);
+      pairs.push([k, `${label}${typeof id === 'string' && id !== label ? ctx.paint.dim(` ${id}`) : ''}`]);
+    } else if (k === 'time' && typeof v === 'number') pairs.push([k, new Date(v).toISOString()]);
+    else if (k === 'fields' && isRow(v)) pairs.push([k, Object.entries(v).map(([a, b]) => `${a}=${compact(b, 40)}`).join(' ')]);
+    else pairs.push([k, compact(v, 100)]);
   }
   if (r.status !== undefined) pairs.push(['status', status(r.status, r.reason, ctx.paint)]);
+  return renderKeyValues(pairs, ctx.paint);
+}
+
+function sentLine(r: Row, ctx: RenderContext): string {
+  const id = typeof r.id === 'string' ? r.id.slice(0, 8) : '';
+  return `${ctx.paint.green('sent')} ${ctx.paint.bold(compact(r.amount))} ${ctx.names.label(r.from)} → ${ctx.names.label(r.to)} ${ctx.paint.dim(`(#${compact(r.seq)}, id ${id}, lamport ${compact(r.lamport)})`)}`;
+}
+
+function fileLine(r: Row, ctx: RenderContext): string {
+  const size = typeof r.bytes === 'number' ? bytes(r.bytes) : typeof r.size === 'number' ? bytes(r.size) : '';
+  const sha = typeof r.sha256 === 'string' ? r.sha256.slice(0, 12) : '';
+  return `${ctx.paint.green('file delivered')} ${compact(r.name ?? '')} ${size}${r.to ? ` to ${compact(r.to)}` : ''} ${ctx.paint.dim(`sha256 ${sha}${typeof r.ms === 'number' ? `, ${r.ms} ms` : ''}`)}`;
+}
+
+function syncLine(r: Row, ctx: RenderContext): string {
+  const peers = (r.peers as unknown[]).filter(isRow).map((p) => {
+    const who = String(p.name ?? p.peer ?? '?');
+    return p.error ? ctx.paint.yellow(`${who} failed: ${compact(p.error, 60)}`) : `${who} ${compact(p.learned ?? 0)}${p.via ? ctx.paint.dim(` via ${compact(p.via)}`) : ''}`;
+  });
+  const head = `learned ${ctx.paint.bold(compact(r.learned ?? 0))} transaction${r.learned === 1 ? '' : 's'}`;
+  return `${head}${peers.length ? ` from ${peers.join(', ')}` : ' (no peers)'}${r.digest ? ctx.paint.dim(` · digest ${compact(r.digest, 24)}`) : ''}`;
+}
+
+/** Counters: one line per group (`messages  in 25 · out 32 · ...`). */
+function renderGrouped(v: Row, ctx: RenderContext): string {
+  const pairs: [string, string][] = Object.entries(v).map(([k, x]) => {
+    if (!isRow(x)) return [k, compact(x)];
+    const inner = flatten(x);
+    return [k, inner.length === 0 ? ctx.paint.dim('none') : inner.map(([a, b]) => `${a} ${compact(b)}`).join(ctx.paint.dim(' · '))];
+  });
   return renderKeyValues(pairs, ctx.paint);
 }
 
@@ -165,7 +244,10 @@ export function renderBalances(v: unknown, ctx: RenderContext): string | undefin
   let rows: { account: string; balance: unknown; spendable: unknown }[];
   if (Array.isArray(v)) {
     if (!v.every(isRow)) return undefined;
-    rows = v.map((r) => ({ account: String(r.account ?? r.id ?? r.name ?? ''), balance: r.balance ?? r.amount, spendable: r.spendable }));
+    rows = v.map((r) => {
+      ctx.names.add(r.account, r.name);
+      return { account: String(r.account ?? r.id ?? r.name ?? ''), balance: r.balance ?? r.amount, spendable: r.spendable };
+    });
   } else if (isRow(v)) {
     rows = Object.entries(v).map(([account, b]) =>
       isRow(b) ? { account, balance: b.balance, spendable: b.spendable } : { account, balance: b, spendable: undefined },
@@ -184,13 +266,24 @@ function renderInbox(rows: Row[], ctx: RenderContext): string {
   const columns: Column[] = [{ header: 'name' }, { header: 'from' }, { header: 'size', align: 'right' }, { header: 'sha256' }, { header: 'received' }, { header: 'file' }];
   const body = rows.map((r) => [
     String(r.name ?? ''),
-    ctx.names.label(r.from),
+    typeof r.fromName === 'string' ? r.fromName : ctx.names.label(r.from),
     typeof r.size === 'number' ? bytes(r.size) : compact(r.size),
     typeof r.sha256 === 'string' ? r.sha256.slice(0, 12) : '',
     typeof r.receivedAt === 'number' ? hhmmss(r.receivedAt) : '',
     String(r.file ?? r.path ?? ''),
   ]);
   return renderTable(columns, body, { paint: ctx.paint, maxWidth: ctx.width });
+}
+
+function renderRobot(r: Row, ctx: RenderContext): string {
+  const { paint } = ctx;
+  const head = `robot ${r.running ? paint.green('running') : paint.dim('stopped')}${typeof r.every === 'number' ? `, every ${r.every} ms` : ''}${r.maxAmount !== undefined ? `, max ${compact(r.maxAmount)}` : ''}${r.seed !== undefined ? `, seed ${compact(r.seed)}` : ''}, ${compact(r.actions ?? 0)} actions`;
+  const outcomes = isRow(r.outcomes)
+    ? Object.entries(r.outcomes)
+        .filter(([, o]) => isRow(o) && (Number(o.ok) > 0 || Number(o.failed) > 0))
+        .map(([k, o]) => `${k} ${compact((o as Row).ok)} ok${Number((o as Row).failed) > 0 ? paint.yellow(` ${compact((o as Row).failed)} failed`) : ''}`)
+    : [];
+  return [head, ...(outcomes.length ? [`  ${outcomes.join(', ')}`] : []), ...(r.lastError ? [paint.dim(`  last error: ${compact(r.lastError, 100)}`)] : [])].join('\n');
 }
 
 /** `node.details()`: identity and settings, then peers and balances as tables. */
@@ -201,12 +294,14 @@ export function renderDetails(d: Row, ctx: RenderContext): string {
   const title = [paint.bold(String(d.name ?? 'node')), d.address ? String(d.address) : '', d.shortId ? paint.dim(`id ${String(d.shortId)}`) : ''].filter(Boolean).join('  ');
   out.push(title);
   const pairs: [string, string][] = [];
-  const skip = new Set(['name', 'shortId', 'peers', 'balances', 'retrying', 'banned']);
+  const skip = new Set(['name', 'shortId', 'peers', 'balances', 'retrying', 'banned', 'files']);
   for (const [k, v] of Object.entries(d)) {
     if (skip.has(k) || v === undefined) continue;
     if (k === 'address' && d.advertised === v) continue;
     if (k === 'uptimeMs' && typeof v === 'number') pairs.push(['uptime', ago(v).replace(' ago', '')]);
     else if (k === 'faults') pairs.push([k, faultText(v)]);
+    else if (k === 'dataDir') pairs.push(['data dir', v === null ? paint.dim('memory') : compact(v, 100)]);
+    else if (k === 'balance' && isRow(v) && v.balance !== undefined) pairs.push([k, `${paint.bold(compact(v.balance))}${v.spendable !== undefined ? paint.dim(` (spendable ${compact(v.spendable)})`) : ''}`]);
     else if (k === 'heartbeat' && isRow(v)) pairs.push([k, `interval ${compact(v.interval)} ms, timeout ${compact(v.timeout)} ms`]);
     else if (isRow(v)) pairs.push([k, Object.entries(v).map(([a, b]) => `${a} ${compact(b, 30)}`).join(', ')]);
     else pairs.push([k, v === null ? paint.dim('none') : compact(v, 100)]);
@@ -219,6 +314,9 @@ export function renderDetails(d: Row, ctx: RenderContext): string {
   if (d.balances !== undefined) {
     const b = renderBalances(d.balances, ctx);
     out.push('', paint.bold('balances'), indent(b ?? compact(d.balances, 200)));
+  }
+  if (Array.isArray(d.files) && d.files.length > 0) {
+    out.push('', paint.bold(`files received (${d.files.length})`), indent(renderInbox(d.files.filter(isRow), ctx)));
   }
   if (Array.isArray(d.retrying) && d.retrying.length > 0) {
     out.push('', paint.bold('retrying'), indent(d.retrying.map((r) => (isRow(r) ? `${String(r.name ?? '')} ${String(r.addr ?? '')} next try in ${compact(r.nextTryMs)} ms` : compact(r))).join('\n')));
@@ -242,10 +340,13 @@ function faultText(v: unknown): string {
 /** An error as ONE line: `✖ message (CODE)`; never a stack trace. */
 export function formatError(err: unknown, paint: Paint, prefix = ''): string {
   let text: string;
+  const e = err as { name?: unknown; message?: unknown; code?: unknown } | null;
   if (isPeerlabError(err)) text = `${oneLine(err.message)} ${paint.dim(`(${err.code})`)}`;
-  else if (err instanceof Error) text = `${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${oneLine(err.message)}`;
-  else if (err && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') text = oneLine((err as { message: string }).message);
-  else text = `thrown: ${oneLine(inspect(err, { depth: 1, breakLength: Infinity }))}`;
+  else if (e && typeof e === 'object' && typeof e.message === 'string') {
+    // Errors thrown in the REPL's context come from another realm: no instanceof.
+    const name = typeof e.name === 'string' && e.name !== 'Error' ? `${e.name}: ` : '';
+    text = `${name}${oneLine(e.message)}${typeof e.code === 'string' && !name ? ` ${paint.dim(`(${e.code})`)}` : ''}`;
+  } else text = `thrown: ${oneLine(inspect(err, { depth: 1, breakLength: Infinity }))}`;
   return `${paint.red('✖')} ${prefix}${text}`;
 }
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { play } from '../../src/cli/play-command.ts';
+import { play } from '../../src/cli/play.ts';
 import { runCli } from '../cli/spawn.ts';
 
 let out = '';

@@ -1,0 +1,74 @@
+/** What `peerlab repl` and `peerlab attach` share about the process they run in. */
+import type { ReplSession } from './session.ts';
+import { colourLevel } from './paint.ts';
+
+export interface ProcessIo {
+  /** stdin is not a terminal: run it as a script, one line after another. */
+  script: boolean;
+  /** A real terminal on both ends: prompt redraws, preview, history. */
+  terminal: boolean;
+  colour: 0 | 1 | 2 | 3;
+}
+
+export function processIo(): ProcessIo {
+  const script = !process.stdin.isTTY;
+  const terminal = !script && process.stdout.isTTY === true;
+  return { script, terminal, colour: colourLevel(script ? process.stderr : process.stdout) };
+}
+
+/** The terminal or pipe went away (hang-up, closed pipe): nothing can be written any more. */
+const GONE = new Set(['EIO', 'EPIPE', 'ECONNRESET', 'ENOTCONN', 'EBADF', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+
+/**
+ * Signals end the session (and so stop the nodes cleanly); errors nobody owns are one line each,
+ * never a crash with a stack trace. A terminal that goes away (SIGHUP, EIO) ends the session
+ * without writing to it. Returns a function that removes the handlers.
+ */
+export function installProcessHandlers(session: ReplSession): () => void {
+  let reporting = false;
+  const lost = (): void => {
+    session.outputLost = true;
+    session.close();
+  };
+  const close = (): void => session.close();
+  const stray = (err: unknown): void => {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && GONE.has(code)) return lost();
+    if (reporting || session.outputLost) return;
+    reporting = true;
+    try {
+      session.reportStray(err);
+    } catch {
+      // reporting must never throw back into the handler
+    } finally {
+      reporting = false;
+    }
+  };
+  const streamError = (err: NodeJS.ErrnoException): void => {
+    if (err.code && GONE.has(err.code)) lost();
+  };
+  process.on('SIGINT', close);
+  process.on('SIGTERM', close);
+  process.on('SIGHUP', lost);
+  process.on('unhandledRejection', stray);
+  process.on('uncaughtException', stray);
+  for (const s of [process.stdin, process.stdout, process.stderr]) s.on('error', streamError);
+  return () => {
+    process.off('SIGINT', close);
+    process.off('SIGTERM', close);
+    process.off('SIGHUP', lost);
+    process.off('unhandledRejection', stray);
+    process.off('uncaughtException', stray);
+    for (const s of [process.stdin, process.stdout, process.stderr]) s.off('error', streamError);
+  };
+}
+
+/** Runs `work` but gives up after `ms` (a stuck stop must not keep a dead session alive). */
+export async function within<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,483 @@
+/**
+ * The REPL session (DESIGN.md §2.1, §2.2): a node:repl server with `node`, `nodes` and `help` in
+ * its context. It keeps the REPL's own eval (top-level await, preview) and adds, around it: results
+ * that are promises awaited and rendered as tables; errors as one line; events printed above the
+ * prompt; dot-commands; completion of the node API and peers; history; recording; and, for
+ * scripts, one line at a time, each after the previous one has settled.
+ */
+import repl, { type REPLServer } from 'node:repl';
+import { createInterface } from 'node:readline';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { PeerlabEvent } from '../runtime/events.ts';
+import { defineCommands } from './commands.ts';
+import { EvalGuard } from './eval-guard.ts';
+import { installCompleter } from './completer.ts';
+import { formatEvent, QUIET_EVENTS } from './event-line.ts';
+import { helpFor, HelpText, type HelpOptions } from './help.ts';
+import { LiveOutput, type PromptLine } from './live-output.ts';
+import { NameBook } from './names.ts';
+import { methodPathOf, originOf, unwrap, wrapNode, type CallInfo, type CallObserver, type CallOutcome } from './node-proxy.ts';
+import { makePaint, type Paint } from './paint.ts';
+import { isProgress, progressLine, ProgressFilter } from './progress.ts';
+import type { KnownPeer, Recorder, RecorderSettings } from './recorder.ts';
+import { formatError, renderValue, type RenderContext } from './render.ts';
+import { renderTable } from './table.ts';
+
+/** A node the session talks to: a local Node, or a remote one over its control socket. */
+export interface SessionNode {
+  name: string;
+  /** The Node (or remote node object) itself; users get a wrapping proxy of it. */
+  target: object;
+  /** Local nodes belong to the session's process; remote ones keep running after it. */
+  local: boolean;
+  id: string;
+  addresses: string[];
+  dataDir?: string | null;
+  controlSocket?: string;
+  /** Faults it started with (for recording). */
+  faults?: { drop?: number };
+}
+
+export interface ReplSessionOptions {
+  nodes: SessionNode[];
+  /** Interactive input (a terminal). Absent: the session feeds lines itself (scripts, tests). */
+  input?: Readable;
+  output: Writable & { columns?: number; isTTY?: boolean };
+  /** Where script mode writes errors and events (default: output). */
+  errorOutput?: Writable;
+  /** A real terminal: prompt redraws, preview, history. */
+  terminal: boolean;
+  /** Script mode (stdin not a TTY): line numbers in errors, events to errorOutput. */
+  script?: boolean;
+  colourLevel?: 0 | 1 | 2 | 3;
+  historyFile?: string;
+  prompt?: string;
+  /** Start recording at once (`--record FILE`). */
+  recordFile?: string;
+  recorderSettings?: RecorderSettings;
+  /** Joins the session made before the prompt, [node, peer] (recorded as the playbook's start). */
+  setupJoins?: [string, string][];
+  showEvents?: boolean;
+}
+
+type NodeEntry = SessionNode & { proxy: object };
+
+export class ReplSession {
+  readonly server: REPLServer;
+  readonly live: LiveOutput;
+  readonly names = new NameBook();
+  readonly paint: Paint;
+  /** `nodes` in the REPL: name -> node proxy. */
+  readonly nodes: Record<string, object> = {};
+  /** Lines (or dot-commands) that failed, plus stray async errors. */
+  failures = 0;
+  /** Resolves once the REPL has closed (and a recording is written). */
+  readonly closed: Promise<void>;
+  showEvents: boolean;
+  readonly script: boolean;
+  /** The terminal or pipe is gone: nothing more is written. */
+  outputLost = false;
+
+  private readonly opts: ReplSessionOptions;
+  private readonly entries: NodeEntry[];
+  private current_: NodeEntry;
+  private readonly feeder: PassThrough | undefined;
+  private readonly errOut: Writable;
+  private readonly progress: ProgressFilter;
+  private recorder: Recorder | undefined;
+  private writeTimer: NodeJS.Timeout | undefined;
+  private readonly guard: EvalGuard;
+  private lineNo: number | undefined;
+  private closed_ = false;
+  private readonly offs: (() => void)[] = [];
+  private readonly ready: Promise<void>;
+  private readonly onExit: () => void;
+
+  private constructor(opts: ReplSessionOptions) {
+    if (opts.nodes.length === 0) throw new Error('a REPL session needs at least one node');
+    this.opts = opts;
+    this.script = opts.script ?? false;
+    this.showEvents = opts.showEvents ?? true;
+    const level = opts.colourLevel ?? 0;
+    this.paint = makePaint(level);
+    this.errOut = opts.errorOutput ?? opts.output;
+    this.progress = new ProgressFilter(opts.terminal);
+    this.entries = opts.nodes.map((n) => ({ ...n, proxy: wrapNode(n.target, () => n.name, () => this.observer()) }));
+    for (const e of this.entries) {
+      this.nodes[e.name] = e.proxy;
+      this.names.add(e.id, e.name);
+    }
+    this.current_ = this.entries[0]!;
+    this.live = new LiveOutput(opts.output, opts.terminal);
+    this.feeder = opts.input ? undefined : new PassThrough();
+    const input = opts.input ?? this.feeder!;
+
+    this.server = repl.start({
+      input,
+      output: opts.output,
+      terminal: opts.terminal,
+      prompt: opts.prompt ?? (this.script ? '' : this.promptFor(this.current_)),
+      useColors: level > 0,
+      ignoreUndefined: true,
+      preview: opts.terminal,
+      breakEvalOnSigint: opts.terminal,
+      useGlobal: false,
+      writer: (v: unknown) => this.render(v),
+    });
+    this.live.attach(this.server as unknown as PromptLine);
+    this.installContext();
+    this.guard = new EvalGuard(this.server, this.live, {
+      report: (err, line) => this.reportError(err, line),
+      line: () => this.lineNo,
+      abandoned: () => this.write(this.opts.output, `${this.paint.dim('(stopped waiting; it goes on in the background)')}\n`),
+      closed: () => this.closed_,
+    });
+    this.guard.install();
+    this.wrapCompleter();
+    defineCommands(this);
+    this.subscribeEvents();
+
+    let resolveClosed!: () => void;
+    this.closed = new Promise((r) => (resolveClosed = r));
+    let exited = false;
+    this.onExit = () => {
+      if (exited) return;
+      exited = true;
+      this.closed_ = true;
+      for (const off of this.offs) off();
+      void this.finishRecording('session ended').finally(resolveClosed);
+    };
+    this.server.on('exit', this.onExit);
+    this.ready = new Promise((resolve) => {
+      if (opts.terminal && opts.historyFile) {
+        this.server.setupHistory(opts.historyFile, (err) => {
+          if (err) this.live.print(this.paint.dim(`(no history: ${err.message})`));
+          resolve();
+        });
+      } else resolve();
+    });
+  }
+
+  static async start(opts: ReplSessionOptions): Promise<ReplSession> {
+    const s = new ReplSession(opts);
+    await s.ready;
+    if (opts.recordFile) await s.startRecording(opts.recordFile, { quiet: true });
+    return s;
+  }
+
+  // ---- the current node ---------------------------------------------------------------------
+
+  get current(): NodeEntry {
+    return this.current_;
+  }
+
+  /** Makes nodes.<name> the `node` of the REPL and of dot-commands. */
+  use(name: string): NodeEntry {
+    const e = this.entries.find((x) => x.name === name);
+    if (!e) throw new Error(`no local node ${JSON.stringify(name)} (nodes: ${this.entries.map((x) => x.name).join(', ')})`);
+    this.current_ = e;
+    this.server.context.node = e.proxy;
+    if (!this.script && this.opts.prompt === undefined) this.server.setPrompt(this.promptFor(e));
+    return e;
+  }
+
+  private promptFor(e: NodeEntry | SessionNode): string {
+    return `${this.paint.cyan(e.name)}${this.paint.dim('>')} `;
+  }
+
+  // ---- output -------------------------------------------------------------------------------
+
+  get renderContext(): RenderContext {
+    const cols = this.opts.output.columns;
+    return { paint: this.paint, names: this.names, width: cols && cols > 0 ? cols : 100, colors: this.paint.level > 0 };
+  }
+
+  /** A value as the REPL shows it (the REPL's writer). */
+  render(v: unknown, origin?: string): string {
+    if (v instanceof HelpText) return v.text;
+    if (v === this.nodes) return this.renderNodes();
+    const entry = this.entries.find((e) => e.proxy === v || e.target === unwrap(v) || e.target === v);
+    if (entry) return this.describeNode(entry);
+    return renderValue(v, origin ?? originOf(v), this.renderContext);
+  }
+
+  /** Writes a command's result (dot-commands). */
+  show(v: unknown, origin?: string): void {
+    if (v === undefined) return;
+    this.write(this.opts.output, `${typeof v === 'string' && origin === undefined ? v : this.render(v, origin)}\n`);
+  }
+
+  /** A line of information: above the prompt when idle; to the error stream in script mode. */
+  print(text: string): void {
+    if (this.outputLost) return;
+    if (this.script) this.write(this.errOut, `${text}\n`);
+    else this.live.print(text);
+  }
+
+  renderNodes(): string {
+    const rows = this.entries.map((e) => [
+      e === this.current_ ? this.paint.cyan(`${e.name} *`) : e.name,
+      e.addresses[0] ?? '',
+      e.id.slice(0, 8),
+      e.local ? (e.dataDir ?? 'memory') : `attached${e.dataDir ? ` ${e.dataDir}` : ''}`,
+      e.controlSocket ?? '',
+    ]);
+    return renderTable([{ header: 'node' }, { header: 'address' }, { header: 'id' }, { header: 'data' }, { header: 'control socket' }], rows, {
+      paint: this.paint,
+      maxWidth: this.renderContext.width,
+      maxCell: 80,
+    });
+  }
+
+  private describeNode(e: NodeEntry): string {
+    const t = e.target as { running?: boolean; peers?: () => unknown };
+    let peers = '';
+    if (e.local) {
+      try {
+        const list = t.peers?.();
+        if (Array.isArray(list)) peers = `, ${list.length} peer${list.length === 1 ? '' : 's'}`;
+      } catch {
+        // stopped
+      }
+    }
+    const state = e.local ? (t.running === false ? 'stopped' : `running${peers}`) : `attached over ${e.controlSocket ?? 'its control socket'}`;
+    return `${this.paint.bold(e.name)} ${e.addresses[0] ?? ''} ${this.paint.dim(`id ${e.id.slice(0, 8)}`)}: ${state}. ${this.paint.dim('help() lists what it can do.')}`;
+  }
+
+  // ---- errors -------------------------------------------------------------------------------
+
+  /** Reports a failed line or command as one line and counts it. */
+  reportError(err: unknown, line = this.lineNo): void {
+    this.failures++;
+    const prefix = this.script && line !== undefined ? `line ${line}: ` : '';
+    const text = formatError(err, this.paint, prefix);
+    if (this.outputLost) return;
+    if (this.script) this.write(this.errOut, `${text}\n`);
+    else if (this.live.busy) this.write(this.opts.output, `${text}\n`);
+    else this.live.print(text);
+  }
+
+  /** An error no command owns (a callback that threw, an unhandled rejection). */
+  reportStray(err: unknown): void {
+    this.reportError(err, undefined);
+  }
+
+  // ---- commands and idleness ----------------------------------------------------------------
+
+  /** Resolves when no line or command is running. */
+  idle(): Promise<void> {
+    return this.guard.idle();
+  }
+
+  /** Runs a dot-command's work: its error is one line; the prompt comes back when it settles. */
+  runCommand(work: () => unknown): void {
+    this.guard.runCommand(work);
+  }
+
+  // ---- feeding lines (scripts, tests) -------------------------------------------------------
+
+  /** Runs one line as if typed, and resolves once it (and whatever it awaits) has settled. */
+  async feed(line: string): Promise<void> {
+    if (!this.feeder) throw new Error('this session reads its own input');
+    if (this.closed_) return;
+    this.lineNo = (this.lineNo ?? 0) + 1;
+    const kw = /^\s*\.([^\s]+)/.exec(line);
+    if (kw && !/^\.\./.test(line.trim()) && Number.isNaN(Number.parseFloat(line.trim())) && !(kw[1]! in this.server.commands) && !this.buffered()) {
+      this.reportError(new Error(`unknown command .${kw[1]} (.help lists them)`));
+      return;
+    }
+    this.feeder.write(`${line}\n`);
+    await new Promise((r) => setImmediate(r));
+    await this.idle();
+  }
+
+  /** Feeds every line of `stream`, each after the previous has settled; resolves at its end. */
+  async feedStream(stream: Readable): Promise<void> {
+    const rl = createInterface({ input: stream, crlfDelay: Infinity, terminal: false });
+    try {
+      for await (const line of rl) {
+        if (this.closed_) break;
+        await this.feed(line);
+      }
+    } finally {
+      rl.close();
+    }
+    if (!this.closed_ && this.buffered()) {
+      this.reportError(new Error('the script ended inside an unfinished expression'));
+      this.server.clearBufferedCommand();
+    }
+  }
+
+  private buffered(): boolean {
+    const sym = Object.getOwnPropertySymbols(this.server).find((s) => s.description === 'bufferedCommand');
+    const v = sym ? (this.server as unknown as Record<symbol, unknown>)[sym] : '';
+    return typeof v === 'string' && v.length > 0;
+  }
+
+  /** Ends the session (the REPL closes; `closed` resolves). Safe on a terminal that is gone. */
+  close(): void {
+    if (this.closed_) return;
+    try {
+      this.server.close();
+    } catch {
+      // a dead terminal can make readline's close throw (setRawMode): end the session anyway
+    }
+    if (!this.closed_) this.onExit();
+  }
+
+  /** Writes unless the stream (or the terminal behind it) is gone. */
+  write(stream: Writable, text: string): void {
+    if (this.outputLost || stream.destroyed || stream.writableEnded) return;
+    try {
+      stream.write(text);
+    } catch {
+      this.outputLost = true;
+    }
+  }
+
+  // ---- recording ----------------------------------------------------------------------------
+
+  get recording(): Recorder | undefined {
+    return this.recorder?.recording ? this.recorder : undefined;
+  }
+
+  async startRecording(file: string, o: { quiet?: boolean } = {}): Promise<Recorder> {
+    if (this.recording) throw new Error(`already recording to ${this.recorder!.file} (.record stop first)`);
+    const { Recorder } = await import('./recorder.ts');
+    const rec = new Recorder({
+      file,
+      nodes: this.entries.map((e) => ({ name: e.name, addresses: e.addresses, id: e.id, ...(e.faults ? { faults: e.faults } : {}) })),
+      ...(this.opts.recorderSettings ? { settings: this.opts.recorderSettings } : {}),
+      ...(this.opts.setupJoins ? { setupJoins: this.opts.setupJoins } : {}),
+      lookup: (node, ref) => this.lookupPeer(node, ref),
+    });
+    await rec.write();
+    this.recorder = rec;
+    if (!o.quiet) this.print(this.paint.dim(`recording node actions to ${rec.file}; .record stop ends it`));
+    return rec;
+  }
+
+  async stopRecording(): Promise<Recorder | undefined> {
+    const rec = this.recorder;
+    if (!rec?.recording) return undefined;
+    rec.stop();
+    clearTimeout(this.writeTimer);
+    await rec.write();
+    return rec;
+  }
+
+  private async finishRecording(why: string): Promise<void> {
+    const rec = await this.stopRecording().catch((err: unknown) => {
+      this.write(this.errOut, `${formatError(err, this.paint, 'recording not written: ')}\n`);
+      return undefined;
+    });
+    if (rec) this.write(this.errOut, `${this.paint.dim(`${why}: recorded ${rec.actions} action${rec.actions === 1 ? '' : 's'} to ${rec.file} (replay: peerlab play ${rec.file})`)}\n`);
+  }
+
+  private observer(): CallObserver | undefined {
+    const rec = this.recording;
+    if (!rec) return undefined;
+    return {
+      begin: (info: CallInfo) => {
+        const end = rec.begin(info);
+        if (!end) return;
+        return (outcome: CallOutcome) => {
+          end(outcome);
+          this.scheduleWrite();
+        };
+      },
+    };
+  }
+
+  private scheduleWrite(): void {
+    if (this.writeTimer) return;
+    this.writeTimer = setTimeout(() => {
+      this.writeTimer = undefined;
+      void this.recording?.write().catch(() => undefined);
+    }, 200);
+    this.writeTimer.unref();
+  }
+
+  private lookupPeer(nodeName: string, ref: string): KnownPeer | undefined {
+    const e = this.entries.find((x) => x.name === nodeName);
+    const t = e?.target as { findPeer?: (r: string, required?: boolean) => { id: string; name: string; addr: string } | undefined } | undefined;
+    if (!e?.local || typeof t?.findPeer !== 'function') return undefined;
+    try {
+      const p = t.findPeer(ref, false);
+      return p ? { id: p.id, name: p.name, addr: p.addr } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ---- REPL plumbing ------------------------------------------------------------------------
+
+  private helpOptions(): HelpOptions {
+    const node = this.current_.proxy as Record<string, unknown>;
+    return {
+      paint: this.paint,
+      width: this.renderContext.width,
+      available: (name) => {
+        const parts = name.split('.');
+        let v: unknown = node;
+        for (const p of parts) {
+          if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return false;
+          v = (v as Record<string, unknown>)[p];
+        }
+        return v !== undefined;
+      },
+    };
+  }
+
+  private installContext(): void {
+    const ctx = this.server.context;
+    ctx.node = this.current_.proxy;
+    ctx.nodes = this.nodes;
+    ctx.help = (x?: unknown): HelpText => helpFor(x, this.helpOptions(), methodPathOf);
+    // `.help` shows the same overview as help().
+    this.server.defineCommand('help', {
+      help: 'Everything: the node API and these commands, with examples',
+      action: () => {
+        this.show(helpFor(undefined, this.helpOptions(), methodPathOf));
+        this.server.displayPrompt();
+      },
+    });
+  }
+
+  private wrapCompleter(): void {
+    installCompleter(this.server, {
+      context: () => this.server.context,
+      nodes: () => this.entries.map((e) => ({ name: e.name, proxy: e.proxy })),
+      current: () => this.current_.proxy,
+      names: this.names,
+      evaluating: (on) => (this.guard.completing = on),
+    });
+  }
+
+  private subscribeEvents(): void {
+    for (const e of this.entries) {
+      const on = (e.target as { on?: (type: string, fn: (ev: PeerlabEvent) => void) => () => void }).on;
+      if (typeof on !== 'function') continue;
+      try {
+        this.offs.push(on.call(e.target, '*', (ev) => this.onEvent(ev)));
+      } catch {
+        // a node that cannot be listened to shows no events
+      }
+    }
+  }
+
+  private onEvent(e: PeerlabEvent): void {
+    if (e.type === 'peer-added') {
+      const d = e.data as { id?: string; name?: string };
+      this.names.add(d.id, d.name);
+    }
+    if (!this.showEvents || this.closed_ || this.outputLost) return;
+    const out = this.script ? (text: string): void => this.write(this.errOut, `${text}\n`) : (text: string, key?: string): void => this.live.print(text, key);
+    if (e.type === 'file-progress') {
+      if (isProgress(e.data) && this.progress.wants(e)) out(progressLine(e.node, e.data, this.paint, this.renderContext.width), this.progress.key(e));
+      return;
+    }
+    if (QUIET_EVENTS.has(e.type)) return;
+    out(formatEvent(e, this.paint, this.names));
+  }
+}
