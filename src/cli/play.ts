@@ -7,6 +7,8 @@ import { formatPlan, planPlaybook, type Plan } from '../playbooks/plan.ts';
 import { buildReport, writeReport, type NodeSummary, type PlaybookReport } from '../playbooks/report.ts';
 import { Runner, type RunEvent } from '../playbooks/runner.ts';
 import { MemoryTrace, TraceWriter, type TraceRecord, type TraceSink } from '../runtime/trace.ts';
+import { formatUnits } from '../runtime/ledger/amount.ts';
+import { rm } from 'node:fs/promises';
 
 export interface PlayOptions {
   seed?: number;
@@ -53,7 +55,11 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
 
   const memory = o.html ? new MemoryTrace() : undefined;
   const sinks: TraceSink[] = [];
-  if (o.trace) sinks.push(new TraceWriter(o.trace));
+  if (o.trace) {
+    // A new run, a new trace (TraceWriter appends, so that several nodes can share one file).
+    await rm(o.trace, { force: true });
+    sinks.push(new TraceWriter(o.trace));
+  }
   if (memory) sinks.push(memory);
   const trace = sinks.length ? new TeeTrace(sinks) : undefined;
   const cluster: Cluster = await makeCluster(plan, trace);
@@ -61,7 +67,11 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
   try {
     await cluster.start();
     out(chalk.gray(`nodes: ${cluster.all().map((h) => `${h.name} ${h.address}`).join(', ')}\n`));
-    const runner = new Runner(plan, cluster, (e) => out(renderEvent(e)));
+    const runner = new Runner(plan, cluster, (e) => {
+      // say: markers go into the trace too, so replay pauses on them and the diagram shows them.
+      if (e.type === 'say') trace?.write({ kind: 'event', type: 'say', node: 'playbook', nodeId: '', lamport: 0, time: Date.now(), data: { text: e.text } });
+      out(renderEvent(e));
+    });
     const result = await runner.run();
     const nodes = await summarise(cluster);
     report = buildReport(plan, result, nodes, reproduce);
@@ -76,7 +86,14 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
   }
   if (o.trace) out(chalk.gray(`trace written to ${o.trace}\n`));
   if (o.html && memory) {
-    out(chalk.yellow(`--html is not available yet in this build (${memory.records.length} trace records collected)\n`));
+    const { writeHtmlReport } = await import('../trace/html-report.ts');
+    const net = plan.settings.network;
+    const s = await writeHtmlReport(memory.records, o.html, {
+      title: plan.name,
+      ...(net.initialBalance !== undefined ? { initialBalance: formatUnits(net.initialBalance, net.scale) } : {}),
+      lanes: plan.nodes.map((n) => n.name),
+    });
+    out(chalk.gray(`diagram written to ${o.html} (${s.nodes} nodes, ${s.delivered} messages, ${s.events} events)\n`));
   }
   return report.exitCode;
 }

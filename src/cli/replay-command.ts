@@ -32,8 +32,8 @@ const defaultIo = (): ReplayIo => ({
 
 interface ReplayCliOptions {
   speed: number;
-  node: string[];
-  kind: string[];
+  node?: string[];
+  kind?: string[];
 }
 
 /** `--speed 2`, `--speed 0.5`, `--speed 0` or `--speed max` (no waiting). */
@@ -55,9 +55,10 @@ export function replayCommand(io: ReplayIo = defaultIo()): Command {
     .description('play a trace (JSON lines) or a recorded session (playbook YAML) in the terminal, in time order')
     .argument('<file>', 'a trace written with --trace, or a session recorded with --record')
     .option('--speed <x>', "how many times faster than real time; 0 or 'max' = no waiting", parseSpeed, 1)
-    .option('--node <names>', 'only what these nodes did (repeatable or a comma list)', collect, [])
-    .option('--kind <kinds>', 'only these message types, event types, steps or send|deliver|drop|event (repeatable or a comma list; * matches anything)', collect, [])
-    .action(async (file: string, o: ReplayCliOptions) => {
+    .option('--node <names>', 'only what these nodes did (repeatable or a comma list)', collect)
+    .option('--kind <kinds>', 'only these message types, event types, steps or send|deliver|drop|event (repeatable or a comma list; * matches anything)', collect)
+    .action(async (file: string, opts: ReplayCliOptions) => {
+      const o = { speed: opts.speed, node: opts.node ?? [], kind: opts.kind ?? [] };
       // `peerlab replay t.jsonl | head` closes the pipe early: that is the reader's choice, not an error.
       if (io.stdout === process.stdout) process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : undefined));
       const code = await runReplay(file, o, io);
@@ -65,7 +66,7 @@ export function replayCommand(io: ReplayIo = defaultIo()): Command {
     });
 }
 
-async function runReplay(file: string, o: ReplayCliOptions, io: ReplayIo): Promise<number> {
+async function runReplay(file: string, o: Required<ReplayCliOptions>, io: ReplayIo): Promise<number> {
   const fail = (message: string): number => {
     io.stderr.write(`peerlab replay: ${message}\n`);
     return 2;
@@ -112,7 +113,7 @@ async function runReplay(file: string, o: ReplayCliOptions, io: ReplayIo): Promi
   const ctx = { ...(index ? { index } : {}), nodeWidth: nodeWidth(shown, index) };
   const span = shown.length ? shown[shown.length - 1]!.at - shown[0]!.at : 0;
   io.stderr.write(
-    paint('dim', `replaying ${file} (${what}; ${nodes.length} nodes: ${nodes.join(', ')}); ${shown.length} shown over ${(span / 1000).toFixed(2)} s${Number.isFinite(o.speed) ? (o.speed === 1 ? '' : ` at ${o.speed}x`) : ', no waiting'}`) + '\n',
+    painter(colourLevel(io.stderr as { isTTY?: boolean }, io.env))('dim', `replaying ${file} (${what}; ${nodes.length} nodes: ${nodes.join(', ')}); ${shown.length} shown over ${(span / 1000).toFixed(2)} s${Number.isFinite(o.speed) ? (o.speed === 1 ? '' : ` at ${o.speed}x`) : ', no waiting'}`) + '\n',
   );
 
   const interactive = Boolean(io.stdin.isTTY && io.stdout.isTTY);
@@ -121,7 +122,8 @@ async function runReplay(file: string, o: ReplayCliOptions, io: ReplayIo): Promi
     await replay(shown, {
       speed: o.speed,
       clock: io.clock,
-      show: (item) => void io.stdout.write(formatItem(item, ctx, paint) + '\n'),
+      // Waits for a slow reader (a pager, a pipe) rather than buffering a whole trace in memory.
+      show: (item) => (io.stdout.write(formatItem(item, ctx, paint) + '\n') ? undefined : new Promise<void>((resolve) => io.stdout.once('drain', resolve))),
       ...(interactive
         ? {
             pause: () =>

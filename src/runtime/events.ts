@@ -3,7 +3,7 @@
  * them, and writes traces; the REPL and CLI decide what to show.
  */
 export interface EventData {
-  'node-started': { address: string; id: string };
+  'node-started': { address: string; id: string; initialBalance: string; scale: number };
   'node-stopped': Record<string, never>;
   'peer-added': { peer: string; id: string; name: string; via: 'join' | 'hello' | 'discovery' | 'readmit' | 'user' };
   'peer-removed': { peer: string; id: string; name: string; reason: 'user' | 'timeout' | 'left' | 'replaced' | 'refused' };

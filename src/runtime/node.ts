@@ -325,7 +325,7 @@ export class Node {
     this.restorePeers(savedPeers);
     this.state = 'running';
     this.armTimer();
-    this.emit('node-started', { address: this.address, id: identity.id });
+    this.emit('node-started', { address: this.address, id: identity.id, initialBalance: c.params.initialBalance, scale: c.params.scale });
     return this;
   }
 

@@ -24,6 +24,8 @@ export interface HtmlReportOptions {
   title?: string;
   /** The network's initial balance, when the trace does not say (default 1000, the runtime's default). */
   initialBalance?: string | number;
+  /** Lane order, e.g. the playbook's nodes (default: by name, n2 before n10). */
+  lanes?: readonly string[];
   /** Lines of the trace file that were skipped, to mention on the page. */
   problems?: readonly TraceProblem[];
 }
@@ -37,7 +39,7 @@ export interface HtmlReportSummary {
   bytes: number;
 }
 
-export const PALETTE = [
+const PALETTE = [
   '#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#9c755f', '#ff9da7',
   '#1f77b4', '#17becf', '#bcbd22', '#8c564b', '#e377c2', '#7f7f7f', '#2ca02c', '#9467bd',
 ];
@@ -76,7 +78,7 @@ export function renderHtmlReport(records: readonly TraceRecord[], opts: HtmlRepo
 
 export function buildHtmlReport(records: readonly TraceRecord[], opts: HtmlReportOptions = {}): { html: string; summary: HtmlReportSummary } {
   const sorted = sortByTime(records);
-  const st = spaceTime(sorted);
+  const st = spaceTime(sorted, opts.lanes);
   const balances = balanceViews(sorted, st.index, opts.initialBalance);
   const title = opts.title ?? 'peerlab trace';
   const { css, js } = loadAssets();

@@ -90,8 +90,9 @@ export interface SpaceTime {
 /** Events not drawn as marks: they repeat what the arrows and drops already show, or are too chatty. */
 const UNMARKED = new Set(['message-dropped', 'file-progress']);
 
-export function spaceTime(records: readonly TraceRecord[]): SpaceTime {
-  const index = new TraceIndex(records);
+/** `order`: lane order for these node names (e.g. a playbook's); the others follow by name. */
+export function spaceTime(records: readonly TraceRecord[], order: readonly string[] = []): SpaceTime {
+  const index = new TraceIndex(records, order);
   const lanes: Lane[] = [
     ...index.nodes.map((name, i) => ({ index: i, name, external: false })),
     ...index.external.map((name, i) => ({ index: index.nodes.length + i, name, external: true })),

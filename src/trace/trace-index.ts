@@ -10,7 +10,7 @@ export type MessageRecord = Extract<TraceRecord, { kind: 'send' | 'deliver' | 'd
 export type EventRecord = Extract<TraceRecord, { kind: 'event' }>;
 
 export class TraceIndex {
-  /** Node names in order of first appearance (the nodes that wrote records). */
+  /** Names of the nodes that wrote records: in the order given, then by name (n2 before n10). */
   readonly nodes: string[] = [];
   /** Peers in messages that wrote no record (a name where a node learned it, else the address). */
   readonly external: string[] = [];
@@ -19,7 +19,7 @@ export class TraceIndex {
   private readonly byAddr = new Map<string, string>();
   private readonly byId = new Map<string, string>();
 
-  constructor(records: readonly TraceRecord[]) {
+  constructor(records: readonly TraceRecord[], order: readonly string[] = []) {
     let t0 = Infinity;
     let t1 = -Infinity;
     const seen = new Set<string>();
@@ -62,6 +62,8 @@ export class TraceIndex {
         if (!seen.has(name) && !this.external.includes(name)) this.external.push(name);
       }
     }
+    const rank = (n: string): number => (order.includes(n) ? order.indexOf(n) : order.length);
+    this.nodes.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b, 'en', { numeric: true }));
     this.t0 = Number.isFinite(t0) ? t0 : 0;
     this.t1 = Number.isFinite(t1) ? t1 : this.t0;
   }
