@@ -1,4 +1,8 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readCsvRows } from '../../src/runtime/store/index.ts';
 import type { Node } from '../../src/runtime/node.ts';
 import { startNodes, stopAll, until } from '../helpers.ts';
 
@@ -39,6 +43,19 @@ describe('ledger over real UDP and TCP', () => {
     expect(nodes[0]!.transactions().length).toBe(sent);
     // the index is the same transaction everywhere
     expect(nodes.map((n) => n.transaction(3).id)).toEqual(Array(4).fill(nodes[0]!.transaction(3).id));
+    // and the CSV export parses back to the same rows
+    const dir = await mkdtemp(join(tmpdir(), 'peerlab-csv-'));
+    try {
+      const path = join(dir, 'ledger.csv');
+      const r = await nodes[2]!.exportCsv(path);
+      const rows = readCsvRows(await readFile(path, 'utf8'));
+      expect(rows).toHaveLength(r.rows);
+      expect(rows.map((x) => [x.index, x.id, x.sender, x.receiver, x.amount, x.lamport, x.fields])).toEqual(
+        nodes[0]!.transactions().map((t) => [t.index, t.id, t.fromId, t.toId, t.amount, t.lamport, t.fields ?? {}]),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a partition [2 | 3] with transactions on both sides heals to identical ledgers', async () => {
