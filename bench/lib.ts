@@ -5,9 +5,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Figure, Unit } from './benchmark.ts';
@@ -343,8 +345,12 @@ export function formatValue(v: number | undefined, unit: Unit): string {
   switch (unit) {
     case 'msg/s':
       return `${int(v)} msg/s`;
+    case 'txn/s':
+      return `${int(v)} txn/s`;
+    case 'MiB/s':
+      return `${v.toFixed(1)} MiB/s`;
     case 'ms':
-      return `${int(v)} ms`;
+      return Math.abs(v) < 10 ? `${v.toFixed(2)} ms` : `${int(v)} ms`;
     case 'count':
       return Number.isInteger(v) ? String(v) : v.toFixed(1);
     case '%':
@@ -374,3 +380,62 @@ export function renderTable(figures: Figure[]): string {
   const line = (cells: string[]): string => cells.map((c, i) => (i === 2 || i === 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+// ---- workers driven by JSON commands ---------------------------------------------------------------
+
+/**
+ * Calls into a bench worker that serves JSON commands on stdin (bench/workers/rpc.ts): each call
+ * writes `{id, cmd, ...args}` and waits for the worker's `{type: 'reply', id, ok, value | error}`.
+ */
+export class Rpc {
+  private next = 1;
+
+  constructor(readonly proc: JsonProcess) {}
+
+  async call<T = Record<string, unknown>>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 60_000): Promise<T> {
+    const id = this.next++;
+    this.proc.send(JSON.stringify({ id, cmd, ...args }));
+    const line = await this.proc.waitLine((l) => l.type === 'reply' && l.id === id, `the reply to ${cmd}`, timeoutMs);
+    if (line.ok !== true) throw new Error(`${this.proc.label}: ${cmd} failed: ${String(line.error)}`);
+    return line.value as T;
+  }
+}
+
+/** A worker serving commands, started and waited for (`ready` line). */
+export async function startRpcWorker(label: string, file: string, args: string[], opts: { cpu?: number; timeoutMs?: number } = {}): Promise<{ rpc: Rpc; proc: JsonProcess; ready: JsonLine }> {
+  const proc = spawnWorker(label, file, args, opts.cpu === undefined ? {} : { cpu: opts.cpu });
+  const ready = await proc.waitLine((l) => l.type === 'ready', `${label} ready`, opts.timeoutMs ?? 60_000);
+  return { rpc: new Rpc(proc), proc, ready };
+}
+
+// ---- temp dirs -----------------------------------------------------------------------------------------
+
+const tempDirs = new Set<string>();
+let tempCleanupInstalled = false;
+
+/** A fresh temp dir, removed by `removeTempDir` or, at the latest, when the bench process exits. */
+export function makeTempDir(prefix: string): string {
+  if (!tempCleanupInstalled) {
+    tempCleanupInstalled = true;
+    process.on('exit', () => {
+      for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  const dir = mkdtempSync(join(tmpdir(), `peerlab-bench-${prefix}-`));
+  tempDirs.add(dir);
+  return dir;
+}
+
+export async function removeTempDir(dir: string): Promise<void> {
+  tempDirs.delete(dir);
+  await rm(dir, { recursive: true, force: true });
+}
+
+export function percentile(xs: number[], p: number): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  // Nearest rank: the smallest value with at least p of the samples at or below it.
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
+}
+
+export const round1 = (x: number): number => Math.round(x * 10) / 10;

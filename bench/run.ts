@@ -13,10 +13,17 @@ import { parseArgs } from 'node:util';
 import type { Benchmark, Figure } from './benchmark.ts';
 import { dispatch } from './dispatch.ts';
 import { failureDetection } from './failure-detection.ts';
+import { ledgerIngest } from './ledger-ingest.ts';
+import { catchUp } from './catch-up.ts';
+import { idleSync } from './idle-sync.ts';
+import { propagation } from './propagation.ts';
+import { fileTransfer } from './file-transfer.ts';
+import { replStart } from './repl-start.ts';
+import { playbook50 } from './playbook-50.ts';
 import { renderTable } from './lib.ts';
 
 /** Every benchmark, in the order they run. Add new ones here. */
-const BENCHMARKS: Benchmark[] = [dispatch, failureDetection];
+const BENCHMARKS: Benchmark[] = [dispatch, failureDetection, ledgerIngest, idleSync, catchUp, propagation, fileTransfer, replStart, playbook50];
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 

@@ -79,7 +79,7 @@ export class ManualClock implements Clock {
  * Generous enough for a long-running network, small enough that one bad message cannot push the
  * clock towards Number.MAX_SAFE_INTEGER.
  */
-export const LAMPORT_MAX_AHEAD = 1e12;
+export const LAMPORT_MAX_AHEAD = 1e9;
 /** Highest Lamport time adopted from a peer: leaves room for local ticks below MAX_SAFE_INTEGER. */
 export const LAMPORT_CEILING = Number.MAX_SAFE_INTEGER - 2 ** 30;
 

@@ -19,6 +19,10 @@ export interface MessengerOptions {
   stats: Stats;
   trace?: TraceSink | undefined;
   maxDatagram?: number;
+  /** Whether a sender id is a known peer: only known peers move our Lamport clock. */
+  isKnown?: (id: string) => boolean;
+  /** Reports a handler that threw (a bug): the receive loop keeps going. */
+  onHandlerError?: (type: string, err: unknown) => void;
   onReject: (from: Address, reason: RejectReason | 'lamport-ahead' | 'self', detail: string, partial?: Partial<Envelope>) => void;
   onDrop: (peer: string, type: string, msgId: string, direction: 'out' | 'in', reason: string) => void;
 }
@@ -112,12 +116,17 @@ export class Messenger {
       this.o.onReject(from, 'lamport-ahead', `Lamport time ${msg.l} is too far ahead of ${this.o.lamport.time}`);
       return;
     }
-    const lamportRecv = this.o.lamport.observe(msg.l);
+    // Strangers' clocks are not adopted: two datagrams from anyone must not drag ours far ahead.
+    const lamportRecv = this.o.isKnown === undefined || this.o.isKnown(msg.f) ? this.o.lamport.observe(msg.l) : this.o.lamport.time;
     s.messagesIn++;
     s.inByType[msg.t] = (s.inByType[msg.t] ?? 0) + 1;
     this.traceMsg('deliver', msg, peer, this.localAddr(), data.length, undefined, lamportRecv);
-    this.onAnyMessage(msg, from);
-    this.handlers.get(msg.t)?.(msg, from);
+    try {
+      this.onAnyMessage(msg, from);
+      this.handlers.get(msg.t)?.(msg, from);
+    } catch (err) {
+      this.o.onHandlerError?.(msg.t, err);
+    }
   }
 
   private localAddr(): string {

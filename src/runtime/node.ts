@@ -133,6 +133,10 @@ export class Node {
   /** Files received during this run (for details(); the inbox index has them all). */
   private readonly received: Array<{ name: string; sha256: string; size: number; fromId: string; file: string }> = [];
   private readonly mux = new TcpMux();
+  /** Aborts bulk pulls in flight when the node stops. */
+  private readonly stopping = new AbortController();
+  /** At most this many peers pull from us at once (each pull walks the whole ledger). */
+  private servingPulls = 0;
   /** Names of accounts we have met, for listings (ids are the truth, names are labels). */
   private readonly names = new Map<string, string>();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -248,6 +252,8 @@ export class Node {
       trace: this.trace,
       maxDatagram: c.maxDatagram,
       onReject: (from, reason, detail, partial) => this.onReject(from, reason, detail, partial),
+      isKnown: (id) => this.table?.has(id) ?? false,
+      onHandlerError: (type, err) => this.emit('log', { level: 'error', message: `handling ${type}: ${(err as Error)?.message ?? String(err)}` }),
       onDrop: (peer, msgType, msgId, direction, reason) => this.emit('message-dropped', { peer, msgType, msgId, direction, reason }),
     });
     this.table = new PeerTable(identity.id, () => this.advertised, c.maxPeers);
@@ -261,6 +267,7 @@ export class Node {
       name: () => this.name,
       advertised: () => this.advertised,
       heartbeat: () => this.hb,
+      maxDatagram: c.maxDatagram,
       emit: (type, data) => this.emit(type as EventType, data),
       onPeersChanged: () => this.savePeers(),
       onPeerAdded: (peer) => {
@@ -287,6 +294,7 @@ export class Node {
       maxDatagram: c.maxDatagram,
       interval: () => this.hb.interval,
       bulkPull: (peer) => this.bulkPull(peer.address),
+      onError: (err) => this.emit('log', { level: 'error', message: `sync: ${(err as Error)?.message ?? String(err)}` }),
     });
     let inboxDir = this.layout?.inbox;
     if (!inboxDir) {
@@ -317,7 +325,16 @@ export class Node {
     this.heartbeat_.digest = () => this.sync_!.digestText();
     this.heartbeat_.onDigest = (peer, dg) => this.sync_!.onDigest(peer.id, dg);
     this.mux.route('PLS1', (stream) => {
-      void servePull(stream, (chains) => this.ledgerNode!.digest.missingFor(chains)).catch(() => stream.destroy());
+      if (this.servingPulls >= 4) {
+        stream.destroy();
+        return;
+      }
+      this.servingPulls++;
+      // Serve only what is durable: wait for appends in flight before reading the ledger.
+      void this.ledgerNode!.flushed()
+        .then(() => servePull(stream, (chains) => this.ledgerNode!.digest.missingFor(chains)))
+        .catch(() => stream.destroy())
+        .finally(() => this.servingPulls--);
     });
     this.messenger.onAnyMessage = (msg, from) => this.membership!.onContact(msg, from);
     this.names.set(identity.id, this.name);
@@ -342,6 +359,7 @@ export class Node {
       return;
     }
     this.state = 'stopping';
+    this.stopping.abort();
     this.robot.stop();
     this.clock.clearTimeout(this.timer);
     this.membership?.stop();
@@ -373,14 +391,21 @@ export class Node {
   private tick(): void {
     if (this.state !== 'running') return;
     const now = this.clock.now();
-    try {
-      this.heartbeat_!.tick(now);
-      this.membership!.tick(now);
-      this.sync_!.tick(now);
-      this.ledgerNode!.expirePending(now);
-    } finally {
-      this.armTimer();
+    // Each part ticks on its own: a bug in one must neither stop the others nor kill the process.
+    const parts: Array<[string, () => void]> = [
+      ['heartbeat', () => this.heartbeat_!.tick(now)],
+      ['membership', () => this.membership!.tick(now)],
+      ['sync', () => this.sync_!.tick(now)],
+      ['pending', () => this.ledgerNode!.expirePending(now)],
+    ];
+    for (const [name, run] of parts) {
+      try {
+        run();
+      } catch (err) {
+        this.emit('log', { level: 'error', message: `${name} tick: ${(err as Error)?.message ?? String(err)}` });
+      }
     }
+    this.armTimer();
   }
 
   // ---- identity and addresses ---------------------------------------------------------------
@@ -652,9 +677,14 @@ export class Node {
     const stream = await tcpConnect(address.host, address.port, { timeoutMs: 5000, clock: this.clock });
     const ledgerNode = this.ledgerNode!;
     const peerId = this.table?.getByAddr(formatAddress(address))?.id;
-    return pull(stream, { from: this.id, chains: ledgerNode.digest.frontier() }, async (batch) => {
-      await ledgerNode.ingest(batch, peerId);
-    });
+    return pull(
+      stream,
+      { from: this.id, chains: ledgerNode.digest.frontier() },
+      async (batch) => {
+        await ledgerNode.ingest(batch, peerId);
+      },
+      { signal: this.stopping.signal },
+    );
   }
 
 

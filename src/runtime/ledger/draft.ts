@@ -11,6 +11,8 @@ export interface DraftExtras {
   file?: FileRef;
   /** Wall time to stamp; defaults to the ledger's clock. */
   time?: number;
+  /** Credits with a Lamport time at or above this are not claimed (see planSpend). */
+  maxClaimLamport?: number;
 }
 
 /**
@@ -32,7 +34,7 @@ export function draftNext(
   if (acct?.forked) {
     throw new PeerlabError('INSUFFICIENT_FUNDS', `account ${identity.shortId} forked at seq ${acct.forkSeq}: its transactions from there on are void`, { reason: 'FORK' });
   }
-  const plan = planSpend(acct, params.initialBalance);
+  const plan = planSpend(acct, params.initialBalance, d.maxClaimLamport);
   if (parsed.units > plan.available) {
     throw new PeerlabError('INSUFFICIENT_FUNDS', `cannot send ${formatUnits(parsed.units, scale)}: spendable is ${formatUnits(plan.available, scale)}`, {
       spendable: formatUnits(plan.available, scale),

@@ -16,11 +16,14 @@ export interface SpendPlan {
  * It claims all it may (not just enough for the amount), which keeps the unclaimed pool short.
  * A forked account can move nothing: every transaction from its fork on is void.
  */
-export function planSpend(acct: Account | undefined, initial: bigint): SpendPlan {
+export function planSpend(acct: Account | undefined, initial: bigint, maxClaimLamport = Number.MAX_SAFE_INTEGER): SpendPlan {
   if (!acct) return { claims: [], available: initial };
   if (acct.forked) return { claims: [], available: 0n };
   const credits: StoredEntry[] = [];
-  for (const e of acct.unclaimed.values()) if (e.status === 'valid') credits.push(e);
+  // A credit stamped absurdly far ahead of our clock is left unclaimed: claiming it would drag our
+  // own clock (and every message we send) out of the range peers accept. It still counts in the
+  // shown balance.
+  for (const e of acct.unclaimed.values()) if (e.status === 'valid' && e.txn.lamport < maxClaimLamport) credits.push(e);
   credits.sort((a, b) => compareDisplay(a.txn, b.txn));
   if (credits.length > MAX_CLAIMS) credits.length = MAX_CLAIMS;
   let available = acct.chainSpendable(initial);

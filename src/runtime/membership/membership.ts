@@ -24,6 +24,7 @@ export interface MembershipOptions {
   /** The address peers should use for us (advertised). */
   advertised: () => string;
   heartbeat: () => { interval: number; timeout: number };
+  maxDatagram: number;
   emit: (type: string, data: Record<string, unknown>) => void;
   /** Counts and reports a message that decoded but failed a deeper check (signature, address). */
   reject: (from: Address, reason: string, detail: string) => void;
@@ -286,8 +287,19 @@ export class Membership {
 
   sendPeers(to: Address, re?: number, exclude?: string): void {
     const all = this.o.table.list().filter((p) => p.id !== exclude);
-    const sample = this.o.prng.shuffle(all).slice(0, MAX_PEERS_PER_MESSAGE);
-    const body: PeersBody = { peers: sample.map((p) => ({ id: p.id, addr: p.addr, name: p.name })) };
+    // As many entries as fit one datagram (names and addresses vary in length).
+    const budget = this.o.maxDatagram - 300;
+    const peers: PeersBody['peers'] = [];
+    let size = 0;
+    for (const p of this.o.prng.shuffle(all)) {
+      if (peers.length >= MAX_PEERS_PER_MESSAGE) break;
+      const entry = { id: p.id, addr: p.addr, name: p.name };
+      const len = JSON.stringify(entry).length + 1;
+      if (size + len > budget) break;
+      peers.push(entry);
+      size += len;
+    }
+    const body: PeersBody = { peers };
     if (re !== undefined) body.re = re;
     this.o.messenger.send(to, 'peers', body);
   }

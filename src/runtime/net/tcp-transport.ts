@@ -31,11 +31,14 @@ export class TcpListener {
     if (this.server) return this.boundPort;
     const server = createServer({ noDelay: true }, (socket) => {
       this.sockets.add(socket);
+      // A connection that goes quiet for a minute is dropped (file streams ack far more often).
+      socket.setTimeout(60_000, () => socket.destroy());
       socket.once('close', () => this.sockets.delete(socket));
       // Without a listener, a reset by the peer would be an uncaught 'error'.
       socket.on('error', () => {});
       onStream(socket);
     });
+    server.maxConnections = 256;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {

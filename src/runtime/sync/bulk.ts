@@ -1,5 +1,4 @@
 import type { Duplex } from 'node:stream';
-import { createInterface } from 'node:readline';
 import { PeerlabError } from '../errors.ts';
 import type { Transaction } from '../ledger/transaction.ts';
 import { toWire, type FrontierChainWire } from '../wire/ledger.ts';
@@ -13,6 +12,8 @@ import { toWire, type FrontierChainWire } from '../wire/ledger.ts';
  */
 export const SYNC_MAGIC = Buffer.from('PLS1', 'latin1');
 const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
+/** A transaction line is a few KiB at most; anything longer is an abusive server. */
+const MAX_LINE_BYTES = 256 * 1024;
 
 export interface PullRequest {
   from: string;
@@ -40,7 +41,7 @@ export async function servePull(
   }
   const txns = missingFor(chains);
   for (const t of txns) {
-    if (!stream.write(JSON.stringify(toWire(t)) + '\n')) await drain(stream);
+    if (!stream.write(JSON.stringify(toWire(t)) + '\n')) await drain(stream, timeoutMs);
   }
   await new Promise<void>((resolve) => stream.end(JSON.stringify({ end: txns.length }) + '\n', () => resolve()));
   return txns.length;
@@ -49,63 +50,88 @@ export async function servePull(
 /**
  * Pulls from a connected stream: sends the request, hands transactions to `ingest` in batches
  * (awaited, so a slow disk slows the sender instead of filling memory). Returns how many arrived.
+ * A server cannot make it hold more than one line of MAX_LINE_BYTES, stall it past the idle
+ * timeout, or keep it busy past the overall deadline.
  */
 export async function pull(
   stream: Duplex,
   request: PullRequest,
   ingest: (batch: unknown[]) => Promise<void>,
-  opts: { batch?: number; idleTimeoutMs?: number } = {},
+  opts: { batch?: number; idleTimeoutMs?: number; deadlineMs?: number; signal?: AbortSignal } = {},
 ): Promise<number> {
   const batchSize = opts.batch ?? 512;
+  const idleMs = opts.idleTimeoutMs ?? 15_000;
   stream.write(Buffer.concat([SYNC_MAGIC, Buffer.from(JSON.stringify(request) + '\n')]));
-  const rl = createInterface({ input: stream, crlfDelay: Infinity });
-  let batch: unknown[] = [];
   let received = 0;
   let ended = false;
-  let idle: NodeJS.Timeout | undefined;
-  const armIdle = (): void => {
-    clearTimeout(idle);
-    idle = setTimeout(() => stream.destroy(new Error('idle')), opts.idleTimeoutMs ?? 15_000);
+  let failure: Error | undefined;
+  const fail = (err: Error): void => {
+    failure ??= err;
+    stream.destroy();
   };
-  armIdle();
+  let idle = setTimeout(() => fail(new PeerlabError('TIMEOUT', `bulk sync stalled for ${idleMs / 1000} s`)), idleMs);
+  const deadline = setTimeout(() => fail(new PeerlabError('TIMEOUT', 'bulk sync took too long')), opts.deadlineMs ?? 10 * 60_000);
+  const onAbort = (): void => fail(new PeerlabError('STOPPED', 'the node stopped'));
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let partial = '';
+  let batch: unknown[] = [];
   try {
-    for await (const line of rl) {
-      armIdle();
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        throw new PeerlabError('IO', 'bulk sync stream sent a line that is not JSON');
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      clearTimeout(idle);
+      idle = setTimeout(() => fail(new PeerlabError('TIMEOUT', `bulk sync stalled for ${idleMs / 1000} s`)), idleMs);
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop()!;
+      if (partial.length > MAX_LINE_BYTES) throw new PeerlabError('IO', 'bulk sync stream sent an overlong line');
+      for (const line of lines) {
+        if (!line) continue;
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+        } catch {
+          throw new PeerlabError('IO', 'bulk sync stream sent a line that is not JSON');
+        }
+        if (value && typeof value === 'object' && 'end' in value) {
+          ended = true;
+          break;
+        }
+        batch.push(value);
+        received++;
       }
-      if (value && typeof value === 'object' && 'end' in value) {
-        ended = true;
-        break;
-      }
-      batch.push(value);
-      received++;
-      if (batch.length >= batchSize) {
+      if (batch.length >= batchSize || ended) {
         const b = batch;
         batch = [];
         await ingest(b);
       }
+      if (ended) break;
     }
     if (batch.length) await ingest(batch);
+  } catch (err) {
+    if (!failure) throw err;
   } finally {
     clearTimeout(idle);
-    rl.close();
+    clearTimeout(deadline);
+    opts.signal?.removeEventListener('abort', onAbort);
     stream.destroy();
   }
+  if (failure) throw failure;
   if (!ended) throw new PeerlabError('IO', `bulk sync stream ended early after ${received} transactions`);
   return received;
 }
 
-function drain(stream: Duplex): Promise<void> {
+/** Waits for the reader to take more; a reader that stops reading is cut off after `timeoutMs`. */
+function drain(stream: Duplex, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stream.destroy();
+      onClose();
+    }, timeoutMs);
     const onDrain = (): void => {
+      clearTimeout(timer);
       stream.off('close', onClose);
       resolve();
     };
     const onClose = (): void => {
+      clearTimeout(timer);
       stream.off('drain', onDrain);
       reject(new PeerlabError('IO', 'bulk sync connection closed'));
     };

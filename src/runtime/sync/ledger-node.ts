@@ -1,4 +1,4 @@
-import type { LamportClock } from '../clock.ts';
+import { LAMPORT_MAX_AHEAD, type LamportClock } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
 import type { Identity } from '../identity.ts';
 import { formatUnits } from '../ledger/amount.ts';
@@ -65,7 +65,7 @@ export class LedgerNode {
       if (!w.ok) continue;
       const res = this.ledger.add(w.txn, { trusted: true });
       if (res.stored.length) restored += res.stored.length;
-      this.o.lamport.raiseTo(w.txn.lamport);
+      if (this.o.lamport.acceptable(w.txn.lamport)) this.o.lamport.raiseTo(w.txn.lamport);
     }
     return restored;
   }
@@ -105,7 +105,11 @@ export class LedgerNode {
         throw new PeerlabError('BAD_AMOUNT', `amount must be a number or a decimal string like "25.50", got ${amount === null ? 'null' : typeof amount}`);
       }
       // Draft and add with no await between: the chain cannot move under us, so we never fork.
-      const txn = this.ledger.draftFor(this.o.identity, to, amount, this.o.lamport.tick(), extras);
+      const lamport = this.o.lamport.tick();
+      const txn = this.ledger.draftFor(this.o.identity, to, amount, lamport, { ...extras, maxClaimLamport: lamport + LAMPORT_MAX_AHEAD / 2 });
+      if (!this.o.lamport.acceptable(txn.lamport)) {
+        throw new PeerlabError('INTERNAL', `refusing to sign a transaction with Lamport time ${txn.lamport} (clock ${lamport})`);
+      }
       this.o.lamport.raiseTo(txn.lamport);
       const res = this.ledger.add(txn, { trusted: true });
       if (res.outcome !== 'accepted') {
@@ -168,6 +172,11 @@ export class LedgerNode {
         });
         break;
     }
+  }
+
+  /** Resolves once every append started so far is on disk. */
+  async flushed(): Promise<void> {
+    await this.o.log.flush();
   }
 
   expirePending(now: number): void {

@@ -21,6 +21,8 @@ export interface SyncEngineOptions {
   selfId: string;
   maxDatagram: number;
   interval: () => number;
+  /** A failure in an asynchronous handler (e.g. the disk refused an append). */
+  onError?: (err: unknown) => void;
   /** Pulls over TCP everything `peer` has that we lack; resolves with the count. */
   bulkPull: (peer: Peer) => Promise<number>;
 }
@@ -74,11 +76,13 @@ export class SyncEngine {
 
   constructor(private readonly o: SyncEngineOptions) {
     const m = o.messenger;
-    m.handle('txn', (msg) => void this.onTxn(msg as Envelope<TxnBody>));
-    m.handle('txn-req', (msg, from) => this.onTxnReq(msg as Envelope<TxnReqBody>, from));
-    m.handle('txn-batch', (msg) => void this.onBatch(msg as Envelope<TxnBatchBody>));
+    const report = (err: unknown): void => o.onError?.(err);
+    m.handle('txn', (msg) => void this.onTxn(msg as Envelope<TxnBody>).catch(report));
+    // Requests are answered only from what is on disk: wait for appends in flight first.
+    m.handle('txn-req', (msg, from) => void this.ledger.flushed().then(() => this.onTxnReq(msg as Envelope<TxnReqBody>, from)).catch(report));
+    m.handle('txn-batch', (msg) => void this.onBatch(msg as Envelope<TxnBatchBody>).catch(report));
     m.handle('digest', (msg) => this.onDigest(msg.f, (msg as Envelope<DigestBody>).b.dg));
-    m.handle('frontier', (msg, from) => this.onFrontier(msg as Envelope<FrontierBody>, from));
+    m.handle('frontier', (msg, from) => void this.ledger.flushed().then(() => this.onFrontier(msg as Envelope<FrontierBody>, from)).catch(report));
     m.handle('balance-req', (msg, from) => this.onBalanceReq(msg as Envelope<BalanceReqBody>, from));
     m.handle('balance', (msg) => this.onBalance(msg as Envelope<BalanceBody>));
   }
@@ -126,12 +130,16 @@ export class SyncEngine {
     const fresh = ids.filter((id) => now - (this.requested.get(id) ?? -Infinity) >= this.o.interval());
     if (!fresh.length) return;
     for (const id of fresh) this.requested.set(id, now);
-    for (let i = 0; i < fresh.length; i += 200) this.o.messenger.send(peer.address, 'txn-req', { ids: fresh.slice(i, i + 200) });
+    // Chunked to fit a datagram: an id is 64 hex characters plus quotes and a comma.
+    const per = Math.max(1, Math.min(200, Math.floor((this.o.maxDatagram - ENVELOPE_OVERHEAD - 32) / 67)));
+    for (let i = 0; i < fresh.length; i += per) this.o.messenger.send(peer.address, 'txn-req', { ids: fresh.slice(i, i + per) });
+    if (this.requested.size > 50_000) this.requested.clear();
   }
 
   private onTxnReq(msg: Envelope<TxnReqBody>, from: Address): void {
     if (!this.o.table.has(msg.f)) return;
-    const txns = msg.b.ids.map((id) => this.ledger.ledger.get(id)).filter((t): t is Transaction => t !== undefined);
+    // Stored transactions only: pending ones are not ours to vouch for (and are not on disk).
+    const txns = msg.b.ids.filter((id) => this.ledger.ledger.has(id)).map((id) => this.ledger.ledger.get(id)!);
     this.sendBatches(from, txns, msg.id);
   }
 
