@@ -99,13 +99,14 @@ export class EventLog {
   add(e: PeerlabEvent): void {
     if (SILENT_TYPES.has(e.type)) return;
     this.entries.push(e);
-    if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
+    // Trim in chunks: splicing a full log on every event would cost O(capacity) each time.
+    if (this.entries.length > this.capacity + Math.ceil(this.capacity / 4)) this.entries.splice(0, this.entries.length - this.capacity);
   }
 
   list(filter: LogFilter | string = {}): PeerlabEvent[] {
     const f: LogFilter = typeof filter === 'string' ? { type: filter } : filter;
     const types = f.type === undefined ? undefined : new Set(Array.isArray(f.type) ? f.type : [f.type]);
-    let out = this.entries.filter(
+    let out = this.entries.slice(-this.capacity).filter(
       (e) =>
         (!types || types.has(e.type)) &&
         (f.since === undefined || e.time >= f.since) &&
@@ -122,6 +123,6 @@ export class EventLog {
   }
 
   get size(): number {
-    return this.entries.length;
+    return Math.min(this.entries.length, this.capacity);
   }
 }

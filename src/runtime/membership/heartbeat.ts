@@ -163,7 +163,9 @@ export class Heartbeat {
         const seq = this.nextSeq();
         seqs.push(seq);
         const sentAt = this.clock.now();
-        this.probes.set(seq, { sentAt, resolve: (rtt) => done(() => resolve(rtt)) });
+        // Round-trip times are measured with the high-resolution clock (Date.now() is whole ms).
+        const hr = performance.now();
+        this.probes.set(seq, { sentAt, resolve: () => done(() => resolve(performance.now() - hr)) });
         this.messenger.send(to, 'ping', this.withDigest({ seq }));
         timer = this.clock.setTimeout(attempt, Math.max(1, Math.min(timeoutMs / 3, timeoutMs - (sentAt - started))));
       };

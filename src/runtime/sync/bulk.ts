@@ -75,6 +75,12 @@ export async function pull(
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let partial = '';
   let batch: unknown[] = [];
+  // Two batches in flight: the next one is validated while the previous one's fsync runs.
+  const inflight: Promise<void>[] = [];
+  const submit = async (b: unknown[]): Promise<void> => {
+    inflight.push(ingest(b).catch((err: unknown) => fail(err instanceof Error ? err : new Error(String(err)))));
+    if (inflight.length >= 2) await inflight.shift();
+  };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       clearTimeout(idle);
@@ -100,11 +106,12 @@ export async function pull(
       if (batch.length >= batchSize || ended) {
         const b = batch;
         batch = [];
-        await ingest(b);
+        await submit(b);
       }
       if (ended) break;
     }
-    if (batch.length) await ingest(batch);
+    if (batch.length) await submit(batch);
+    await Promise.all(inflight);
   } catch (err) {
     if (!failure) throw err;
   } finally {

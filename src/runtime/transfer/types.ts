@@ -55,7 +55,7 @@ export const DEFAULT_MAX_INCOMING = 4;
  * The resend bound: a sender never has more than this many bytes unacknowledged, so a broken
  * connection costs at most one chunk sent twice.
  */
-export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
 
 export interface TransferServiceOptions {
   /** Where received files land (`received_file_*.dat`, index.jsonl, tmp/). */
