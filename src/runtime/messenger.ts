@@ -19,11 +19,14 @@ export interface MessengerOptions {
   stats: Stats;
   trace?: TraceSink | undefined;
   maxDatagram?: number;
-  /** Whether a sender id is a known peer: only known peers move our Lamport clock. */
-  isKnown?: (id: string) => boolean;
+  /**
+   * Who sent it: a known peer at its known source, a stranger, or someone using a known peer's id
+   * from elsewhere (refused, except for the signed hello). Only peers move our Lamport clock.
+   */
+  authenticity?: (id: string, from: string) => 'peer' | 'stranger' | 'spoofed';
   /** Reports a handler that threw (a bug): the receive loop keeps going. */
   onHandlerError?: (type: string, err: unknown) => void;
-  onReject: (from: Address, reason: RejectReason | 'lamport-ahead' | 'self', detail: string, partial?: Partial<Envelope>) => void;
+  onReject: (from: Address, reason: RejectReason | 'lamport-ahead' | 'self' | 'spoofed-sender', detail: string, partial?: Partial<Envelope>) => void;
   onDrop: (peer: string, type: string, msgId: string, direction: 'out' | 'in', reason: string) => void;
 }
 
@@ -111,13 +114,19 @@ export class Messenger {
       this.o.onDrop(peer, msg.t, msg.id, 'in', lost);
       return;
     }
+    const who = this.o.authenticity?.(msg.f, peer) ?? 'peer';
+    if (who === 'spoofed' && msg.t !== 'hello') {
+      s.reject('spoofed-sender');
+      this.o.onReject(from, 'spoofed-sender', `${msg.t} claims to be from peer ${msg.f.slice(0, 8)} but comes from ${peer}`, msg);
+      return;
+    }
     if (!this.o.lamport.acceptable(msg.l)) {
       s.reject('lamport-ahead');
       this.o.onReject(from, 'lamport-ahead', `Lamport time ${msg.l} is too far ahead of ${this.o.lamport.time}`);
       return;
     }
     // Strangers' clocks are not adopted: two datagrams from anyone must not drag ours far ahead.
-    const lamportRecv = this.o.isKnown === undefined || this.o.isKnown(msg.f) ? this.o.lamport.observe(msg.l) : this.o.lamport.time;
+    const lamportRecv = who === 'peer' ? this.o.lamport.observe(msg.l) : this.o.lamport.time;
     s.messagesIn++;
     s.inByType[msg.t] = (s.inByType[msg.t] ?? 0) + 1;
     this.traceMsg('deliver', msg, peer, this.localAddr(), data.length, undefined, lamportRecv);

@@ -252,7 +252,7 @@ export class Node {
       trace: this.trace,
       maxDatagram: c.maxDatagram,
       onReject: (from, reason, detail, partial) => this.onReject(from, reason, detail, partial),
-      isKnown: (id) => this.table?.has(id) ?? false,
+      authenticity: (id, from) => this.table?.authenticity(id, from) ?? 'stranger',
       onHandlerError: (type, err) => this.emit('log', { level: 'error', message: `handling ${type}: ${(err as Error)?.message ?? String(err)}` }),
       onDrop: (peer, msgType, msgId, direction, reason) => this.emit('message-dropped', { peer, msgType, msgId, direction, reason }),
     });
@@ -811,6 +811,8 @@ export class Node {
   private onReject(from: Address, reason: string, detail: string, partial?: { t?: string; b?: unknown }): void {
     const peer = formatAddress(from);
     this.emit('message-rejected', { peer, reason, detail });
+    // A peer that really moved re-proves who it is with a signed hello (rate-limited).
+    if (reason === 'spoofed-sender') this.membership?.greet(from);
     // An old or new protocol version saying hello gets a clear refusal rather than silence.
     if (reason === 'unsupported-version' && partial?.t === 'hello') {
       const nonce = (partial.b as { nonce?: unknown } | undefined)?.nonce;

@@ -125,6 +125,7 @@ export class Membership {
     const wasDead = table.getDead(msg.f) !== undefined;
     const now = this.o.clock.now();
     const { peer, added, displaced } = table.upsert(msg.f, advertised, b.name, now);
+    peer.seenFrom = formatAddress(from);
     if (displaced) this.o.emit('peer-removed', { peer: displaced.addr, id: displaced.id, name: displaced.name, reason: 'replaced' });
     if (b.reply) this.sendSigned(from, randomBytes(12).toString('base64url'), false, b.nonce);
     if (added) {
@@ -197,6 +198,11 @@ export class Membership {
     // A peer we timed out (or never met) is talking to us: shake hands so it can come back.
     const dead = table.getDead(msg.f);
     this.helloRateLimited(dead ? dead.address : from);
+  }
+
+  /** A rate-limited hello asking for one back (e.g. to a peer heard from a new address). */
+  greet(to: Address): void {
+    this.helloRateLimited(to);
   }
 
   private helloRateLimited(to: Address): void {

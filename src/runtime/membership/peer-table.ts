@@ -18,6 +18,8 @@ export interface Peer {
   suspectSince?: number | undefined;
   /** Round-trip time of the last answered direct probe, ms. */
   rttMs?: number | undefined;
+  /** Source address of its last verified hello (may differ from `addr` behind NAT or 0.0.0.0). */
+  seenFrom?: string | undefined;
 }
 
 /** A peer removed for silence: still tried now and then, readmitted on contact. */
@@ -191,6 +193,16 @@ export class PeerTable {
   unbanAddress(addr: string): void {
     this.bannedAddrs.delete(addr);
     for (const [id, at] of this.bannedIds) if (at === addr) this.bannedIds.delete(id);
+  }
+
+  /**
+   * Whether a datagram claiming to be from `id` came from where that peer speaks from: 'stranger'
+   * for ids not in the table, 'spoofed' for a known id at another source address.
+   */
+  authenticity(id: string, from: string): 'peer' | 'stranger' | 'spoofed' {
+    const p = this.byId.get(id);
+    if (!p) return 'stranger';
+    return from === p.addr || from === p.seenFrom ? 'peer' : 'spoofed';
   }
 
   /** Finds a live peer by address, name, or id prefix. Null if none; throws nothing. */
