@@ -142,8 +142,8 @@ function renderEvent(e: RunEvent): string {
       return `${chalk.gray(seconds(e.atMs))} ${chalk.yellow('! ' + e.text)}\n`;
     case 'expectation': {
       const r = e.record;
-      const mark = r.ok ? chalk.green('✓') : chalk.red('✗');
-      const detail = r.ok ? '' : chalk.red(` expected ${r.expected}, got ${r.actual}`);
+      const mark = r.ok ? chalk.green('✓') : r.tolerated ? chalk.yellow('~') : chalk.red('✗');
+      const detail = r.ok ? '' : (r.tolerated ? chalk.yellow : chalk.red)(` expected ${r.expected}, got ${r.actual}${r.tolerated ? ' (mayFail)' : ''}`);
       return `        ${mark} ${r.name ? `${chalk.bold(r.name)}: ` : ''}${r.text}${detail}\n`;
     }
   }
@@ -166,8 +166,8 @@ function renderSummary(r: PlaybookReport): string {
   const failedSteps = r.steps.filter((s) => s.status === 'failed');
   for (const s of failedSteps) lines.push(chalk.red(`  step ${s.id} failed: ${s.text}: ${s.error}`));
   const verdict = r.ok ? chalk.green(`PASS`) : chalk.red(`FAIL`);
-  lines.push(`  expectations: ${r.passed} passed, ${r.failed} failed — ${verdict} in ${(r.durationMs / 1000).toFixed(1)}s`);
-  for (const e of r.expectations.filter((x) => !x.ok)) lines.push(chalk.red(`    ✗ ${e.id}: ${e.text}: expected ${e.expected}, got ${e.actual}`));
+  lines.push(`  expectations: ${r.passed} passed, ${r.failed} failed${r.tolerated ? `, ${r.tolerated} tolerated` : ''} — ${verdict} in ${(r.durationMs / 1000).toFixed(1)}s`);
+  for (const e of r.expectations.filter((x) => !x.ok && !x.tolerated)) lines.push(chalk.red(`    ✗ ${e.id}: ${e.text}: expected ${e.expected}, got ${e.actual}`));
   lines.push(chalk.gray(`  reproduce with: ${r.reproduce}`), '');
   return lines.join('\n');
 }

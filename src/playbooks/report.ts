@@ -26,6 +26,8 @@ export interface PlaybookReport {
   durationMs: number;
   passed: number;
   failed: number;
+  /** Failed inside a `mayFail` step: reported, not failing the run. */
+  tolerated: number;
   steps: RunResult['steps'];
   expectations: RunResult['expectations'];
   robots: RunResult['robots'];
@@ -35,9 +37,10 @@ export interface PlaybookReport {
 
 export function buildReport(plan: Plan, result: RunResult, nodes: NodeSummary[], reproduce: string): PlaybookReport {
   const passed = result.expectations.filter((e) => e.ok).length;
+  const tolerated = result.expectations.filter((e) => !e.ok && e.tolerated).length;
   return {
     playbook: plan.name, file: plan.file, seed: plan.seed, speed: plan.speed, reproduce, ok: result.ok, exitCode: result.ok ? 0 : 1,
-    durationMs: result.durationMs, passed, failed: result.expectations.length - passed,
+    durationMs: result.durationMs, passed, failed: result.expectations.length - passed - tolerated, tolerated,
     steps: result.steps, expectations: result.expectations, robots: result.robots, syncs: result.syncs, nodes,
   };
 }
@@ -50,13 +53,13 @@ export function junitXml(r: PlaybookReport): string {
   const cases: string[] = [];
   for (const e of r.expectations) {
     const name = `${e.name ? `${e.name}: ` : ''}${e.text}`;
-    const body = e.ok ? '' : `\n      <failure message="${xml(`expected ${e.expected}, got ${e.actual}`)}" type="expectation">expected: ${xml(e.expected)}\nactual: ${xml(e.actual)}</failure>\n    `;
+    const body = e.ok ? '' : e.tolerated ? `\n      <skipped message="${xml(`tolerated (mayFail): expected ${e.expected}, got ${e.actual}`)}"/>\n    ` : `\n      <failure message="${xml(`expected ${e.expected}, got ${e.actual}`)}" type="expectation">expected: ${xml(e.expected)}\nactual: ${xml(e.actual)}</failure>\n    `;
     cases.push(`    <testcase classname="${xml(r.playbook)}" name="${xml(name)}" file="${xml(r.file)}" id="${xml(e.id)}" time="${((e.ms ?? 0) / 1000).toFixed(3)}">${body}</testcase>`);
   }
   for (const s of r.steps.filter((x) => x.status === 'failed')) {
     cases.push(`    <testcase classname="${xml(r.playbook)}" name="${xml(`step ${s.id}: ${s.text}`)}" time="${(s.ms / 1000).toFixed(3)}">\n      <error message="${xml(s.error ?? 'failed')}" type="step"/>\n    </testcase>`);
   }
-  const failures = r.expectations.filter((e) => !e.ok).length;
+  const failures = r.expectations.filter((e) => !e.ok && !e.tolerated).length;
   const errors = r.steps.filter((x) => x.status === 'failed').length;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -33,6 +33,8 @@ export interface ExpectationRecord {
   actual: string;
   /** For waitFor: how long until it held (or the deadline). */
   ms?: number;
+  /** In a `mayFail` step: reported, but it does not fail the run. */
+  tolerated?: boolean;
 }
 
 export interface RobotTotals {
@@ -107,7 +109,7 @@ export class Runner {
     await Promise.all(this.background);
     return {
       steps: this.steps, expectations: this.expectations, robots: this.robots, syncs: this.syncs,
-      durationMs: Math.round(this.elapsed()), ok: !this.failed && this.expectations.every((e) => e.ok),
+      durationMs: Math.round(this.elapsed()), ok: !this.failed && this.expectations.every((e) => e.ok || e.tolerated),
     };
   }
 
@@ -124,7 +126,8 @@ export class Runner {
     this.steps.push({ id: item.id, ...(item.step.name ? { name: item.step.name } : {}), text: this.describe.action(item.action), kind: item.action.kind, status: 'skipped', startMs: Math.round(this.elapsed()), ms: 0 });
   }
 
-  private async runItem(item: PlanItem, warning?: string): Promise<void> {
+  private async runItem(item: PlanItem, warning?: string, parentMayFail = false): Promise<void> {
+    const mayFail = parentMayFail || item.step.mayFail;
     const text = this.describe.action(item.action);
     const startMs = this.elapsed();
     this.onEvent({ type: 'step-start', item, text, atMs: startMs });
@@ -132,11 +135,11 @@ export class Runner {
     if (item.step.name) record.name = item.step.name;
     if (warning) record.warning = warning;
     try {
-      await this.execute(item);
+      await this.execute(item, mayFail);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       record.error = message;
-      if (item.step.mayFail) record.status = 'tolerated';
+      if (mayFail) record.status = 'tolerated';
       else {
         record.status = 'failed';
         this.failed = true;
@@ -155,7 +158,7 @@ export class Runner {
     return 'node' in p ? this.node(p.node).address : p.address;
   }
 
-  private async execute(item: PlanItem): Promise<void> {
+  private async execute(item: PlanItem, mayFail: boolean): Promise<void> {
     const a = item.action;
     switch (a.kind) {
       case 'join':
@@ -206,7 +209,8 @@ export class Runner {
           const input: Record<string, unknown> = { ...faultInput(a.faults as FaultSpec) };
           if (a.peer !== undefined) input.peer = this.node(a.peer).address;
           this.faultJournal.push({ node: n, input });
-          await this.node(n).call('faults.set', input);
+          // A crashed node gets its faults when it restarts (the journal replays them).
+          if (this.node(n).running) await this.node(n).call('faults.set', input);
         }
         return;
       case 'partition':
@@ -231,10 +235,10 @@ export class Runner {
         await sleep(a.ms);
         return;
       case 'waitFor':
-        await this.waitFor(item, a.conditions, a.withinMs);
+        await this.waitFor(item, a.conditions, a.withinMs, mayFail);
         return;
       case 'expect':
-        for (const c of a.conditions) this.record(item, c, await this.check(c));
+        for (const c of a.conditions) this.record(item, c, await this.check(c), undefined, mayFail);
         return;
       case 'export':
         await this.node(a.node).call('exportCsv', a.path.resolved);
@@ -243,8 +247,8 @@ export class Runner {
         this.onEvent({ type: 'say', text: a.text, atMs: this.elapsed() });
         return;
       case 'parallel': {
-        await Promise.all(a.items.map((i) => this.runItem(i)));
-        if (a.items.some((i) => this.steps.find((s) => s.id === i.id)?.status === 'failed')) {
+        await Promise.all(a.items.map((i) => this.runItem(i, undefined, mayFail)));
+        if (a.items.some((i) => this.steps.find((s) => s.id === i.id)?.status !== 'ok')) {
           throw new PeerlabError('INTERNAL', 'a step inside parallel failed');
         }
         return;
@@ -272,6 +276,9 @@ export class Runner {
       inflight.push(this.robotAction(action));
     }
     await Promise.all(inflight);
+    // The step lasts its `for`, as planned, even when its last action comes earlier.
+    const left = a.forMs - (this.now() - t0);
+    if (left > 0 && !this.failed) await sleep(left);
   }
 
   private async robotAction(r: RobotAction): Promise<void> {
@@ -335,18 +342,19 @@ export class Runner {
     }
   }
 
-  private record(item: PlanItem, c: Condition, r: ConditionResult, ms?: number): void {
+  private record(item: PlanItem, c: Condition, r: ConditionResult, ms?: number, tolerated = false): void {
     const rec: ExpectationRecord = {
       id: c.path, step: item.id, kind: c.kind, text: this.describe.condition(c), ok: r.ok, expected: r.expected, actual: r.actual,
     };
     if (item.step.name) rec.name = item.step.name;
     if (ms !== undefined) rec.ms = ms;
+    if (tolerated && !r.ok) rec.tolerated = true;
     this.expectations.push(rec);
     this.onEvent({ type: 'expectation', record: rec });
   }
 
   /** Polls the conditions until all hold or `withinMs` passes; a miss fails the run. */
-  private async waitFor(item: PlanItem, conditions: readonly Condition[], withinMs: number): Promise<void> {
+  private async waitFor(item: PlanItem, conditions: readonly Condition[], withinMs: number, mayFail: boolean): Promise<void> {
     const t0 = this.now();
     let results: ConditionResult[] = [];
     for (;;) {
@@ -355,7 +363,7 @@ export class Runner {
       await sleep(Math.min(100, Math.max(10, withinMs / 50)));
     }
     const ms = Math.round(this.now() - t0);
-    conditions.forEach((c, i) => this.record(item, c, results[i]!, ms));
+    conditions.forEach((c, i) => this.record(item, c, results[i]!, ms, mayFail));
     if (!results.every((r) => r.ok)) {
       throw new PeerlabError('TIMEOUT', `waited ${ms}ms: ${conditions.filter((_, i) => !results[i]!.ok).map((c) => this.describe.condition(c)).join(', ')} did not hold`);
     }

@@ -271,6 +271,7 @@ export class Node {
       emit: (type, data) => this.emit(type as EventType, data),
       onPeersChanged: () => this.savePeers(),
       onPeerAdded: (peer) => {
+        if (this.names.size > 10_000) this.names.clear();
         this.names.set(peer.id, peer.name);
         // A new or returning peer: compare ledgers now rather than at the next digest round.
         if (this.sync_) void this.sync_.exchange(peer).catch(() => undefined);

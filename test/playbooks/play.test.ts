@@ -70,6 +70,16 @@ describe('exit codes and reports', () => {
     expect(report.steps[2]!.error).toMatch(/cannot send 5000.00: spendable is 1000.00/);
   });
 
+  it('mayFail covers expectations and parallel steps; a robot step lasts its whole `for`', async () => {
+    const json = join(out, 'tolerated.json');
+    const r = await runCli(['play', 'test/playbooks/fixtures/run/tolerated.yaml', '--report', json], { timeoutMs: 30_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const report = JSON.parse(await readFile(json, 'utf8')) as { tolerated: number; failed: number; steps: Array<{ kind: string; status: string; ms: number }> };
+    expect(report).toMatchObject({ tolerated: 1, failed: 0 });
+    expect(report.steps.find((s) => s.kind === 'parallel')!.status).toBe('tolerated');
+    expect(report.steps.find((s) => s.kind === 'robot')!.ms).toBeGreaterThanOrEqual(950);
+  });
+
   it('the same seed gives the same dry-run plan; another seed another plan', async () => {
     const a = await runCli(['play', 'playbooks/demo.yaml', '--dry-run']);
     const b = await runCli(['play', 'playbooks/demo.yaml', '--dry-run']);

@@ -207,6 +207,7 @@ export class Heartbeat {
     const target = this.table.get(msg.b.target);
     if (!target) return;
     const seq = this.nextSeq();
+    if (this.relays.size >= 4 * this.table.maxPeers) return; // bounded: a flood of ping-reqs is dropped
     this.relays.set(seq, { requester: from, target: target.id, seq: msg.b.seq, expires: this.clock.now() + this.settings.timeout });
     this.messenger.send(target.address, 'ping', { seq });
   }

@@ -210,7 +210,11 @@ export class Membership {
     const now = this.o.clock.now();
     const last = this.lastHelloTo.get(key) ?? -Infinity;
     if (now - last < Math.max(100, this.o.heartbeat().interval / 2)) return;
-    if (this.lastHelloTo.size > 4096) this.lastHelloTo.clear();
+    if (this.lastHelloTo.size > 4096) {
+      // Forget the oldest half rather than all: clearing would lift the rate limit for everyone.
+      const cutoff = [...this.lastHelloTo.values()].sort((x, y) => x - y)[2048]!;
+      for (const [k, t] of this.lastHelloTo) if (t < cutoff) this.lastHelloTo.delete(k);
+    }
     this.sendHello(to, true);
   }
 
@@ -248,7 +252,10 @@ export class Membership {
         }
         const nonce = this.sendHello(address, true);
         nonces.push(nonce);
-        if (nonces.length > 64) nonces = nonces.slice(-64);
+        if (nonces.length > 64) {
+          for (const old of nonces.slice(0, -64)) this.helloWaiters.delete(old);
+          nonces = nonces.slice(-64);
+        }
         this.helloWaiters.set(nonce, waiter);
         timer = this.o.clock.setTimeout(attempt, Math.min(delay, Math.max(1, timeout - elapsed)));
         delay = Math.min(delay * 2, 2000);
