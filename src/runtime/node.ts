@@ -552,7 +552,6 @@ export class Node {
     const { table } = this.running_();
     const targets = peer === undefined ? table.list() : [this.findPeer(peer)!];
     const result = await this.sync_!.sync(targets);
-    if (this.ledgerNode!.recovering && result.peers.some((p) => !p.error)) this.ledgerNode!.recovering = false;
     return result;
   }
 
@@ -635,14 +634,13 @@ export class Node {
   }
 
   /** Wipes the local ledger (identity kept), rebuilds it from peers, and recovers our own chain before sending again. */
-  async clearAndRebuild(): Promise<{ cleared: number; restored: number; from: string[] }> {
+  async clearAndRebuild(): Promise<{ cleared: number; restored: number; from: string[]; recovered: boolean }> {
     const { table } = this.running_();
     const cleared = await this.ledgerNode!.clear();
     this.emit('ledger-cleared', { cleared });
     const results = await Promise.all(table.list().map((p) => this.sync_!.pullFrom(p)));
     const ok = results.filter((r) => !r.error);
-    if (ok.length) this.ledgerNode!.recovering = false;
-    return { cleared, restored: this.ledgerNode!.ledger.size, from: ok.map((r) => r.name) };
+    return { cleared, restored: this.ledgerNode!.ledger.size, from: ok.map((r) => r.name), recovered: !this.ledgerNode!.recovering };
   }
 
   /** The ledger digest (`<count>.<hash>`): equal on nodes holding the same transactions. */
@@ -675,6 +673,10 @@ export class Node {
   }
 
   private async bulkPull(address: Address): Promise<number> {
+    // A partition cuts TCP as well as UDP.
+    if (this.faultPlan.isPartitioned(formatAddress(address))) {
+      throw new PeerlabError('UNREACHABLE', `${formatAddress(address)} is on the other side of a partition`);
+    }
     const stream = await tcpConnect(address.host, address.port, { timeoutMs: 5000, clock: this.clock });
     const ledgerNode = this.ledgerNode!;
     const peerId = this.table?.getByAddr(formatAddress(address))?.id;

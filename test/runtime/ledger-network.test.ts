@@ -116,3 +116,45 @@ describe('ledger over real UDP and TCP', () => {
     expect(await a.requestBalance(b.name)).toMatchObject({ name: 'b', balance: '1011.00' });
   });
 });
+
+describe('clearAndRebuild', () => {
+  it('recovers its own chain before sending again, even across a restart in between', async () => {
+    const { Node } = await import('../../src/runtime/node.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'peerlab-rebuild-'));
+    const hb = { interval: 100, timeout: 1000 };
+    try {
+      const a = new Node({ name: 'a', dataDir: join(dir, 'a'), heartbeat: hb, seed: 1 });
+      await a.start();
+      nodes = [a, ...(await startNodes(1, { heartbeat: hb }, 'b'))];
+      const b = nodes[1]!;
+      await a.join(b.address);
+      await a.send('b', 1);
+      await a.send('b', 2);
+      await until(() => converged([a, b]), 'b holds a’s two transactions');
+      // Cut off from b, a wipes its ledger and cannot get its chain back yet.
+      a.faults.partition([b.address]);
+      const r = await a.clearAndRebuild();
+      expect(r.recovered).toBe(false);
+      await expect(a.send('b', 3)).rejects.toThrow(/rebuilding/);
+      // A crash now must not make it forget that it is rebuilding.
+      const port = a.port;
+      await a.stop();
+      const again = new Node({ name: 'a', dataDir: join(dir, 'a'), port, heartbeat: hb, seed: 2 });
+      nodes[0] = again;
+      again.faults.partition([b.address]);
+      await again.start();
+      await expect(again.send(b.id, 3)).rejects.toThrow(/rebuilding/);
+      again.faults.heal();
+      await until(() => again.transactions().length === 2, 'a gets its chain back from b', 10_000);
+      const sent = await again.send('b', 3);
+      expect(sent.seq).toBe(3);
+      await until(() => converged([again, b]), 'converged again', 10_000);
+      expect(again.forks()).toEqual([]);
+      expect(b.forks()).toEqual([]);
+    } finally {
+      await stopAll(nodes);
+      nodes = [];
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

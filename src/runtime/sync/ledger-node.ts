@@ -48,8 +48,16 @@ export class LedgerNode {
   ledger: Ledger;
   digest: LedgerDigest;
   private sendQueue: Promise<unknown> = Promise.resolve();
-  /** After clearAndRebuild: no sends until our own chain is recovered from a peer. */
-  recovering = false;
+  /**
+   * After clearAndRebuild: the length our own chain had. Until a peer has given it all back we do
+   * not send (a new transaction would reuse a seq peers already hold: a fork of our own making).
+   * Kept in the log as a marker record, so a crash in between does not forget it.
+   */
+  private recoverTo = 0;
+
+  get recovering(): boolean {
+    return (this.ledger.head(this.o.identity.id)?.seq ?? 0) < this.recoverTo;
+  }
 
   constructor(private readonly o: LedgerNodeOptions) {
     this.ledger = new Ledger({ params: o.params, now: o.now });
@@ -61,6 +69,10 @@ export class LedgerNode {
     const records = await this.o.log.open();
     let restored = 0;
     for (const r of records) {
+      if (r && typeof r === 'object' && 'rebuild' in r) {
+        this.recoverTo = Math.max(this.recoverTo, Number((r as { rebuild: unknown }).rebuild) || 0);
+        continue;
+      }
       const w = fromWire(r);
       if (!w.ok) continue;
       const res = this.ledger.add(w.txn, { trusted: true });
@@ -96,7 +108,8 @@ export class LedgerNode {
   send(to: string, amount: unknown, extras: { fields?: Record<string, unknown>; file?: FileRef } = {}): Promise<{ result: SendResult; txn: Transaction }> {
     const run = async (): Promise<{ result: SendResult; txn: Transaction }> => {
       if (this.recovering) {
-        throw new PeerlabError('NOT_RUNNING', 'this node is rebuilding: it sends again once it has recovered its own chain from a peer (run node.sync())');
+        const have = this.ledger.head(this.o.identity.id)?.seq ?? 0;
+        throw new PeerlabError('NOT_RUNNING', `this node is rebuilding: it sends again once peers have given back its own ${this.recoverTo} transactions (it has ${have}; run node.sync())`);
       }
       if (extras.fields !== undefined) {
         const f = checkFields(extras.fields);
@@ -132,10 +145,12 @@ export class LedgerNode {
   async clear(): Promise<number> {
     await this.sendQueue.catch(() => undefined);
     const had = this.ledger.size;
+    const ownSeq = Math.max(this.recoverTo, this.ledger.head(this.o.identity.id)?.seq ?? 0);
     await this.o.log.clear();
+    if (ownSeq > 0) await this.o.log.append({ rebuild: ownSeq } as unknown as Transaction);
+    this.recoverTo = ownSeq;
     this.ledger = new Ledger({ params: this.o.params, now: this.o.now });
     this.digest = new LedgerDigest(this.ledger);
-    this.recovering = true;
     return had;
   }
 
