@@ -43,11 +43,16 @@ const now = (): number => performance.timeOrigin + performance.now();
 
 let node: Node | undefined;
 let from: string;
+let bindPort = 0;
 if (a.as === 'peer') {
   node = new Node({ name: 'bench-tx', host: '127.0.0.1', port: 0, memory: true, seed: 2 });
   await node.start();
   await node.join(`127.0.0.1:${port}`, { timeout: 10_000 });
   from = node.id;
+  // The flood must come from the peer's own address: a known id from elsewhere is refused as spoofed.
+  bindPort = node.port;
+  await node.stop();
+  node = undefined;
 } else {
   from = randomBytes(32).toString('base64url');
 }
@@ -74,7 +79,7 @@ const errorCodes: Record<string, number> = {};
 sock.on('error', () => {
   errors++;
 });
-await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+await new Promise<void>((resolve) => sock.bind(bindPort, '127.0.0.1', resolve));
 await new Promise<void>((resolve) => sock.connect(port, '127.0.0.1', resolve));
 out({ type: 'ready', bytes: pool[0]!.length, from: from.slice(0, 8) });
 

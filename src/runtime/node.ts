@@ -331,9 +331,8 @@ export class Node {
         return;
       }
       this.servingPulls++;
-      // Serve only what is durable: wait for appends in flight before reading the ledger.
-      void this.ledgerNode!.flushed()
-        .then(() => servePull(stream, (chains) => this.ledgerNode!.digest.missingFor(chains)))
+      // Only durable transactions are served (see LedgerNode.missingFor).
+      void servePull(stream, (chains) => this.ledgerNode!.missingFor(chains))
         .catch(() => stream.destroy())
         .finally(() => this.servingPulls--);
     });

@@ -48,6 +48,8 @@ export class LedgerNode {
   ledger: Ledger;
   digest: LedgerDigest;
   private sendQueue: Promise<unknown> = Promise.resolve();
+  /** Stored in memory, append to the log still in flight: not served to peers until durable. */
+  private readonly unsynced = new Set<string>();
   /**
    * After clearAndRebuild: the length our own chain had. Until a peer has given it all back we do
    * not send (a new transaction would reuse a seq peers already hold: a fork of our own making).
@@ -98,7 +100,7 @@ export class LedgerNode {
       results.push(this.ledger.add(w.txn, via === undefined ? {} : { via }));
     }
     const stored = results.flatMap((r) => r.stored);
-    if (stored.length) await this.o.log.appendMany(stored.map(toWire));
+    if (stored.length) await this.durably(stored);
     for (const t of stored) if (this.o.lamport.acceptable(t.lamport)) this.o.lamport.raiseTo(t.lamport);
     for (const r of results) this.report(r, via);
     return { results, stored };
@@ -129,7 +131,7 @@ export class LedgerNode {
       if (res.outcome !== 'accepted') {
         throw new PeerlabError('INTERNAL', `own transaction not accepted: ${res.code ?? res.outcome} ${res.message ?? ''}`);
       }
-      await this.o.log.appendMany(res.stored.map(toWire));
+      await this.durably(res.stored);
       this.report(res, undefined);
       return {
         txn,
@@ -190,9 +192,24 @@ export class LedgerNode {
     }
   }
 
-  /** Resolves once every append started so far is on disk. */
-  async flushed(): Promise<void> {
-    await this.o.log.flush();
+  private async durably(txns: readonly Transaction[]): Promise<void> {
+    for (const t of txns) this.unsynced.add(t.id);
+    try {
+      await this.o.log.appendMany(txns.map(toWire));
+    } finally {
+      for (const t of txns) this.unsynced.delete(t.id);
+    }
+  }
+
+  /** Whether a stored transaction is on disk yet (only durable ones are served to peers). */
+  isDurable(id: string): boolean {
+    return this.ledger.has(id) && !this.unsynced.has(id);
+  }
+
+  /** What a peer with this frontier lacks, among our durable transactions. */
+  missingFor(chains: Parameters<LedgerDigest['missingFor']>[0], limit?: number): Transaction[] {
+    const out = this.digest.missingFor(chains, limit);
+    return this.unsynced.size ? out.filter((t) => !this.unsynced.has(t.id)) : out;
   }
 
   expirePending(now: number): void {

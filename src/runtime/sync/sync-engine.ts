@@ -78,11 +78,10 @@ export class SyncEngine {
     const m = o.messenger;
     const report = (err: unknown): void => o.onError?.(err);
     m.handle('txn', (msg) => void this.onTxn(msg as Envelope<TxnBody>).catch(report));
-    // Requests are answered only from what is on disk: wait for appends in flight first.
-    m.handle('txn-req', (msg, from) => void this.ledger.flushed().then(() => this.onTxnReq(msg as Envelope<TxnReqBody>, from)).catch(report));
+    m.handle('txn-req', (msg, from) => this.onTxnReq(msg as Envelope<TxnReqBody>, from));
     m.handle('txn-batch', (msg) => void this.onBatch(msg as Envelope<TxnBatchBody>).catch(report));
     m.handle('digest', (msg) => this.onDigest(msg.f, (msg as Envelope<DigestBody>).b.dg));
-    m.handle('frontier', (msg, from) => void this.ledger.flushed().then(() => this.onFrontier(msg as Envelope<FrontierBody>, from)).catch(report));
+    m.handle('frontier', (msg, from) => this.onFrontier(msg as Envelope<FrontierBody>, from));
     m.handle('balance-req', (msg, from) => this.onBalanceReq(msg as Envelope<BalanceReqBody>, from));
     m.handle('balance', (msg) => this.onBalance(msg as Envelope<BalanceBody>));
   }
@@ -138,8 +137,9 @@ export class SyncEngine {
 
   private onTxnReq(msg: Envelope<TxnReqBody>, from: Address): void {
     if (!this.o.table.has(msg.f)) return;
-    // Stored transactions only: pending ones are not ours to vouch for (and are not on disk).
-    const txns = msg.b.ids.filter((id) => this.ledger.ledger.has(id)).map((id) => this.ledger.ledger.get(id)!);
+    // Durable stored transactions only: pending ones are not ours to vouch for, and a transaction
+    // still on its way to disk could vanish in a crash after a peer has it.
+    const txns = msg.b.ids.filter((id) => this.ledger.isDurable(id)).map((id) => this.ledger.ledger.get(id)!);
     this.sendBatches(from, txns, msg.id);
   }
 
@@ -248,7 +248,7 @@ export class SyncEngine {
 
   private onFrontier(msg: Envelope<FrontierBody>, from: Address): void {
     if (!this.o.table.has(msg.f)) return;
-    const missing = this.ledger.digest.missingFor(msg.b.chains, UDP_CATCHUP_LIMIT + 1);
+    const missing = this.ledger.missingFor(msg.b.chains, UDP_CATCHUP_LIMIT + 1);
     const reply = msg.b.re ?? msg.id;
     if (missing.length > UDP_CATCHUP_LIMIT) {
       this.o.messenger.send(from, 'txn-batch', { txns: [], re: reply, more: true });
