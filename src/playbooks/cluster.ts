@@ -56,6 +56,18 @@ export function nodeOptions(plan: Plan, spec: PlanNode, dataDir: string, port: n
   return opts;
 }
 
+/** Where each node keeps its data (a temp dir unless the playbook sets `data`) and its port (0 = free). */
+export async function layoutNodes(plan: Plan): Promise<{ tmpRoot: string; dirs: Map<string, string>; ports: Map<string, number> }> {
+  const tmpRoot = await mkdtemp(join(tmpdir(), 'peerlab-play-'));
+  const dirs = new Map<string, string>();
+  const ports = new Map<string, number>();
+  for (const spec of plan.nodes) {
+    dirs.set(spec.name, spec.data?.resolved ?? join(tmpRoot, spec.name));
+    ports.set(spec.name, spec.port ?? 0);
+  }
+  return { tmpRoot, dirs, ports };
+}
+
 class InProcessHandle implements NodeHandle {
   node: Node;
   constructor(node: Node) {
@@ -86,8 +98,8 @@ class InProcessHandle implements NodeHandle {
 /** Every node in this process, on real UDP/TCP sockets on its host (loopback by default). */
 export class InProcessCluster implements Cluster {
   private readonly handles = new Map<string, InProcessHandle>();
-  private readonly dirs = new Map<string, string>();
-  private readonly ports = new Map<string, number>();
+  private dirs = new Map<string, string>();
+  private ports = new Map<string, number>();
   private tmpRoot: string | undefined;
 
   constructor(
@@ -96,11 +108,7 @@ export class InProcessCluster implements Cluster {
   ) {}
 
   async start(): Promise<void> {
-    this.tmpRoot = await mkdtemp(join(tmpdir(), 'peerlab-play-'));
-    for (const spec of this.plan.nodes) {
-      this.dirs.set(spec.name, spec.data?.resolved ?? join(this.tmpRoot, spec.name));
-      this.ports.set(spec.name, spec.port ?? 0);
-    }
+    ({ tmpRoot: this.tmpRoot, dirs: this.dirs, ports: this.ports } = await layoutNodes(this.plan));
     await Promise.all(this.plan.nodes.map((spec) => this.boot(spec)));
   }
 

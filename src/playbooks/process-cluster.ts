@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +7,7 @@ import { ControlClient } from '../runtime/control/index.ts';
 import { PeerlabError } from '../runtime/errors.ts';
 import { formatUnits } from '../runtime/ledger/amount.ts';
 import type { TraceRecord, TraceSink } from '../runtime/trace.ts';
-import { faultInput, type Cluster, type NodeHandle } from './cluster.ts';
+import { faultInput, layoutNodes, type Cluster, type NodeHandle } from './cluster.ts';
 import type { Plan, PlanNode } from './plan.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/peerlab.js', import.meta.url));
@@ -40,8 +39,8 @@ class ProcessHandle implements NodeHandle {
  */
 export class ProcessCluster implements Cluster {
   private readonly handles = new Map<string, ProcessHandle>();
-  private readonly dirs = new Map<string, string>();
-  private readonly ports = new Map<string, number>();
+  private dirs = new Map<string, string>();
+  private ports = new Map<string, number>();
   private tmpRoot = '';
   private readonly traceFiles: string[] = [];
 
@@ -51,12 +50,8 @@ export class ProcessCluster implements Cluster {
   ) {}
 
   async start(): Promise<void> {
-    this.tmpRoot = await mkdtemp(join(tmpdir(), 'peerlab-play-'));
-    for (const spec of this.plan.nodes) {
-      this.dirs.set(spec.name, spec.data?.resolved ?? join(this.tmpRoot, spec.name));
-      this.ports.set(spec.name, spec.port ?? 0);
-      this.handles.set(spec.name, new ProcessHandle(spec.name));
-    }
+    ({ tmpRoot: this.tmpRoot, dirs: this.dirs, ports: this.ports } = await layoutNodes(this.plan));
+    for (const spec of this.plan.nodes) this.handles.set(spec.name, new ProcessHandle(spec.name));
     await Promise.all(this.plan.nodes.map((spec) => this.boot(spec)));
   }
 
