@@ -3,10 +3,10 @@ import { isPeerlabError } from '../runtime/errors.ts';
 import { startControlServer } from '../runtime/control/index.ts';
 import { Node } from '../runtime/node.ts';
 import { addNodeOptions, toNodeOptions, type NodeCliOptions } from './options.ts';
-import { eventJson, eventLine } from './render-event.ts';
-
-/** Silent in the normal output (they are still counted and traced). */
-const QUIET = new Set(['message-dropped']);
+import { eventJson } from './render-event.ts';
+import { formatEvent, QUIET_EVENTS } from '../repl/event-line.ts';
+import { NameBook } from '../repl/names.ts';
+import { colourLevel, makePaint } from '../repl/paint.ts';
 
 export function nodeCommand(): Command {
   const cmd = new Command('node').description('run a headless node; events to stdout; stops cleanly on SIGINT/SIGTERM');
@@ -16,9 +16,14 @@ export function nodeCommand(): Command {
     const out = (line: string): void => {
       process.stdout.write(line + '\n');
     };
+    // Human lines are the REPL's (same colours, same names); --json prints every event.
+    const paint = makePaint(colourLevel(process.stdout));
+    const names = new NameBook();
     node.on('*', (e) => {
-      if (QUIET.has(e.type) && !o.json) return;
-      out(o.json ? eventJson(e) : eventLine(e));
+      if (o.json) return out(eventJson(e));
+      if (QUIET_EVENTS.has(e.type)) return;
+      names.add((e.data as { id?: unknown }).id, (e.data as { name?: unknown }).name);
+      out(formatEvent(e, paint, names));
     });
     await node.start();
     // The local control socket: `peerlab attach DATA_DIR` and playbooks with isolation: process.
