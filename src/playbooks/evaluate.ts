@@ -25,7 +25,8 @@ async function live(cluster: Cluster): Promise<NodeHandle[]> {
  * Evaluates one `expect` / `waitFor` condition against the running nodes (DESIGN.md §2.3).
  * "As seen by every node" conditions ask each running node for its own view.
  */
-export async function evaluate(c: Condition, cluster: Cluster, scale: number): Promise<ConditionResult> {
+export async function evaluate(c: Condition, cluster: Cluster, net: { scale: number; initial: bigint }): Promise<ConditionResult> {
+  const { scale, initial } = net;
   switch (c.kind) {
     case 'converged': {
       const digests = await Promise.all(c.nodes.map(async (n) => `${n}=${await cluster.get(n).call<string>('digest')}`));
@@ -39,7 +40,7 @@ export async function evaluate(c: Condition, cluster: Cluster, scale: number): P
         const rows = await o.call<BalanceRow[]>('balances');
         for (const b of c.balances) {
           const account = cluster.get(b.node).id;
-          const seen = rows.find((r) => r.account === account)?.balance ?? formatUnits(await initial(o), scale);
+          const seen = rows.find((r) => r.account === account)?.balance ?? formatUnits(initial, scale);
           if (units(seen, scale) !== b.amount) problems.push(`${o.name} sees ${b.node}=${seen}`);
         }
       }
@@ -56,11 +57,10 @@ export async function evaluate(c: Condition, cluster: Cluster, scale: number): P
       let ok = true;
       for (const o of observers) {
         const rows = await o.call<BalanceRow[]>('balances');
-        const init = await initial(o);
         let total = 0n;
         for (const id of ids) {
           const r = rows.find((x) => x.account === id);
-          total += r ? units(r.balance, scale) : init;
+          total += r ? units(r.balance, scale) : initial;
         }
         if (total !== c.amount) ok = false;
         seen.push(`${o.name}=${formatUnits(total, scale)}`);
@@ -109,9 +109,4 @@ export async function evaluate(c: Condition, cluster: Cluster, scale: number): P
       return { ok: missing.length === 0, expected: `${c.type} logged on ${c.nodes.join(', ')}`, actual: missing.length ? `not on ${missing.join(', ')}` : 'logged' };
     }
   }
-}
-
-async function initial(h: NodeHandle): Promise<bigint> {
-  const d = await h.call<{ network: { initialBalance: string; scale: number } }>('details');
-  return units(d.network.initialBalance, d.network.scale);
 }

@@ -1,5 +1,6 @@
 import { PeerlabError } from '../runtime/errors.ts';
-import { formatUnits } from '../runtime/ledger/amount.ts';
+import { formatUnits, parseAmount } from '../runtime/ledger/amount.ts';
+import { DEFAULT_INITIAL_BALANCE } from '../runtime/config.ts';
 import type { RobotAction } from '../runtime/robot-plan.ts';
 import { faultInput, type Cluster } from './cluster.ts';
 import { evaluate, type ConditionResult } from './evaluate.ts';
@@ -89,6 +90,14 @@ export class Runner {
 
   private get scale(): number {
     return this.plan.settings.network.scale;
+  }
+
+  /** Every account's starting balance: the playbook's setting, or the nodes' default. */
+  private get initial(): bigint {
+    const net = this.plan.settings.network;
+    if (net.initialBalance !== undefined) return net.initialBalance;
+    const d = parseAmount(DEFAULT_INITIAL_BALANCE, net.scale, { allowZero: true });
+    return d.ok ? d.units : 0n;
   }
 
   private elapsed(): number {
@@ -336,7 +345,7 @@ export class Runner {
 
   private async check(c: Condition): Promise<ConditionResult> {
     try {
-      return await evaluate(c, this.cluster, this.scale);
+      return await evaluate(c, this.cluster, { scale: this.scale, initial: this.initial });
     } catch (err) {
       return { ok: false, expected: this.describe.condition(c), actual: `could not check: ${(err as Error).message}` };
     }

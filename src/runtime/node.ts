@@ -20,7 +20,7 @@ import {
   type DataDirLayout, type DataDirLock, type PeerRecord, type PeerStore, type RecordLog,
 } from './store/index.ts';
 import { isValidId } from './identity.ts';
-import { formatUnits, parseAmount } from './ledger/amount.ts';
+import { formatUnits } from './ledger/amount.ts';
 import { ledgerParams } from './ledger/params.ts';
 import type { Transaction } from './ledger/transaction.ts';
 import type { LedgerEntry } from './ledger/results.ts';
@@ -446,11 +446,7 @@ export class Node {
   // ---- peers --------------------------------------------------------------------------------
 
   peers(): PeerInfo[] {
-    const now = this.clock.now();
-    return this.running_().table.list().map((p) => ({
-      name: p.name, addr: p.addr, id: p.id, shortId: shortId(p.id), state: p.state,
-      lastSeenMs: now - p.lastSeen, rttMs: p.rttMs,
-    }));
+    return this.running_().table.list().map((p) => this.info(p));
   }
 
   /** Joins the network through `addr`: handshake (retried until it answers), peer lists exchanged. */
@@ -709,12 +705,7 @@ export class Node {
     }
     const peer = this.findPeer(to)!;
     // Check what can be checked before moving any bytes: the amount and our funds.
-    const spendable = this.ledgerNode!.ledger.spendable(this.id);
-    const parsed = parseAmount(amount, this.config.params.scale);
-    if (!parsed.ok) throw new PeerlabError('BAD_AMOUNT', parsed.message, { reason: parsed.code });
-    if (parsed.units > spendable) {
-      throw new PeerlabError('INSUFFICIENT_FUNDS', `cannot send ${formatUnits(parsed.units, this.config.params.scale)}: spendable is ${formatUnits(spendable, this.config.params.scale)}`);
-    }
+    this.ledgerNode!.ledger.checkSpend(this.identity_!, amount);
     const digest = await hashFile(path);
     const file = await this.transfer!.sendFile({ id: peer.id, address: peer.address }, path);
     const name = basename(path).slice(0, 255) || 'file';
@@ -726,10 +717,10 @@ export class Node {
   async inbox(): Promise<Array<InboxEntry & { fromName: string; transaction?: string }>> {
     this.running_();
     const entries = await this.transfer!.inbox();
-    const rows = this.ledgerNode!.ledger.transactions();
+    const paid = this.paymentsForFiles();
     return entries.map((e) => {
-      const txn = rows.find((r) => r.txn.file?.sha256 === e.sha256 && r.txn.to === this.id && r.txn.from === e.from);
-      return { ...e, fromName: this.label(e.from), ...(txn ? { transaction: txn.txn.id } : {}) };
+      const txn = paid.get(`${e.from}:${e.sha256}`);
+      return { ...e, fromName: this.label(e.from), ...(txn ? { transaction: txn } : {}) };
     });
   }
 
@@ -756,10 +747,7 @@ export class Node {
       faults: this.faultPlan.snapshot(),
       balance: this.balance(),
       balances: this.balances(),
-      files: this.received.map((f) => {
-        const paid = this.ledgerNode!.ledger.transactions().find((r) => r.txn.file?.sha256 === f.sha256 && r.txn.to === this.id && r.txn.from === f.fromId);
-        return { name: f.name, sha256: f.sha256, size: f.size, from: this.label(f.fromId), file: f.file, transaction: paid?.txn.id ?? null };
-      }),
+      files: this.filesWithPayments(),
       digest: this.digest(),
       counts: {
         peers: table.size, transactions: this.ledgerNode!.ledger.size, pending: this.ledgerNode!.ledger.pending().length,
@@ -847,6 +835,25 @@ export class Node {
     const bans = table.bannedEntries();
     for (const b of bans) if (b.addr) records.push({ address: b.addr, ...(b.id ? { id: b.id } : {}), banned: true });
     this.peerStore.save(records);
+  }
+
+  /** `sender:sha256` -> id of the first transaction to this node that pays for that file. */
+  private paymentsForFiles(): Map<string, string> {
+    const paid = new Map<string, string>();
+    for (const { txn } of this.ledgerNode!.ledger.transactions()) {
+      const key = txn.file && txn.to === this.id ? `${txn.from}:${txn.file.sha256}` : undefined;
+      if (key && !paid.has(key)) paid.set(key, txn.id);
+    }
+    return paid;
+  }
+
+  private filesWithPayments(): Array<Record<string, unknown>> {
+    if (this.received.length === 0) return [];
+    const paid = this.paymentsForFiles();
+    return this.received.map((f) => ({
+      name: f.name, sha256: f.sha256, size: f.size, from: this.label(f.fromId), file: f.file,
+      transaction: paid.get(`${f.fromId}:${f.sha256}`) ?? null,
+    }));
   }
 
   private info(p: Peer): PeerInfo {

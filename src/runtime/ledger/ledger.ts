@@ -10,7 +10,7 @@ import { Batch, dropped, forkInfo } from './batch.ts';
 import type { AddResult, BalanceInfo, ForkInfo, LedgerEntry, LedgerEvent, PendingInfo } from './results.ts';
 import { planSpend } from './spend.ts';
 import { checkLinks, checkSignature, inspect } from './structure.ts';
-import { draftNext, type DraftExtras } from './draft.ts';
+import { checkSpend, draftNext, type DraftExtras } from './draft.ts';
 import type { Transaction } from './transaction.ts';
 
 export interface LedgerOptions {
@@ -212,6 +212,11 @@ export class Ledger implements EconomicsHost {
    * it: call `add` right away, with no await in between, so sends stay serialised and the node
    * never forks itself. Throws BAD_AMOUNT, BAD_FIELDS, BAD_ARGUMENT or INSUFFICIENT_FUNDS.
    */
+  /** Throws BAD_AMOUNT or INSUFFICIENT_FUNDS unless `identity` can send `amount` now. */
+  checkSpend(identity: Identity, amount: string | number): void {
+    checkSpend(this.accounts.get(identity.id), this.params, identity, amount);
+  }
+
   draftFor(identity: Identity, to: string, amount: string | number, lamport: number, extras: DraftExtras = {}): Transaction {
     return draftNext(this.accounts.get(identity.id), this.params, identity, { ...extras, to, amount, lamport, time: extras.time ?? this.now() });
   }
