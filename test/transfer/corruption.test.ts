@@ -1,34 +1,22 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isPeerlabError } from '../../src/runtime/errors.ts';
 import { corruptAt } from '../../src/runtime/transfer/faults.ts';
 import { storedFileName } from '../../src/runtime/transfer/names.ts';
-import { ControlChannel, sha256File, startNode, tempRoot, writePseudoRandomFile, type TestNode } from './helpers.ts';
+import { sha256File, startNode, useTransferRig, writePseudoRandomFile } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 
 describe('bytes corrupted on the wire are detected', () => {
-  let root: { dir: string; cleanup: () => Promise<void> };
-  let channel: ControlChannel;
-  const nodes: TestNode[] = [];
-
-  beforeEach(async () => {
-    root = await tempRoot();
-    channel = new ControlChannel();
-  });
-
-  afterEach(async () => {
-    for (const n of nodes.splice(0)) await n.service.stop();
-    await root.cleanup();
-  });
+  const rig = useTransferRig();
 
   it('nothing appears under the final name, and the retry stores the right file', async () => {
-    const alice = await startNode(channel, root.dir, 'alice', { faults: { sendTap: corruptAt(1_000_000, [1]) }, retry: { retries: 2, baseMs: 10, maxMs: 10 } });
-    const bob = await startNode(channel, root.dir, 'bob');
-    nodes.push(alice, bob);
-    const src = join(root.dir, 'c.bin');
+    const alice = await startNode(rig.channel, rig.dir, 'alice', { faults: { sendTap: corruptAt(1_000_000, [1]) }, retry: { retries: 2, baseMs: 10, maxMs: 10 } });
+    const bob = await startNode(rig.channel, rig.dir, 'bob');
+    rig.nodes.push(alice, bob);
+    const src = join(rig.dir, 'c.bin');
     const sha = await writePseudoRandomFile(src, 3 * MiB, 11);
     const finalPath = join(bob.inboxDir, storedFileName(sha));
     const finalExistedAtMismatch: boolean[] = [];
@@ -47,10 +35,10 @@ describe('bytes corrupted on the wire are detected', () => {
   });
 
   it('the sender gets a clear error when every attempt arrives corrupted, and nothing is stored', async () => {
-    const alice = await startNode(channel, root.dir, 'alice', { faults: { sendTap: corruptAt(10, 'all') }, retry: { retries: 2, baseMs: 10, maxMs: 10 } });
-    const bob = await startNode(channel, root.dir, 'bob');
-    nodes.push(alice, bob);
-    const src = join(root.dir, 'c2.bin');
+    const alice = await startNode(rig.channel, rig.dir, 'alice', { faults: { sendTap: corruptAt(10, 'all') }, retry: { retries: 2, baseMs: 10, maxMs: 10 } });
+    const bob = await startNode(rig.channel, rig.dir, 'bob');
+    rig.nodes.push(alice, bob);
+    const src = join(rig.dir, 'c2.bin');
     const sha = await writePseudoRandomFile(src, 64 * 1024, 12);
 
     const err = await alice.service.sendFile(bob.ref, src).catch((e: unknown) => e);

@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'vitest';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
@@ -147,6 +148,33 @@ export async function startNode(channel: ControlChannel, root: string, name: str
   await service.start();
   channel.attach(ref, service);
   return { ref, service, events, inboxDir };
+}
+
+/**
+ * The usual fixture of a transfer test: a fresh temp dir and control channel for each test, and
+ * every node started into `nodes` stopped afterwards.
+ */
+export function useTransferRig(): { readonly dir: string; readonly channel: ControlChannel; readonly nodes: TestNode[] } {
+  let root: { dir: string; cleanup: () => Promise<void> } | undefined;
+  let channel: ControlChannel | undefined;
+  const nodes: TestNode[] = [];
+  beforeEach(async () => {
+    root = await tempRoot();
+    channel = new ControlChannel();
+  });
+  afterEach(async () => {
+    for (const n of nodes.splice(0)) await n.service.stop();
+    await root?.cleanup();
+  });
+  return {
+    get dir() {
+      return root!.dir;
+    },
+    get channel() {
+      return channel!;
+    },
+    nodes,
+  };
 }
 
 export async function tempRoot(): Promise<{ dir: string; cleanup: () => Promise<void> }> {

@@ -1,35 +1,23 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isPeerlabError } from '../../src/runtime/errors.ts';
 import { Transform } from 'node:stream';
 import { stallAt, type SendTap } from '../../src/runtime/transfer/faults.ts';
 import type { FileAcceptBody } from '../../src/runtime/wire/transfer.ts';
-import { ControlChannel, startNode, tempRoot, writePseudoRandomFile, type TestNode } from './helpers.ts';
+import { ControlChannel, startNode, tempRoot, useTransferRig, writePseudoRandomFile } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 
 describe('dead peers, lost messages and stopping', () => {
-  let root: { dir: string; cleanup: () => Promise<void> };
-  let channel: ControlChannel;
-  const nodes: TestNode[] = [];
-
-  beforeEach(async () => {
-    root = await tempRoot();
-    channel = new ControlChannel();
-  });
-
-  afterEach(async () => {
-    for (const n of nodes.splice(0)) await n.service.stop();
-    await root.cleanup();
-  });
+  const rig = useTransferRig();
 
   it('sending to a peer that never answers fails with a clear error after its retries', async () => {
-    const alice = await startNode(channel, root.dir, 'alice', { retry: { retries: 2, baseMs: 20, maxMs: 40 }, timeouts: { offerMs: 100 } });
-    const bob = await startNode(channel, root.dir, 'bob');
-    nodes.push(alice, bob);
-    channel.detach(bob.ref.id); // bob's node is gone: offers vanish
-    const src = join(root.dir, 'f.bin');
+    const alice = await startNode(rig.channel, rig.dir, 'alice', { retry: { retries: 2, baseMs: 20, maxMs: 40 }, timeouts: { offerMs: 100 } });
+    const bob = await startNode(rig.channel, rig.dir, 'bob');
+    rig.nodes.push(alice, bob);
+    rig.channel.detach(bob.ref.id); // bob's node is gone: offers vanish
+    const src = join(rig.dir, 'f.bin');
     await writePseudoRandomFile(src, 1000, 1);
 
     const err = await alice.service.sendFile(bob.ref, src).catch((e: unknown) => e);
@@ -38,17 +26,17 @@ describe('dead peers, lost messages and stopping', () => {
     expect((err as Error).message).toBe(
       `sending "f.bin" (1000 B) failed after 3 attempt(s): 127.0.0.1:${bob.ref.address.port} did not answer the file offer within 100ms`,
     );
-    expect(channel.count('file-offer')).toBe(3);
+    expect(rig.channel.count('file-offer')).toBe(3);
     expect(alice.events.of('file-retry').map((d) => d.delayMs)).toEqual([20, 40]);
     expect(alice.events.of('file-failed')).toMatchObject([{ direction: 'out', code: 'TIMEOUT', attempts: 3 }]);
   });
 
   it('a peer that accepts but whose TCP port is dead fails as UNREACHABLE after its retries', async () => {
-    const alice = await startNode(channel, root.dir, 'alice', { retry: { retries: 1, baseMs: 10, maxMs: 10 } });
-    const bob = await startNode(channel, root.dir, 'bob');
-    nodes.push(alice, bob);
-    channel.rewrite = (m) => (m.type === 'file-accept' ? { ...(m.body as FileAcceptBody), port: 1 } : m.body);
-    const src = join(root.dir, 'f.bin');
+    const alice = await startNode(rig.channel, rig.dir, 'alice', { retry: { retries: 1, baseMs: 10, maxMs: 10 } });
+    const bob = await startNode(rig.channel, rig.dir, 'bob');
+    rig.nodes.push(alice, bob);
+    rig.channel.rewrite = (m) => (m.type === 'file-accept' ? { ...(m.body as FileAcceptBody), port: 1 } : m.body);
+    const src = join(rig.dir, 'f.bin');
     await writePseudoRandomFile(src, 1000, 1);
     const err = await alice.service.sendFile(bob.ref, src).catch((e: unknown) => e);
     expect(isPeerlabError(err, 'UNREACHABLE')).toBe(true);
@@ -56,26 +44,26 @@ describe('dead peers, lost messages and stopping', () => {
   });
 
   it('a receiver that cannot write the file fails the transfer at once with a clear error', async () => {
-    const alice = await startNode(channel, root.dir, 'alice');
-    const bob = await startNode(channel, root.dir, 'bob');
-    nodes.push(alice, bob);
+    const alice = await startNode(rig.channel, rig.dir, 'alice');
+    const bob = await startNode(rig.channel, rig.dir, 'bob');
+    rig.nodes.push(alice, bob);
     await rm(join(bob.inboxDir, 'tmp'), { recursive: true }); // every write to a temp file now fails
-    const src = join(root.dir, 'f.bin');
+    const src = join(rig.dir, 'f.bin');
     await writePseudoRandomFile(src, 100_000, 1);
     const err = await alice.service.sendFile(bob.ref, src).catch((e: unknown) => e);
     expect(isPeerlabError(err, 'FILE_FAILED')).toBe(true);
     expect((err as Error).message).toBe('the receiver could not store "f.bin" (97.7 KiB)');
-    expect(channel.count('file-offer')).toBe(1); // not worth a retry
+    expect(rig.channel.count('file-offer')).toBe(1); // not worth a retry
     expect(bob.events.of('file-failed')).toMatchObject([{ reason: 'the file could not be written' }]);
     expect(bob.service.stats().incoming).toBe(0);
   });
 
   it('a lost UDP confirmation does not matter: the TCP verdict confirms', async () => {
-    const alice = await startNode(channel, root.dir, 'alice');
-    const bob = await startNode(channel, root.dir, 'bob');
-    nodes.push(alice, bob);
-    channel.drop = (m) => m.type === 'file-confirm';
-    const src = join(root.dir, 'f.bin');
+    const alice = await startNode(rig.channel, rig.dir, 'alice');
+    const bob = await startNode(rig.channel, rig.dir, 'bob');
+    rig.nodes.push(alice, bob);
+    rig.channel.drop = (m) => m.type === 'file-confirm';
+    const src = join(rig.dir, 'f.bin');
     const sha = await writePseudoRandomFile(src, 50_000, 1);
     await expect(alice.service.sendFile(bob.ref, src)).resolves.toMatchObject({ sha256: sha, retries: 0 });
   });
@@ -96,20 +84,20 @@ describe('dead peers, lost messages and stopping', () => {
         },
       });
     };
-    const alice = await startNode(channel, root.dir, 'alice', { faults: { sendTap } });
-    const bob = await startNode(channel, root.dir, 'bob');
-    nodes.push(alice, bob);
-    channel.duplicate = true;
-    const src = join(root.dir, 'f.bin');
+    const alice = await startNode(rig.channel, rig.dir, 'alice', { faults: { sendTap } });
+    const bob = await startNode(rig.channel, rig.dir, 'bob');
+    rig.nodes.push(alice, bob);
+    rig.channel.duplicate = true;
+    const src = join(rig.dir, 'f.bin');
     const sha = await writePseudoRandomFile(src, 8 * MiB, 1);
     const sending = alice.service.sendFile(bob.ref, src);
     sending.catch(() => {});
     await bob.events.waitFor('file-progress', (d) => d.bytes === MiB);
-    const offer = (await channel.waitFor('file-offer')).body;
-    const accepts = channel.count('file-accept');
+    const offer = (await rig.channel.waitFor('file-offer')).body;
+    const accepts = rig.channel.count('file-accept');
     bob.service.handleControl(alice.ref, 'file-offer', offer);
     await new Promise((r) => setImmediate(r));
-    expect(channel.count('file-accept')).toBe(accepts); // the late copy is ignored
+    expect(rig.channel.count('file-accept')).toBe(accepts); // the late copy is ignored
     open();
     await expect(sending).resolves.toMatchObject({ sha256: sha, retries: 0, resentBytes: 0 });
     expect(bob.events.of('file-received')).toMatchObject([{ connections: 1 }]);
@@ -117,42 +105,42 @@ describe('dead peers, lost messages and stopping', () => {
   });
 
   it('a lost accept is answered again on the re-offer with the same token', async () => {
-    const alice = await startNode(channel, root.dir, 'alice', { retry: { retries: 2, baseMs: 10, maxMs: 10 }, timeouts: { offerMs: 500 } });
-    const bob = await startNode(channel, root.dir, 'bob');
-    nodes.push(alice, bob);
+    const alice = await startNode(rig.channel, rig.dir, 'alice', { retry: { retries: 2, baseMs: 10, maxMs: 10 }, timeouts: { offerMs: 500 } });
+    const bob = await startNode(rig.channel, rig.dir, 'bob');
+    rig.nodes.push(alice, bob);
     let dropped = 0;
-    channel.drop = (m) => m.type === 'file-accept' && dropped++ === 0;
-    const src = join(root.dir, 'f.bin');
+    rig.channel.drop = (m) => m.type === 'file-accept' && dropped++ === 0;
+    const src = join(rig.dir, 'f.bin');
     const sha = await writePseudoRandomFile(src, 50_000, 1);
     await expect(alice.service.sendFile(bob.ref, src)).resolves.toMatchObject({ sha256: sha, retries: 1 });
-    const tokens = channel.log.filter((m) => m.type === 'file-accept').map((m) => (m.body as FileAcceptBody).token);
+    const tokens = rig.channel.log.filter((m) => m.type === 'file-accept').map((m) => (m.body as FileAcceptBody).token);
     expect(tokens).toHaveLength(2);
     expect(tokens[0]).toBe(tokens[1]);
   });
 
   it('re-offering a transfer the receiver already stored brings its confirmation back', async () => {
-    const alice = await startNode(channel, root.dir, 'alice', { retry: { retries: 2, baseMs: 10, maxMs: 10 }, timeouts: { confirmMs: 5_000 } });
-    const bob = await startNode(channel, root.dir, 'bob');
-    nodes.push(alice, bob);
+    const alice = await startNode(rig.channel, rig.dir, 'alice', { retry: { retries: 2, baseMs: 10, maxMs: 10 }, timeouts: { confirmMs: 5_000 } });
+    const bob = await startNode(rig.channel, rig.dir, 'bob');
+    rig.nodes.push(alice, bob);
     // A receiver that stored the file, but whose verdict and confirmation were both lost:
     // emulate by dropping the first confirm and cutting the sender's side before it reads the verdict.
-    channel.drop = (m) => m.type === 'file-confirm' && channel.count('file-confirm') === 1;
-    const src = join(root.dir, 'f.bin');
+    rig.channel.drop = (m) => m.type === 'file-confirm' && rig.channel.count('file-confirm') === 1;
+    const src = join(rig.dir, 'f.bin');
     const sha = await writePseudoRandomFile(src, 10_000, 1);
     const r1 = await alice.service.sendFile(bob.ref, src);
     // Now offer the same transfer id again directly: bob answers with a confirmation, not an accept.
-    const before = channel.count('file-confirm');
+    const before = rig.channel.count('file-confirm');
     bob.service.handleControl(alice.ref, 'file-offer', { transferId: r1.transferId, attempt: 2, name: 'f.bin', size: 10_000, sha256: sha });
     await new Promise((r) => setImmediate(r));
-    expect(channel.count('file-confirm')).toBe(before + 1);
-    expect(channel.log.filter((m) => m.type === 'file-accept')).toHaveLength(1);
+    expect(rig.channel.count('file-confirm')).toBe(before + 1);
+    expect(rig.channel.log.filter((m) => m.type === 'file-accept')).toHaveLength(1);
   });
 
   it('stop() is idempotent, fails transfers in flight with STOPPED and removes temp files', async () => {
-    const alice = await startNode(channel, root.dir, 'alice', { faults: { sendTap: stallAt(1 * MiB, 'all') } });
-    const bob = await startNode(channel, root.dir, 'bob');
-    nodes.push(alice, bob);
-    const src = join(root.dir, 'f.bin');
+    const alice = await startNode(rig.channel, rig.dir, 'alice', { faults: { sendTap: stallAt(1 * MiB, 'all') } });
+    const bob = await startNode(rig.channel, rig.dir, 'bob');
+    rig.nodes.push(alice, bob);
+    const src = join(rig.dir, 'f.bin');
     await writePseudoRandomFile(src, 4 * MiB, 1);
     const sending = alice.service.sendFile(bob.ref, src).catch((e: unknown) => e);
     await bob.events.waitFor('file-progress', (d) => d.bytes === 1 * MiB);
@@ -170,15 +158,15 @@ describe('dead peers, lost messages and stopping', () => {
   });
 
   it('a stopped service can start again and send and receive', async () => {
-    const alice = await startNode(channel, root.dir, 'alice');
-    const bob = await startNode(channel, root.dir, 'bob');
-    nodes.push(alice, bob);
+    const alice = await startNode(rig.channel, rig.dir, 'alice');
+    const bob = await startNode(rig.channel, rig.dir, 'bob');
+    rig.nodes.push(alice, bob);
     await alice.service.stop();
     await bob.service.stop();
     await alice.service.start();
     await bob.service.start();
     expect(bob.service.port).toBeGreaterThan(0);
-    const src = join(root.dir, 'f.bin');
+    const src = join(rig.dir, 'f.bin');
     const sha = await writePseudoRandomFile(src, 100_000, 1);
     await expect(alice.service.sendFile(bob.ref, src)).resolves.toMatchObject({ sha256: sha });
   });

@@ -1,26 +1,14 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isPeerlabError, type PeerlabError } from '../../src/runtime/errors.ts';
 import { stallAt } from '../../src/runtime/transfer/faults.ts';
-import { ControlChannel, startNode, tempRoot, writePseudoRandomFile, type TestNode } from './helpers.ts';
+import { startNode, useTransferRig, writePseudoRandomFile } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 
 describe('a receiver refuses offers it cannot take, and both sides say why', () => {
-  let root: { dir: string; cleanup: () => Promise<void> };
-  let channel: ControlChannel;
-  const nodes: TestNode[] = [];
-
-  beforeEach(async () => {
-    root = await tempRoot();
-    channel = new ControlChannel();
-  });
-
-  afterEach(async () => {
-    for (const n of nodes.splice(0)) await n.service.stop();
-    await root.cleanup();
-  });
+  const rig = useTransferRig();
 
   async function refusal(send: Promise<unknown>): Promise<PeerlabError> {
     const err = await send.then(
@@ -34,10 +22,10 @@ describe('a receiver refuses offers it cannot take, and both sides say why', () 
   }
 
   it('an offer over the receiver\'s size limit is refused with the reason and the limit on both sides', async () => {
-    const alice = await startNode(channel, root.dir, 'alice');
-    const bob = await startNode(channel, root.dir, 'bob', { maxFileBytes: 1 * MiB });
-    nodes.push(alice, bob);
-    const src = join(root.dir, 'big.bin');
+    const alice = await startNode(rig.channel, rig.dir, 'alice');
+    const bob = await startNode(rig.channel, rig.dir, 'bob', { maxFileBytes: 1 * MiB });
+    rig.nodes.push(alice, bob);
+    const src = join(rig.dir, 'big.bin');
     await writePseudoRandomFile(src, 2 * MiB, 1);
 
     const err = await refusal(alice.service.sendFile(bob.ref, src));
@@ -47,16 +35,16 @@ describe('a receiver refuses offers it cannot take, and both sides say why', () 
     expect(alice.events.of('file-refused')).toMatchObject([{ side: 'remote', reason: 'TOO_LARGE', limit: MiB, name: 'big.bin', size: 2 * MiB }]);
     expect(bob.events.of('file-refused')).toMatchObject([{ side: 'local', reason: 'TOO_LARGE', limit: MiB, name: 'big.bin', peerId: alice.ref.id }]);
     // Refused at the offer: one offer, no retries, no connection, nothing on disk.
-    expect(channel.count('file-offer')).toBe(1);
+    expect(rig.channel.count('file-offer')).toBe(1);
     expect(bob.service.stats()).toMatchObject({ incoming: 0, rejectedConnections: 0 });
     expect(await readdir(join(bob.inboxDir, 'tmp'))).toEqual([]);
   });
 
   it('the limit is a setting that can change at run time', async () => {
-    const alice = await startNode(channel, root.dir, 'alice');
-    const bob = await startNode(channel, root.dir, 'bob', { maxFileBytes: 1024 });
-    nodes.push(alice, bob);
-    const src = join(root.dir, 'f.bin');
+    const alice = await startNode(rig.channel, rig.dir, 'alice');
+    const bob = await startNode(rig.channel, rig.dir, 'bob', { maxFileBytes: 1024 });
+    rig.nodes.push(alice, bob);
+    const src = join(rig.dir, 'f.bin');
     await writePseudoRandomFile(src, 4096, 1);
     await refusal(alice.service.sendFile(bob.ref, src));
     bob.service.maxFileBytes = 4096;
@@ -64,10 +52,10 @@ describe('a receiver refuses offers it cannot take, and both sides say why', () 
   });
 
   it('a banned sender is refused', async () => {
-    const alice = await startNode(channel, root.dir, 'alice');
-    const bob = await startNode(channel, root.dir, 'bob', { isBanned: (id) => id === alice.ref.id });
-    nodes.push(alice, bob);
-    const src = join(root.dir, 'f.bin');
+    const alice = await startNode(rig.channel, rig.dir, 'alice');
+    const bob = await startNode(rig.channel, rig.dir, 'bob', { isBanned: (id) => id === alice.ref.id });
+    rig.nodes.push(alice, bob);
+    const src = join(rig.dir, 'f.bin');
     await writePseudoRandomFile(src, 10, 1);
     const err = await refusal(alice.service.sendFile(bob.ref, src));
     expect(err.message).toMatch(/the receiver has banned this node/);
@@ -75,10 +63,10 @@ describe('a receiver refuses offers it cannot take, and both sides say why', () 
   });
 
   it('an offer that would not fit on the receiver\'s disk is refused (NO_SPACE)', async () => {
-    const alice = await startNode(channel, root.dir, 'alice');
-    const bob = await startNode(channel, root.dir, 'bob', { freeSpace: async () => 1000 });
-    nodes.push(alice, bob);
-    const src = join(root.dir, 'f.bin');
+    const alice = await startNode(rig.channel, rig.dir, 'alice');
+    const bob = await startNode(rig.channel, rig.dir, 'bob', { freeSpace: async () => 1000 });
+    rig.nodes.push(alice, bob);
+    const src = join(rig.dir, 'f.bin');
     await writePseudoRandomFile(src, 4096, 1);
     const err = await refusal(alice.service.sendFile(bob.ref, src));
     expect(err.message).toMatch(/not enough disk space \(1000 B free\)/);
@@ -86,11 +74,11 @@ describe('a receiver refuses offers it cannot take, and both sides say why', () 
   });
 
   it('too many transfers at once: the next offer is refused as BUSY', async () => {
-    const alice = await startNode(channel, root.dir, 'alice', { faults: { sendTap: stallAt(64 * 1024, 'all') } });
-    const carol = await startNode(channel, root.dir, 'carol');
-    const bob = await startNode(channel, root.dir, 'bob', { maxIncoming: 1 });
-    nodes.push(alice, carol, bob);
-    const src = join(root.dir, 'f.bin');
+    const alice = await startNode(rig.channel, rig.dir, 'alice', { faults: { sendTap: stallAt(64 * 1024, 'all') } });
+    const carol = await startNode(rig.channel, rig.dir, 'carol');
+    const bob = await startNode(rig.channel, rig.dir, 'bob', { maxIncoming: 1 });
+    rig.nodes.push(alice, carol, bob);
+    const src = join(rig.dir, 'f.bin');
     await writePseudoRandomFile(src, 1 * MiB, 1);
     const stalled = alice.service.sendFile(bob.ref, src).catch((e: unknown) => e);
     await bob.events.waitFor('file-progress');

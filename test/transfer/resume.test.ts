@@ -1,40 +1,28 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cutAt, stallAt } from '../../src/runtime/transfer/faults.ts';
 import type { FileAcceptBody } from '../../src/runtime/wire/transfer.ts';
-import { ControlChannel, CutProxy, sha256File, startNode, tempRoot, writePseudoRandomFile, type NodeOptions, type TestNode } from './helpers.ts';
+import { CutProxy, sha256File, startNode, useTransferRig, writePseudoRandomFile, type NodeOptions, type TestNode } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const CHUNK = 1 * MiB;
 const FAST_RETRY = { retries: 3, baseMs: 10, maxMs: 50 };
 
 describe('an interrupted transfer resumes from the last verified offset', () => {
-  let root: { dir: string; cleanup: () => Promise<void> };
-  let channel: ControlChannel;
-  const nodes: TestNode[] = [];
+  const rig = useTransferRig();
 
   async function pair(aliceOpts: NodeOptions = {}, bobOpts: NodeOptions = {}): Promise<[TestNode, TestNode]> {
-    const alice = await startNode(channel, root.dir, 'alice', { chunkBytes: CHUNK, retry: FAST_RETRY, ...aliceOpts });
-    const bob = await startNode(channel, root.dir, 'bob', { chunkBytes: CHUNK, ...bobOpts });
-    nodes.push(alice, bob);
+    const alice = await startNode(rig.channel, rig.dir, 'alice', { chunkBytes: CHUNK, retry: FAST_RETRY, ...aliceOpts });
+    const bob = await startNode(rig.channel, rig.dir, 'bob', { chunkBytes: CHUNK, ...bobOpts });
+    rig.nodes.push(alice, bob);
     return [alice, bob];
   }
-
-  beforeEach(async () => {
-    root = await tempRoot();
-    channel = new ControlChannel();
-  });
-
-  afterEach(async () => {
-    for (const n of nodes.splice(0)) await n.service.stop();
-    await root.cleanup();
-  });
 
   it('resumes after the sender\'s connection is reset mid-transfer; at most one chunk is sent twice', async () => {
     const size = 16 * MiB;
     const cut = 5 * MiB + 12_345;
     const [alice, bob] = await pair({ faults: { sendTap: cutAt(cut, [1]) } });
-    const src = join(root.dir, 'cut.bin');
+    const src = join(rig.dir, 'cut.bin');
     const sha = await writePseudoRandomFile(src, size, 7);
 
     const result = await alice.service.sendFile(bob.ref, src);
@@ -62,9 +50,9 @@ describe('an interrupted transfer resumes from the last verified offset', () => 
     const proxy = new CutProxy(bob.service.port);
     const proxyPort = await proxy.start();
     try {
-      channel.rewrite = (m) => (m.type === 'file-accept' ? { ...(m.body as FileAcceptBody), port: proxyPort } : m.body);
+      rig.channel.rewrite = (m) => (m.type === 'file-accept' ? { ...(m.body as FileAcceptBody), port: proxyPort } : m.body);
       proxy.cutAfter(9 * MiB);
-      const src = join(root.dir, 'net.bin');
+      const src = join(rig.dir, 'net.bin');
       const sha = await writePseudoRandomFile(src, size, 8);
 
       const result = await alice.service.sendFile(bob.ref, src);
@@ -87,7 +75,7 @@ describe('an interrupted transfer resumes from the last verified offset', () => 
       { faults: { sendTap: stallAt(1 * MiB, [1]) }, timeouts: { idleMs: 500 } },
       { timeouts: { idleMs: 5_000 } },
     );
-    const src = join(root.dir, 'stall.bin');
+    const src = join(rig.dir, 'stall.bin');
     const sha = await writePseudoRandomFile(src, size, 9);
 
     const result = await alice.service.sendFile(bob.ref, src);
@@ -103,7 +91,7 @@ describe('an interrupted transfer resumes from the last verified offset', () => 
       { faults: { sendTap: stallAt(2 * MiB, [1]) }, timeouts: { idleMs: 10_000 } },
       { timeouts: { idleMs: 500 } },
     );
-    const src = join(root.dir, 'stall2.bin');
+    const src = join(rig.dir, 'stall2.bin');
     const sha = await writePseudoRandomFile(src, size, 10);
 
     const result = await alice.service.sendFile(bob.ref, src);
