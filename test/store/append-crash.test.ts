@@ -1,21 +1,15 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { AppendLog } from '../../src/runtime/store/append-log.ts';
-import { tempDir } from './helpers.ts';
+import { useTempDir } from './helpers.ts';
 
 const CHILD = fileURLToPath(new URL('./append-child.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((d) => (dir = d));
 
 /**
  * Runs the appending child until it has reported `acks` durable appends, SIGKILLs it, and returns

@@ -1,24 +1,18 @@
 import { open as openFile, readFile, stat, truncate, appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AppendLog } from '../../src/runtime/store/append-log.ts';
 import { MemoryAppendLog } from '../../src/runtime/store/memory-append-log.ts';
 import type { RecordLog } from '../../src/runtime/store/group-commit-log.ts';
 import { crc32, crc32Table, nativeCrc32Available } from '../../src/runtime/store/crc32.ts';
 import { isPeerlabError } from '../../src/runtime/errors.ts';
-import { makeRecord, tempDir } from './helpers.ts';
+import { makeRecord, useTempDir } from './helpers.ts';
 
 type Rec = ReturnType<typeof makeRecord>;
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((d) => (dir = d));
 
 const variants: Array<[string, () => RecordLog<Rec>]> = [
   ['file', () => new AppendLog<Rec>(join(dir, 'ledger.log'))],

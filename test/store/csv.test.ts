@@ -1,18 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CSV_COLUMNS, exportCsv, type CsvTransactionRow } from '../../src/runtime/store/csv-export.ts';
 import { parseCsv, readCsvRows } from '../../src/runtime/store/csv-read.ts';
-import { tempDir } from './helpers.ts';
+import { useTempDir } from './helpers.ts';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((d) => (dir = d));
 
 const SENDER = 'q0v5hG7w2Cq1-9x_ZxY3k8fG1pQ2r3S4t5U6v7W8x9y';
 const RECEIVER = '-Abcdefghijklmnopqrstuvwxyz0123456789_ABCDE';

@@ -3,7 +3,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   controlSocketPath,
   dataDirLayout,
@@ -12,19 +12,13 @@ import {
   prepareDataDir,
 } from '../../src/runtime/store/data-dir.ts';
 import type { PeerlabError } from '../../src/runtime/errors.ts';
-import { tempDir } from './helpers.ts';
+import { useTempDir } from './helpers.ts';
 
 const LOCK_CHILD = fileURLToPath(new URL('./lock-child.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((d) => (dir = d));
 
 describe('layout', () => {
   it('names every file of a node under its root', () => {

@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,19 @@ import { join } from 'node:path';
 export async function tempDir(prefix = 'peerlab-store-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A fresh temp dir for each test (handed to `use` before it runs), removed after it. */
+export function useTempDir(use: (dir: string) => void, prefix?: string): void {
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeEach(async () => {
+    const t = await tempDir(prefix);
+    cleanup = t.cleanup;
+    use(t.dir);
+  });
+  afterEach(async () => {
+    await cleanup?.();
+  });
 }
 
 /** A deterministic record of roughly `size` bytes of JSON. */

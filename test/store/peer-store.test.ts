@@ -1,20 +1,14 @@
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/runtime/clock.ts';
 import { Identity } from '../../src/runtime/identity.ts';
 import { FilePeerStore, MemoryPeerStore, type PeerRecord } from '../../src/runtime/store/peer-store.ts';
 import type { PeerlabError } from '../../src/runtime/errors.ts';
-import { tempDir } from './helpers.ts';
+import { useTempDir } from './helpers.ts';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((d) => (dir = d));
 
 const ID = Identity.generate().id;
 const A: PeerRecord = { address: '127.0.0.1:5001', id: ID, name: 'alice', banned: false, lastSeen: 1_700_000_000_123 };
