@@ -10,6 +10,7 @@ import type { Transport } from './net/transport.ts';
 import type { TraceSink } from './trace.ts';
 import { parseBytes, parseDuration } from './units.ts';
 import { DEFAULT_MAX_DATAGRAM } from './wire/messages.ts';
+import { DEFAULT_MAX_FILE_BYTES } from './transfer/types.ts';
 import type { NetworkParams } from './wire/membership.ts';
 
 export interface NodeOptions {
@@ -56,7 +57,6 @@ export interface NodeConfig {
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const DEFAULT_INITIAL_BALANCE = 1000;
-export const DEFAULT_MAX_FILE_SIZE = 256 * 1024 * 1024;
 
 /** Validates options into a config; every problem is one clear PeerlabError naming the option. */
 export function resolveConfig(o: NodeOptions): NodeConfig {
@@ -90,7 +90,7 @@ export function resolveConfig(o: NodeOptions): NodeConfig {
   if (!Number.isInteger(maxDatagram) || maxDatagram < 1024 || maxDatagram > 65_000) {
     throw new PeerlabError('BAD_ARGUMENT', `maxDatagram must be between 1024 and 65000 bytes`);
   }
-  const maxFileSize = o.maxFileSize === undefined ? DEFAULT_MAX_FILE_SIZE : parseBytes(o.maxFileSize, 'max file size');
+  const maxFileSize = o.maxFileSize === undefined ? DEFAULT_MAX_FILE_BYTES : parseBytes(o.maxFileSize, 'max file size');
   if (o.memory && o.dataDir) throw new PeerlabError('BAD_ARGUMENT', 'choose either a data directory or memory, not both');
   return {
     name: o.name, host, port, advertise, dataDir: o.memory ? undefined : o.dataDir, seed, heartbeat,
