@@ -1,5 +1,6 @@
 /** What `peerlab repl` and `peerlab attach` share about the process they run in. */
-import type { ReplSession } from './session.ts';
+import type { ReplSession, ReplSessionOptions } from './session.ts';
+import { dataDirLayout } from '../runtime/store/data-dir.ts';
 import { colourLevel } from './paint.ts';
 
 export interface ProcessIo {
@@ -14,6 +15,27 @@ export function processIo(): ProcessIo {
   const script = !process.stdin.isTTY;
   const terminal = !script && process.stdout.isTTY === true;
   return { script, terminal, colour: colourLevel(script ? process.stderr : process.stdout) };
+}
+
+/**
+ * The session options that follow from this process's stdio, its data dir (history) and
+ * `--record`: the same for a local REPL and an attached one.
+ */
+export function sessionIo(
+  io: ProcessIo,
+  dataDir: string | undefined,
+  record: string | undefined,
+): Omit<ReplSessionOptions, 'nodes'> {
+  return {
+    ...(io.script ? {} : { input: process.stdin }),
+    output: process.stdout,
+    errorOutput: io.script ? process.stderr : process.stdout,
+    terminal: io.terminal,
+    script: io.script,
+    colourLevel: io.colour,
+    ...(dataDir ? { historyFile: dataDirLayout(dataDir).replHistory } : {}),
+    ...(record ? { recordFile: record } : {}),
+  };
 }
 
 /** The terminal or pipe went away (hang-up, closed pipe): nothing can be written any more. */

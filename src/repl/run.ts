@@ -7,10 +7,10 @@ import { ControlClient } from '../runtime/control/control-client.ts';
 import { startControlServer, type ControlServer } from '../runtime/control/control-server.ts';
 import { PeerlabError } from '../runtime/errors.ts';
 import type { Node, NodeOptions } from '../runtime/node.ts';
-import { controlSocketPath, dataDirLayout } from '../runtime/store/data-dir.ts';
+import { controlSocketPath } from '../runtime/store/data-dir.ts';
 import { meshLocalNodes, startLocalNodes } from './local-nodes.ts';
 import { makePaint, type Paint } from './paint.ts';
-import { installProcessHandlers, processIo, within } from './process-io.ts';
+import { installProcessHandlers, processIo, sessionIo, within } from './process-io.ts';
 import { remoteNode } from './remote-node.ts';
 import { formatError } from './render.ts';
 import { ReplSession, type SessionNode } from './session.ts';
@@ -47,14 +47,7 @@ export async function runRepl(nodeOptions: NodeOptions[], o: RunReplOptions): Pr
 
   const session = await ReplSession.start({
     nodes: nodes.map((n, i) => localEntry(n, controls[i], o)),
-    ...(io.script ? {} : { input: process.stdin }),
-    output: process.stdout,
-    errorOutput: io.script ? process.stderr : process.stdout,
-    terminal: io.terminal,
-    script: io.script,
-    colourLevel: io.colour,
-    ...(first.config.dataDir ? { historyFile: dataDirLayout(first.config.dataDir).replHistory } : {}),
-    ...(o.record ? { recordFile: o.record } : {}),
+    ...sessionIo(io, first.config.dataDir, o.record),
     recorderSettings: {
       heartbeat: { interval: first.heartbeat.interval, timeout: first.heartbeat.timeout },
       initialBalance: first.config.params.initialBalance,
@@ -129,14 +122,7 @@ export async function runAttach(target: string, o: RunAttachOptions = {}): Promi
   const known = await client.call('peers').catch(() => []);
   const session = await ReplSession.start({
     nodes: [entry],
-    ...(io.script ? {} : { input: process.stdin }),
-    output: process.stdout,
-    errorOutput: io.script ? process.stderr : process.stdout,
-    terminal: io.terminal,
-    script: io.script,
-    colourLevel: io.colour,
-    ...(d.dataDir ? { historyFile: dataDirLayout(d.dataDir).replHistory } : {}),
-    ...(o.record ? { recordFile: o.record } : {}),
+    ...sessionIo(io, d.dataDir ?? undefined, o.record),
   });
   session.names.learn(known);
   const removeHandlers = installProcessHandlers(session);
