@@ -2,49 +2,42 @@
  * Issue 7 acceptance: the HTML of a small real run, opened in headless Chromium, has a lane per
  * node and an arrow per delivered message of the trace, and loads nothing from the network.
  *
- * It needs Debian's chromium package (`apt-get install -y chromium`; `.ci/run` installs it) or a
- * Chrome/Chromium named by PEERLAB_CHROMIUM. Without one the test fails and says so: it is never
- * skipped silently.
+ * The browser comes from npm (test/support/browser.ts), or from PEERLAB_CHROMIUM. Setting up is
+ * done by the first test that needs it, so a browser that cannot start fails every test here with
+ * the support module's message (what to install or set) instead of leaving them skipped.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Node } from '../../src/runtime/node.ts';
 import { TraceWriter, type TraceRecord } from '../../src/runtime/trace.ts';
 import { writeHtmlReport } from '../../src/trace/html-report.ts';
 import { readTrace } from '../../src/trace/read-trace.ts';
 import { until } from '../helpers.ts';
+import { launchBrowser } from '../support/browser.ts';
 
 const OUT = join(import.meta.dirname, '..', '..', 'test-output', 'trace');
-const CANDIDATES = [process.env.PEERLAB_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-function findChromium(): string {
-  const found = CANDIDATES.find((p): p is string => typeof p === 'string' && p !== '' && existsSync(p));
-  if (!found) {
-    throw new Error(
-      'Chromium is needed for the HTML report browser test and was not found at /usr/bin/chromium. ' +
-        'Install it with `sudo apt-get install -y chromium` (Debian/Ubuntu), or set PEERLAB_CHROMIUM=/path/to/chrome.',
-    );
-  }
-  return found;
-}
 
 let dir = '';
 let records: TraceRecord[] = [];
 let rawLines: Array<{ kind: string; msgId?: string }> = [];
 let htmlPath = '';
-let ctx: BrowserContext | undefined;
+let browser: Browser | undefined;
 let page: Page;
 const requests: string[] = [];
 const pageErrors: string[] = [];
 
-beforeAll(async () => {
-  const executablePath = findChromium();
+let ready: Promise<void> | undefined;
+/** The run, its report, and the page open in the browser: made once, by the first test. */
+function setUp(): Promise<void> {
+  ready ??= prepare();
+  return ready;
+}
+
+async function prepare(): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'peerlab-browser-'));
   // A small real run: three nodes on UDP loopback share one trace file, join, and run robots briefly.
   const tracePath = join(dir, 'run.jsonl');
@@ -73,8 +66,9 @@ beforeAll(async () => {
   htmlPath = join(OUT, 'robot-run.html');
   await writeHtmlReport(records, htmlPath, { title: 'three nodes, robots (browser test)' });
 
-  ctx = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 } });
-  page = ctx.pages()[0] ?? (await ctx.newPage());
+  browser = await launchBrowser();
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await ctx.newPage();
   const self = pathToFileURL(htmlPath).href;
   // Every request is seen here; anything but the page itself is noted and refused.
   await ctx.route('**/*', (route) => (route.request().url() === self ? route.continue() : route.abort()));
@@ -82,15 +76,16 @@ beforeAll(async () => {
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(self);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
-}, 60_000);
+}
 
 afterAll(async () => {
-  await ctx?.close();
+  await browser?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('HTML report in headless Chromium', () => {
   it('the trace holds message ids, and the page has a lane per node and an arrow per delivered message', async () => {
+    await setUp();
     const delivered = rawLines.filter((l) => l.kind === 'deliver');
     expect(delivered.length).toBeGreaterThan(50);
     expect(delivered.every((l) => typeof l.msgId === 'string' && l.msgId.length > 0)).toBe(true);
@@ -102,13 +97,15 @@ describe('HTML report in headless Chromium', () => {
     expect(arrows.length).toBe(delivered.length);
     expect([...arrows].sort()).toEqual(delivered.map((l) => l.msgId).sort());
     expect(pageErrors).toEqual([]);
-  });
+  }, 60_000);
 
-  it('loaded nothing but the file itself', () => {
+  it('loaded nothing but the file itself', async () => {
+    await setUp();
     expect(requests).toEqual([pathToFileURL(htmlPath).href]);
-  });
+  }, 60_000);
 
   it('shows details on hover, filters by kind, and zooms', async () => {
+    await setUp();
     // The longest arrow: the one least likely to have a neighbour at its midpoint.
     const longest = await page.locator('line.arrow').evaluateAll((els) => {
       const len = (e: { getAttribute(name: string): string | null }): number => Math.abs(Number(e.getAttribute('y2')) - Number(e.getAttribute('y1')));
@@ -139,5 +136,5 @@ describe('HTML report in headless Chromium', () => {
     await page.click('#zoom-fit');
     await page.screenshot({ path: join(OUT, 'space-time.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
-  });
+  }, 60_000);
 });
