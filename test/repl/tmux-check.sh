@@ -11,7 +11,8 @@
 #
 # Usage: test/repl/tmux-check.sh        (from anywhere; needs tmux and node >= 20)
 # Prints one PASS/FAIL line per check and exits non-zero on the first failure.
-# test/repl/tmux.test.ts runs it as part of `npm test` when tmux is installed.
+# An optional extra, to watch the same session by hand: `npm test` checks all of this without tmux
+# in test/repl/terminal.test.ts (a pseudo-terminal and a terminal emulator from npm).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
