@@ -17,8 +17,7 @@ const FAULT_OPTIONS = [
   param.probability('drop'), param.probability('dropIn'), param.duration('delay'), param.duration('jitter'), param.probability('duplicate'), param.peer('peer', true),
 ];
 
-/** In help() order: by group, then as listed. */
-export const API = [
+const TABLE = [
   // ---- peers
   {
     name: 'peers', group: 'peers', signature: 'node.peers()', summary: 'list peers',
@@ -258,10 +257,13 @@ export const API = [
   },
 ] as const satisfies readonly ApiMethod[];
 
-export type ApiName = (typeof API)[number]['name'];
+/** Every method, in help() order: by group, then as listed. */
+export const API: readonly ApiMethod[] = TABLE;
+
+export type ApiName = (typeof TABLE)[number]['name'];
 
 /** The step keys of the methods that are playbook steps (`send`, `export`, ...). */
-export type CallStepKind = Extract<(typeof API)[number], { exposed: { step: unknown } }>['exposed']['step']['key'];
+export type CallStepKind = Extract<(typeof TABLE)[number], { exposed: { step: unknown } }>['exposed']['step']['key'];
 
 /** Titles of the groups, for listings. */
 export const API_GROUPS: Readonly<Record<ApiMethod['group'], string>> = {
