@@ -109,7 +109,6 @@ function stepValue(p: ApiParam): Schema {
     case 'amount':
     case 'fields':
     case 'path':
-    case 'duration':
       return ref(p.kind);
     default:
       throw new Error(`a playbook step cannot set parameter ${p.name} of kind ${p.kind}`);
