@@ -167,7 +167,7 @@ export class Node {
   }
 
   private robotAct(d: RobotDecision): Promise<unknown> {
-    const amount = (units: bigint): string => formatUnits(units, this.config.params.scale);
+    const amount = (units?: bigint): string => formatUnits(units!, this.config.params.scale);
     switch (d.kind) {
       case 'send':
         return this.send(d.to, amount(d.amount));
@@ -599,7 +599,7 @@ export class Node {
   async requestBalance(addr: string): Promise<{ peer: string; name: string; balance: string; spendable: string }> {
     this.running_();
     const peer = this.findPeer(addr)!;
-    const b = await this.sync_!.requestBalance(peer, undefined);
+    const b = await this.sync_!.askBalance(peer, undefined);
     return { peer: peer.addr, name: peer.name, balance: b.balance, spendable: b.spendable };
   }
 
