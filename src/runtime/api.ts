@@ -25,6 +25,11 @@ const TABLE = [
     example: 'node.peers()', params: [], effect: 'read', exposed: BOTH, result: { shape: 'peers', empty: 'no peers yet (try node.join(addr))' },
   },
   {
+    name: 'peer', group: 'peers', signature: 'node.peer(ref)', summary: 'one peer by name, address or id prefix',
+    description: 'The peer a reference names, read as send, ping and the others read it: name, address, id, state, last sign of life and round-trip time. An unknown or ambiguous reference is UNKNOWN_PEER, with the peers listed.',
+    example: "node.peer('bob')", params: [param.peer('ref')], effect: 'read', exposed: BOTH, result: { shape: 'peer' },
+  },
+  {
     name: 'join', group: 'peers', signature: 'node.join(addr)', summary: 'join a network through a peer',
     description: 'Contacts one peer (retrying until it answers, 30 s by default), exchanges peer lists, greets every new peer and syncs. Resolves with the peer. Options: {timeout}.',
     example: "await node.join('127.0.0.1:5001')", params: [param.address('addr'), TIMEOUT], effect: 'write', result: { shape: 'peer' },

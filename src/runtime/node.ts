@@ -449,6 +449,11 @@ export class Node {
     return this.running_().table.list().map((p) => this.info(p));
   }
 
+  /** The peer `ref` names (address, name or id prefix), as every method that takes a peer reads it. */
+  peer(ref: string): PeerInfo {
+    return this.info(this.findPeer(ref)!);
+  }
+
   /** Joins the network through `addr`: handshake (retried until it answers), peer lists exchanged. */
   async join(addr: string, opts: { timeout?: number | string } = {}): Promise<PeerInfo> {
     const { membership } = this.running_();
