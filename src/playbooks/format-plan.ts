@@ -5,7 +5,8 @@
  */
 import { formatUnits } from '../runtime/ledger/amount.ts';
 import { formatBytes, formatDuration } from '../runtime/units.ts';
-import type { Condition, FaultSpec, PeerRef, StepAction } from './playbook.ts';
+import { describeCall, describeRobotAction, isCallAction } from './call-steps.ts';
+import type { Condition, FaultSpec, StepAction } from './playbook.ts';
 import type { Plan, PlanAction, PlanItem } from './plan.ts';
 import type { RobotAction } from '../runtime/robot-plan.ts';
 
@@ -114,29 +115,11 @@ export class Describer {
   }
 
   action(a: PlanAction | StepAction): string {
+    if (isCallAction(a)) return describeCall(a, this);
     switch (a.kind) {
-      case 'join':
-      case 'addPeer':
-      case 'removePeer':
-        return `${a.node} ${a.kind} ${peer(a.peer)}`;
-      case 'leave':
       case 'crash':
       case 'restart':
-      case 'clearAndRebuild':
         return `${a.kind} ${a.node}`;
-      case 'discover':
-        return `${a.node} discover${a.peers ? ` ${a.peers.map(peer).join(', ')}` : ''}`;
-      case 'send':
-        return `${a.from} send ${a.to} ${this.amount(a.amount)}`;
-      case 'sendCustom':
-        return `${a.from} sendCustom ${a.to} ${this.amount(a.amount)} ${JSON.stringify(a.fields)}`;
-      case 'sendFile':
-        return `${a.from} sendFile ${a.to} ${a.path.text}`;
-      case 'sendWithFile':
-        return `${a.from} sendWithFile ${a.to} ${this.amount(a.amount)} ${a.path.text}${a.fields ? ` ${JSON.stringify(a.fields)}` : ''}`;
-      case 'ping':
-      case 'requestBalance':
-        return `${a.from} ${a.kind} ${a.to}`;
       case 'sync':
         return `sync ${this.nodes(a.nodes)}`;
       case 'robot': {
@@ -157,8 +140,6 @@ export class Describer {
         return `waitFor ${a.conditions.map((c) => this.condition(c)).join(', ')} within ${formatDuration(a.withinMs)}`;
       case 'expect':
         return `expect ${a.conditions.map((c) => this.condition(c)).join(', ')}`;
-      case 'export':
-        return `${a.node} export ${a.path.text}`;
       case 'say':
         return `say ${JSON.stringify(a.text)}`;
       case 'parallel':
@@ -192,17 +173,6 @@ export class Describer {
   }
 
   robotAction(r: RobotAction): string {
-    switch (r.kind) {
-      case 'send':
-        return `${r.node} send ${r.to} ${this.amount(r.amount)}`;
-      case 'sendCustom':
-        return `${r.node} sendCustom ${r.to} ${this.amount(r.amount)} ${JSON.stringify(r.fields)}`;
-      default:
-        return `${r.node} ${r.kind} ${r.to}`;
-    }
+    return describeRobotAction(r, this);
   }
-}
-
-function peer(p: PeerRef): string {
-  return 'node' in p ? p.node : p.address;
 }

@@ -4,6 +4,7 @@
  * checked. Only `loadPlaybook` builds these, and only when the document had no error at all, so
  * a runner can trust every field.
  */
+import type { CallStepKind } from '../runtime/api.ts';
 import type { Units } from '../runtime/ledger/amount.ts';
 import type { RobotActionKind } from '../runtime/robot-plan.ts';
 import type { SourcePos } from './source-map.ts';
@@ -85,22 +86,19 @@ export interface Step {
   readonly action: StepAction;
 }
 
+/** A value a call step sets (see `CallAction`). */
+export type StepValue = string | Units | PeerRef | readonly PeerRef[] | FilePath | CustomFields;
+
+/**
+ * A step that makes one `node` call: a method of the API table with a playbook step. It holds the
+ * calling node under the step's key for it (`from` or `node`) and the values of the parameters it
+ * sets, by step key: `{ kind: 'send', from: 'alice', to: 'bob', amount: 2550n }`.
+ */
+export type CallAction = { readonly kind: CallStepKind } & { readonly [key: string]: StepValue };
+
 export type StepAction =
-  | { readonly kind: 'join' | 'addPeer' | 'removePeer'; readonly node: string; readonly peer: PeerRef }
-  | { readonly kind: 'leave' | 'crash' | 'restart' | 'clearAndRebuild'; readonly node: string }
-  | { readonly kind: 'discover'; readonly node: string; readonly peers?: readonly PeerRef[] }
-  | { readonly kind: 'send'; readonly from: string; readonly to: string; readonly amount: Units }
-  | { readonly kind: 'sendCustom'; readonly from: string; readonly to: string; readonly amount: Units; readonly fields: CustomFields }
-  | { readonly kind: 'sendFile'; readonly from: string; readonly to: string; readonly path: FilePath }
-  | {
-      readonly kind: 'sendWithFile';
-      readonly from: string;
-      readonly to: string;
-      readonly amount: Units;
-      readonly path: FilePath;
-      readonly fields?: CustomFields;
-    }
-  | { readonly kind: 'ping' | 'requestBalance'; readonly from: string; readonly to: string }
+  | CallAction
+  | { readonly kind: 'crash' | 'restart'; readonly node: string }
   /** `sync: all` is every node; each node syncs with its peers. */
   | { readonly kind: 'sync'; readonly nodes: readonly string[] }
   | RobotStep
@@ -115,7 +113,6 @@ export type StepAction =
   | { readonly kind: 'wait'; readonly ms: number }
   | { readonly kind: 'waitFor'; readonly conditions: readonly Condition[]; readonly withinMs: number }
   | { readonly kind: 'expect'; readonly conditions: readonly Condition[] }
-  | { readonly kind: 'export'; readonly node: string; readonly path: FilePath }
   | { readonly kind: 'say'; readonly text: string }
   | { readonly kind: 'parallel'; readonly steps: readonly Step[] };
 

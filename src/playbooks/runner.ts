@@ -1,11 +1,12 @@
 import { PeerlabError } from '../runtime/errors.ts';
-import { formatUnits, parseAmount } from '../runtime/ledger/amount.ts';
+import { parseAmount } from '../runtime/ledger/amount.ts';
 import { DEFAULT_INITIAL_BALANCE } from '../runtime/config.ts';
 import type { RobotAction } from '../runtime/robot-plan.ts';
 import { faultInput, type Cluster } from './cluster.ts';
 import { evaluate, type ConditionResult } from './evaluate.ts';
 import { Describer } from './format-plan.ts';
-import type { Condition, FaultSpec, PeerRef } from './playbook.ts';
+import { isCallAction, robotCall, stepCall, type NodeRefs } from './call-steps.ts';
+import type { Condition, FaultSpec } from './playbook.ts';
 import type { Plan, PlanItem, PlanRobot } from './plan.ts';
 
 export type StepStatus = 'ok' | 'failed' | 'tolerated' | 'skipped';
@@ -163,46 +164,19 @@ export class Runner {
     return this.cluster.get(name);
   }
 
-  private peerAddress(p: PeerRef): string {
-    return 'node' in p ? this.node(p.node).address : p.address;
+  /** Playbook node names as the calls need them. */
+  private get refs(): NodeRefs {
+    return { id: (name) => this.node(name).id, address: (name) => this.node(name).address, scale: this.scale };
   }
 
   private async execute(item: PlanItem, mayFail: boolean): Promise<void> {
     const a = item.action;
+    if (isCallAction(a)) {
+      const c = stepCall(a, this.refs);
+      await this.node(c.node).call(c.method, ...c.args);
+      return;
+    }
     switch (a.kind) {
-      case 'join':
-        await this.node(a.node).call('join', this.peerAddress(a.peer));
-        return;
-      case 'addPeer':
-        await this.node(a.node).call('addPeer', this.peerAddress(a.peer));
-        return;
-      case 'removePeer':
-        await this.node(a.node).call('removePeer', this.peerAddress(a.peer));
-        return;
-      case 'discover':
-        await this.node(a.node).call('discover', a.peers?.map((p) => this.peerAddress(p)));
-        return;
-      case 'leave':
-        await this.node(a.node).call('leave');
-        return;
-      case 'send':
-        await this.node(a.from).call('send', this.node(a.to).id, formatUnits(a.amount, this.scale));
-        return;
-      case 'sendCustom':
-        await this.node(a.from).call('sendCustom', this.node(a.to).id, formatUnits(a.amount, this.scale), { ...a.fields });
-        return;
-      case 'sendFile':
-        await this.node(a.from).call('sendFile', this.node(a.to).address, a.path.resolved);
-        return;
-      case 'sendWithFile':
-        await this.node(a.from).call('sendWithFile', this.node(a.to).address, formatUnits(a.amount, this.scale), a.path.resolved, a.fields ? { ...a.fields } : undefined);
-        return;
-      case 'ping':
-        await this.node(a.from).call('ping', this.node(a.to).address);
-        return;
-      case 'requestBalance':
-        await this.node(a.from).call('requestBalance', this.node(a.to).address);
-        return;
       case 'sync':
         // Sync never fails a run: its outcomes are counted.
         await Promise.all(a.nodes.map((n) => this.countSync(n)));
@@ -237,9 +211,6 @@ export class Runner {
         await this.cluster.restart(a.node);
         await this.reapplyFaults(a.node);
         return;
-      case 'clearAndRebuild':
-        await this.node(a.node).call('clearAndRebuild');
-        return;
       case 'wait':
         await sleep(a.ms);
         return;
@@ -248,9 +219,6 @@ export class Runner {
         return;
       case 'expect':
         for (const c of a.conditions) this.record(item, c, await this.check(c), undefined, mayFail);
-        return;
-      case 'export':
-        await this.node(a.node).call('exportCsv', a.path.resolved);
         return;
       case 'say':
         this.onEvent({ type: 'say', text: a.text, atMs: this.elapsed() });
@@ -296,24 +264,8 @@ export class Runner {
     try {
       const from = this.node(r.node);
       if (!from.running) throw new Error(`${r.node} is not running`);
-      const to = this.node(r.to);
-      switch (r.kind) {
-        case 'send':
-          await from.call('send', to.id, formatUnits(r.amount, this.scale));
-          break;
-        case 'sendCustom':
-          await from.call('sendCustom', to.id, formatUnits(r.amount, this.scale), { ...r.fields });
-          break;
-        case 'ping':
-          await from.call('ping', to.address);
-          break;
-        case 'requestBalance':
-          await from.call('requestBalance', to.address);
-          break;
-        case 'sync':
-          await from.call('sync', to.address);
-          break;
-      }
+      const c = robotCall(r, this.refs);
+      await from.call(c.method, ...c.args);
       kinds.ok++;
       this.robots.ok++;
     } catch {

@@ -1,17 +1,17 @@
 /**
- * The playbook JSON Schema (playbooks/schema.json, draft-07 so editors validate too), compiled
- * once by ajv in strict mode, and the translation of ajv's errors into one clear message per
+ * The playbook JSON Schema (built by playbook-schema.ts and shipped as playbooks/schema.json,
+ * draft-07 so editors validate too), compiled once by ajv in strict mode, and the translation of ajv's errors into one clear message per
  * problem: "did you mean" for misspelt keys, the expected form of durations and amounts, and none
  * of the noise that `oneOf` and `propertyNames` produce.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { PlaybookErrorCode } from './errors.ts';
+import { buildPlaybookSchema } from './playbook-schema.ts';
 import { formatPath, pointerToPath, type DocPath } from './source-map.ts';
 import { nearest } from './suggest.ts';
 
-/** Absolute path of the shipped schema (what editors point at). */
+/** Absolute path of the shipped schema (what editors point at; `npm run schema` writes it). */
 export const PLAYBOOK_SCHEMA_FILE = fileURLToPath(new URL('../../playbooks/schema.json', import.meta.url));
 
 /** A problem found on the plain data, before it is given a line and column. */
@@ -76,7 +76,7 @@ let compiled: Compiled | undefined;
 
 function compile(): Compiled {
   if (compiled) return compiled;
-  const schema = JSON.parse(readFileSync(PLAYBOOK_SCHEMA_FILE, 'utf8')) as Schema;
+  const schema = buildPlaybookSchema();
   const ajv = new Ajv({ strict: true, allErrors: true, allowUnionTypes: true, verbose: true });
   const validate = ajv.compile(schema);
   const hints = new Map<unknown, Hint>();

@@ -1,21 +1,27 @@
 /**
  * Steps (DESIGN.md §2.3): the semantic checks that the schema cannot express (node names, self
- * references, partitions, robot sizes, `at` placement) and the typed `Step` values they build.
+ * references, partitions, robot sizes, `at` placement) and the typed `Step` values they build. The
+ * steps that make one `node` call are read from the API table (call-steps.ts); here are the rest.
  */
 import { PeerlabError } from '../runtime/errors.ts';
 import { isRecord, type CheckContext } from './check-context.ts';
 import { readConditions } from './conditions.ts';
-import type { CustomFields, FaultSpec, FilePath, PeerRef, Step, StepAction } from './playbook.ts';
+import { API } from '../runtime/api.ts';
+import { isCallKind, readCall } from './call-steps.ts';
+import { CLUSTER_STEPS } from './playbook-schema.ts';
+import type { FaultSpec, FilePath, Step, StepAction, StepKind } from './playbook.ts';
 import { MAX_ROBOT_ACTIONS, robotActionCount, robotWeights, type RobotActionsInput } from '../runtime/robot-plan.ts';
 import { formatPath, type DocPath } from './source-map.ts';
 
 export const STEP_MODIFIERS = ['at', 'mayFail', 'name'] as const;
 
-export const STEP_KINDS = [
-  'join', 'addPeer', 'removePeer', 'leave', 'discover', 'send', 'sendCustom', 'sendFile', 'sendWithFile', 'ping',
-  'requestBalance', 'sync', 'robot', 'faults', 'partition', 'heal', 'crash', 'restart', 'clearAndRebuild', 'wait',
-  'waitFor', 'expect', 'export', 'say', 'parallel',
-] as const satisfies readonly StepAction['kind'][];
+/** Every step kind, in the schema's order: the playbook's own and the API table's call steps. */
+export const STEP_KINDS: readonly StepKind[] = [
+  ...Object.entries(CLUSTER_STEPS).map(([kind, order]) => ({ kind: kind as StepKind, order })),
+  ...API.flatMap((m) => (m.exposed.step ? [{ kind: m.exposed.step.key as StepKind, order: m.exposed.step.order }] : [])),
+]
+  .sort((a, b) => a.order - b.order)
+  .map((s) => s.kind);
 
 export class StepReader {
   /** Resolved paths that `export` steps write: sending them later is fine even if absent now. */
@@ -59,46 +65,20 @@ export class StepReader {
     };
   }
 
-  private action(kind: (typeof STEP_KINDS)[number], v: unknown, p: DocPath): StepAction | undefined {
+  private action(kind: StepKind, v: unknown, p: DocPath): StepAction | undefined {
     const { ctx } = this;
     if (ctx.isBlocked(p)) return undefined;
+    if (isCallKind(kind)) {
+      return readCall(ctx, kind, v, p, { read: (file, at) => this.fileChecks.push([file, at]), write: (file) => this.written.add(file.resolved) });
+    }
     const o = isRecord(v) ? v : {};
     const at = (key: string): DocPath => [...p, key];
     switch (kind) {
-      case 'join':
-      case 'addPeer':
-      case 'removePeer': {
-        const node = ctx.node(o.node, at('node'));
-        const peer = ctx.peer(o.peer, at('peer'));
-        if (node === undefined || peer === undefined) return undefined;
-        if ('node' in peer && peer.node === node) return ctx.report(at('peer'), `a node cannot ${kind === 'join' ? 'join' : 'be a peer of'} itself`);
-        return { kind, node, peer };
-      }
-      case 'leave':
       case 'crash':
-      case 'restart':
-      case 'clearAndRebuild': {
+      case 'restart': {
         const node = ctx.node(v, p);
         return node === undefined ? undefined : { kind, node };
       }
-      case 'discover': {
-        const node = ctx.node(o.node, at('node'));
-        let peers: PeerRef[] | undefined;
-        if (Array.isArray(o.peers)) {
-          const refs = o.peers.map((x, i) => ctx.peer(x, [...at('peers'), i]));
-          if (!refs.every((r): r is PeerRef => r !== undefined)) return undefined;
-          peers = refs;
-        }
-        if (node === undefined || (o.peers !== undefined && !peers)) return undefined;
-        return peers ? { kind, node, peers } : { kind, node };
-      }
-      case 'send':
-      case 'sendCustom':
-      case 'sendFile':
-      case 'sendWithFile':
-      case 'ping':
-      case 'requestBalance':
-        return this.transfer(kind, o, p);
       case 'sync': {
         const nodes = ctx.nodeOrAll(v, p);
         return nodes && { kind, nodes };
@@ -132,48 +112,12 @@ export class StepReader {
         const conditions = readConditions(ctx, o, p);
         return conditions && { kind, conditions };
       }
-      case 'export': {
-        const node = ctx.node(o.node, at('node'));
-        const path = ctx.file(o.path, at('path'));
-        if (path) this.written.add(path.resolved);
-        return node !== undefined && path ? { kind, node, path } : undefined;
-      }
       case 'say':
         return typeof v === 'string' ? { kind, text: v } : undefined;
       case 'parallel': {
         const steps = Array.isArray(v) ? this.list(v, p, false) : undefined;
         return steps && { kind, steps };
       }
-    }
-  }
-
-  private transfer(
-    kind: 'send' | 'sendCustom' | 'sendFile' | 'sendWithFile' | 'ping' | 'requestBalance',
-    o: Record<string, unknown>,
-    p: DocPath,
-  ): StepAction | undefined {
-    const { ctx } = this;
-    const from = ctx.node(o.from, [...p, 'from']);
-    const to = ctx.node(o.to, [...p, 'to']);
-    if (from !== undefined && from === to) ctx.report([...p, 'to'], `from and to are the same node ('${to}')`);
-    const needsAmount = kind === 'send' || kind === 'sendCustom' || kind === 'sendWithFile';
-    const amount = needsAmount ? ctx.amount(o.amount, [...p, 'amount']) : undefined;
-    const file = kind === 'sendFile' || kind === 'sendWithFile' ? ctx.file(o.path, [...p, 'path']) : undefined;
-    if (file) this.fileChecks.push([file, [...p, 'path']]);
-    const fields = isRecord(o.fields) && ctx.isClean([...p, 'fields']) ? (o.fields as CustomFields) : undefined;
-    if (from === undefined || to === undefined || from === to) return undefined;
-    switch (kind) {
-      case 'send':
-        return amount === undefined ? undefined : { kind, from, to, amount };
-      case 'sendCustom':
-        return amount === undefined || !fields ? undefined : { kind, from, to, amount, fields };
-      case 'sendFile':
-        return file && { kind, from, to, path: file };
-      case 'sendWithFile':
-        if (amount === undefined || !file || (o.fields !== undefined && !fields)) return undefined;
-        return { kind, from, to, amount, path: file, ...(fields ? { fields } : {}) };
-      default:
-        return { kind, from, to };
     }
   }
 

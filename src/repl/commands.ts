@@ -3,7 +3,7 @@
  * current node, exactly as typing the call would (so it is recorded too), and renders the result.
  */
 import { PeerlabError } from '../runtime/errors.ts';
-import { HELP } from './help.ts';
+import { HELP, SEND_WITH_FIELDS } from './help.ts';
 import type { ReplSession } from './session.ts';
 
 type Api = Record<string, any>;
@@ -62,7 +62,7 @@ export function defineCommands(s: ReplSession): void {
     const { positional, fields } = keyValues(words(rest));
     const [to, amount] = positional;
     if (!to || amount === undefined || positional.length > 2) throw usage('send');
-    const result = Object.keys(fields).length > 0 ? await node().sendCustom(to, amount, fields) : await node().send(to, amount);
+    const result = Object.keys(fields).length > 0 ? await node()[SEND_WITH_FIELDS.name](to, amount, fields) : await node().send(to, amount);
     s.show(result);
   });
 

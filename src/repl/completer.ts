@@ -5,7 +5,7 @@
  * to the REPL's own completer.
  */
 import type { REPLServer } from 'node:repl';
-import { HELP } from './help.ts';
+import { API } from '../runtime/api.ts';
 import type { NameBook } from './names.ts';
 
 export type CompleteResult = [string[], string];
@@ -79,9 +79,9 @@ export function memberNames(node: object, ns: string): string[] {
     }
   };
   const out: string[] = [];
-  for (const h of HELP) {
-    if (h.group === 'repl') continue;
-    const [first, second] = h.name.split('.');
+  for (const m of API) {
+    if (!m.exposed.repl) continue;
+    const [first, second] = m.name.split('.');
     if (ns ? first === ns && second && has(second) : !second && has(first!)) out.push(ns ? second! : first!);
   }
   if (ns === 'heartbeat') for (const k of ['interval', 'timeout', 'get']) if (has(k) && !out.includes(k)) out.push(k);

@@ -4,6 +4,7 @@
  * playbook, `help(node.send)` knows which function it was given, and the writer knows which method
  * a result came from. No method is added to the node: a missing one stays a normal TypeError.
  */
+import { API } from '../runtime/api.ts';
 
 export interface CallInfo {
   /** The node's name at call time. */
@@ -21,7 +22,7 @@ export interface CallObserver {
 }
 
 /** Namespaces whose methods are part of the API (`node.faults.set`, ...). */
-const NAMESPACES = new Set(['faults', 'heartbeat', 'robot']);
+const NAMESPACES = new Set(API.flatMap((m) => (m.name.includes('.') ? [m.name.split('.')[0]!] : [])));
 
 const paths = new WeakMap<Function, string>();
 const targets = new WeakMap<object, object>();

@@ -1,9 +1,10 @@
 /**
  * How REPL results look: tables for peers, transactions, balances and the inbox, a details view,
- * and one line for an error. Renderers are chosen by the node method a value came from, then by
- * shape; anything else falls back to util.inspect.
+ * and one line for an error. Renderers are chosen by the result shape the API table gives the node
+ * method a value came from, then by the value's own shape; anything else falls back to util.inspect.
  */
 import { inspect } from 'node:util';
+import { apiMethod, type ResultShape, type ResultSpec } from '../runtime/api.ts';
 import { isPeerlabError } from '../runtime/errors.ts';
 import type { PeerlabEvent } from '../runtime/events.ts';
 import { compact, formatEvent } from './event-line.ts';
@@ -34,79 +35,71 @@ export function renderValue(value: unknown, origin: string | undefined, ctx: Ren
   return inspect(value, { colors: ctx.colors, depth: 4, breakLength: ctx.width });
 }
 
+/** Results of calls the API table does not list: the control server's own, and a namespace helper. */
+const OTHER_RESULTS: Readonly<Record<string, ResultSpec>> = { 'heartbeat.get': { shape: 'heartbeat' }, 'robot.done': { shape: 'robot' } };
+
+/** Rendered by what the API table says the method's result looks like, never by its name. */
 function byOrigin(value: unknown, origin: string, ctx: RenderContext): string | undefined {
-  switch (origin) {
+  const spec = apiMethod(origin)?.result ?? OTHER_RESULTS[origin];
+  if (!spec) return undefined;
+  if (spec.empty !== undefined && Array.isArray(value) && value.length === 0) return ctx.paint.dim(spec.empty);
+  return byShape(value, spec.shape, ctx);
+}
+
+function byShape(value: unknown, shape: ResultShape, ctx: RenderContext): string | undefined {
+  switch (shape) {
     case 'peers':
-      if (Array.isArray(value)) return value.length === 0 ? ctx.paint.dim('no peers yet (try node.join(addr))') : isRows(value) ? renderPeers(value, ctx) : undefined;
-      return undefined;
-    case 'join':
-    case 'addPeer':
+      return isRows(value) ? renderPeers(value, ctx) : undefined;
+    case 'peer':
       return isRow(value) && looksLikePeers([value]) ? renderPeers([value], ctx) : undefined;
     case 'details':
       return isRow(value) ? renderDetails(value, ctx) : undefined;
     case 'transactions':
-    case 'pending':
-      if (Array.isArray(value) && value.length === 0) return ctx.paint.dim(origin === 'pending' ? 'nothing pending' : 'no transactions yet');
       return isRows(value) ? renderTransactions(value, ctx) : undefined;
     case 'transaction':
       return isRow(value) ? renderOneTransaction(value, ctx) : undefined;
-    case 'formatTransactions':
+    case 'text':
       return typeof value === 'string' ? value : undefined;
-    case 'stats':
+    case 'counters':
       return isRow(value) ? renderGrouped(value, ctx) : undefined;
-    case 'send':
-    case 'sendCustom':
+    case 'sent':
       return isRow(value) && value.amount !== undefined ? sentLine(value, ctx) : undefined;
-    case 'sendWithFile':
+    case 'sent-with-file':
       return isRow(value) && isRow(value.transaction) ? [sentLine(value.transaction, ctx), isRow(value.file) ? fileLine(value.file, ctx) : ''].filter(Boolean).join('\n') : undefined;
-    case 'sendFile':
+    case 'file-sent':
       return isRow(value) && (value.sha256 !== undefined || value.bytes !== undefined) ? fileLine(value, ctx) : undefined;
-    case 'sync':
+    case 'synced':
       return isRow(value) && Array.isArray(value.peers) ? syncLine(value, ctx) : undefined;
-    case 'exportCsv':
+    case 'exported':
       return isRow(value) && typeof value.path === 'string' ? `exported ${compact(value.rows ?? '?')} row${value.rows === 1 ? '' : 's'} to ${value.path}` : undefined;
-    case 'faults.set':
-    case 'faults.partition':
-    case 'faults.heal':
-    case 'faults.reset':
-    case 'faults.get':
+    case 'faults':
       return isRow(value) ? `faults: ${faultText(value)}` : undefined;
-    case 'heartbeat.set':
-    case 'heartbeat.get':
+    case 'heartbeat':
       return isRow(value) ? `heartbeat: interval ${compact(value.interval)} ms, timeout ${compact(value.timeout)} ms` : undefined;
-    case 'clearLogs':
+    case 'cleared':
       return isRow(value) && typeof value.cleared === 'number' ? `cleared ${value.cleared} log entr${value.cleared === 1 ? 'y' : 'ies'}` : undefined;
-    case 'removePeer':
+    case 'removed':
       return isRow(value) && typeof value.removed === 'string' ? `removed ${value.removed} (banned until node.addPeer('${value.removed}'))` : undefined;
-    case 'requestBalance':
+    case 'peer-balance':
       return isRow(value) && value.balance !== undefined ? `${compact(value.name ?? value.peer)} shows ${ctx.paint.bold(compact(value.balance))}${value.spendable !== undefined ? ctx.paint.dim(` (spendable ${compact(value.spendable)})`) : ''}` : undefined;
-    case 'leave':
+    case 'left':
       return isRow(value) && typeof value.told === 'number' ? `left: told ${value.told} peer${value.told === 1 ? '' : 's'}, node stopped` : undefined;
-    case 'digest':
-      return typeof value === 'string' ? value : undefined;
-    case 'log':
+    case 'event':
       return isEvent(value) ? formatEvent(value, ctx.paint, ctx.names) : undefined;
-    case 'forks':
-      return Array.isArray(value) && value.length === 0 ? ctx.paint.dim('no forks') : undefined;
-    case 'logs':
-      if (Array.isArray(value) && value.length === 0) return ctx.paint.dim('the log is empty');
+    case 'events':
       return Array.isArray(value) && value.every(isEvent) ? value.map((e) => formatEvent(e, ctx.paint, ctx.names)).join('\n') : undefined;
+    case 'forks':
+      return undefined; // only an empty list is worth a sentence
     case 'inbox':
-      if (Array.isArray(value) && value.length === 0) return ctx.paint.dim('the inbox is empty');
       return isRows(value) ? renderInbox(value, ctx) : undefined;
-    case 'ping':
+    case 'milliseconds':
       return typeof value === 'number' ? `${value} ms` : undefined;
     case 'balances':
       return renderBalances(value, ctx);
-    case 'robot.start':
-    case 'robot.stop':
-    case 'robot.status':
-    case 'robot.done':
+    case 'robot':
       return isRow(value) ? renderRobot(value, ctx) : undefined;
     case 'balance':
       return isRow(value) && value.balance !== undefined ? `${ctx.paint.bold(compact(value.balance))}${value.spendable !== undefined ? ctx.paint.dim(` (spendable ${compact(value.spendable)})`) : ''}` : undefined;
-    default:
-      return undefined;
   }
 }
 

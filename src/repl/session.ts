@@ -16,11 +16,12 @@ import { formatEvent, QUIET_EVENTS } from './event-line.ts';
 import { helpFor, HelpText, type HelpOptions } from './help.ts';
 import { LiveOutput, type PromptLine } from './live-output.ts';
 import { NameBook } from './names.ts';
-import { methodPathOf, originOf, unwrap, wrapNode, type CallInfo, type CallObserver, type CallOutcome } from './node-proxy.ts';
+import { methodPathOf, originOf, unwrap, wrapNode } from './node-proxy.ts';
 import { makePaint, type Paint } from './paint.ts';
 import { isProgress, progressLine, ProgressFilter } from './progress.ts';
-import type { KnownPeer, Recorder, RecorderSettings } from './recorder.ts';
+import type { Recorder, RecorderSettings } from './recorder.ts';
 import { formatError, renderValue, type RenderContext } from './render.ts';
+import { knownPeer, SessionRecording } from './session-recording.ts';
 import { renderTable } from './table.ts';
 
 /** A node the session talks to: a local Node, or a remote one over its control socket. */
@@ -84,8 +85,7 @@ export class ReplSession {
   private readonly feeder: PassThrough | undefined;
   private readonly errOut: Writable;
   private readonly progress: ProgressFilter;
-  private recorder: Recorder | undefined;
-  private writeTimer: NodeJS.Timeout | undefined;
+  private readonly recordings: SessionRecording;
   private readonly guard: EvalGuard;
   private lineNo: number | undefined;
   private closed_ = false;
@@ -102,7 +102,16 @@ export class ReplSession {
     this.paint = makePaint(level);
     this.errOut = opts.errorOutput ?? opts.output;
     this.progress = new ProgressFilter(opts.terminal);
-    this.entries = opts.nodes.map((n) => ({ ...n, proxy: wrapNode(n.target, () => n.name, () => this.observer()) }));
+    this.recordings = new SessionRecording({
+      nodes: () => this.entries.map((e) => ({ name: e.name, addresses: e.addresses, id: e.id, ...(e.faults ? { faults: e.faults } : {}) })),
+      ...(opts.recorderSettings ? { settings: opts.recorderSettings } : {}),
+      ...(opts.setupJoins ? { setupJoins: opts.setupJoins } : {}),
+      lookup: (node, ref) => {
+        const e = this.entries.find((x) => x.name === node);
+        return e?.local ? knownPeer(e.target, ref) : undefined;
+      },
+    });
+    this.entries = opts.nodes.map((n) => ({ ...n, proxy: wrapNode(n.target, () => n.name, () => this.recordings.observer()) }));
     for (const e of this.entries) {
       this.nodes[e.name] = e.proxy;
       this.names.add(e.id, e.name);
@@ -338,32 +347,17 @@ export class ReplSession {
   // ---- recording ----------------------------------------------------------------------------
 
   get recording(): Recorder | undefined {
-    return this.recorder?.recording ? this.recorder : undefined;
+    return this.recordings.active;
   }
 
   async startRecording(file: string, o: { quiet?: boolean } = {}): Promise<Recorder> {
-    if (this.recording) throw new Error(`already recording to ${this.recorder!.file} (.record stop first)`);
-    const { Recorder } = await import('./recorder.ts');
-    const rec = new Recorder({
-      file,
-      nodes: this.entries.map((e) => ({ name: e.name, addresses: e.addresses, id: e.id, ...(e.faults ? { faults: e.faults } : {}) })),
-      ...(this.opts.recorderSettings ? { settings: this.opts.recorderSettings } : {}),
-      ...(this.opts.setupJoins ? { setupJoins: this.opts.setupJoins } : {}),
-      lookup: (node, ref) => this.lookupPeer(node, ref),
-    });
-    await rec.write();
-    this.recorder = rec;
+    const rec = await this.recordings.start(file);
     if (!o.quiet) this.print(this.paint.dim(`recording node actions to ${rec.file}; .record stop ends it`));
     return rec;
   }
 
-  async stopRecording(): Promise<Recorder | undefined> {
-    const rec = this.recorder;
-    if (!rec?.recording) return undefined;
-    rec.stop();
-    clearTimeout(this.writeTimer);
-    await rec.write();
-    return rec;
+  stopRecording(): Promise<Recorder | undefined> {
+    return this.recordings.stop();
   }
 
   private async finishRecording(why: string): Promise<void> {
@@ -372,42 +366,6 @@ export class ReplSession {
       return undefined;
     });
     if (rec) this.write(this.errOut, `${this.paint.dim(`${why}: recorded ${rec.actions} action${rec.actions === 1 ? '' : 's'} to ${rec.file} (replay: peerlab play ${rec.file})`)}\n`);
-  }
-
-  private observer(): CallObserver | undefined {
-    const rec = this.recording;
-    if (!rec) return undefined;
-    return {
-      begin: (info: CallInfo) => {
-        const end = rec.begin(info);
-        if (!end) return;
-        return (outcome: CallOutcome) => {
-          end(outcome);
-          this.scheduleWrite();
-        };
-      },
-    };
-  }
-
-  private scheduleWrite(): void {
-    if (this.writeTimer) return;
-    this.writeTimer = setTimeout(() => {
-      this.writeTimer = undefined;
-      void this.recording?.write().catch(() => undefined);
-    }, 200);
-    this.writeTimer.unref();
-  }
-
-  private lookupPeer(nodeName: string, ref: string): KnownPeer | undefined {
-    const e = this.entries.find((x) => x.name === nodeName);
-    const t = e?.target as { findPeer?: (r: string, required?: boolean) => { id: string; name: string; addr: string } | undefined } | undefined;
-    if (!e?.local || typeof t?.findPeer !== 'function') return undefined;
-    try {
-      const p = t.findPeer(ref, false);
-      return p ? { id: p.id, name: p.name, addr: p.addr } : undefined;
-    } catch {
-      return undefined;
-    }
   }
 
   // ---- REPL plumbing ------------------------------------------------------------------------

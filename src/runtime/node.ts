@@ -167,7 +167,7 @@ export class Node {
   }
 
   private robotAct(d: RobotDecision): Promise<unknown> {
-    const amount = (units: bigint): string => formatUnits(units, this.config.params.scale);
+    const amount = (units?: bigint): string => formatUnits(units!, this.config.params.scale);
     switch (d.kind) {
       case 'send':
         return this.send(d.to, amount(d.amount));
@@ -449,6 +449,11 @@ export class Node {
     return this.running_().table.list().map((p) => this.info(p));
   }
 
+  /** The peer `ref` names (address, name or id prefix), as every method that takes a peer reads it. */
+  peer(ref: string): PeerInfo {
+    return this.info(this.findPeer(ref)!);
+  }
+
   /** Joins the network through `addr`: handshake (retried until it answers), peer lists exchanged. */
   async join(addr: string, opts: { timeout?: number | string } = {}): Promise<PeerInfo> {
     const { membership } = this.running_();
@@ -599,7 +604,7 @@ export class Node {
   async requestBalance(addr: string): Promise<{ peer: string; name: string; balance: string; spendable: string }> {
     this.running_();
     const peer = this.findPeer(addr)!;
-    const b = await this.sync_!.requestBalance(peer, undefined);
+    const b = await this.sync_!.askBalance(peer, undefined);
     return { peer: peer.addr, name: peer.name, balance: b.balance, spendable: b.spendable };
   }
 

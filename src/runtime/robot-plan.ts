@@ -5,16 +5,26 @@
  * `RobotDecider` tick by tick against its live peer list, and playbooks expand whole schedules
  * with `planRobotActions`.
  */
+import { apiMethod, ROBOT_ACTIONS } from './api.ts';
 import { PeerlabError } from './errors.ts';
 import { toUnits, type Units } from './ledger/amount.ts';
 import { Prng } from './prng.ts';
 
-export const ROBOT_ACTION_KINDS = ['send', 'sendCustom', 'ping', 'requestBalance', 'sync'] as const;
-export type RobotActionKind = (typeof ROBOT_ACTION_KINDS)[number];
+/** The API methods a robot calls (the API table's `ROBOT_ACTIONS`), in the order it draws them. */
+export type RobotActionKind = keyof typeof ROBOT_ACTIONS;
+export const ROBOT_ACTION_KINDS = Object.keys(ROBOT_ACTIONS) as readonly RobotActionKind[];
 export type RobotWeights = Readonly<Record<RobotActionKind, number>>;
 
 /** Mostly money moving, some liveness traffic. */
-export const DEFAULT_ROBOT_WEIGHTS: RobotWeights = { send: 4, sendCustom: 1, ping: 2, requestBalance: 1, sync: 1 };
+export const DEFAULT_ROBOT_WEIGHTS: RobotWeights = ROBOT_ACTIONS;
+
+/** What each action's method takes besides its target: an amount, custom fields. */
+const TAKES = Object.fromEntries(
+  ROBOT_ACTION_KINDS.map((k) => {
+    const kinds = apiMethod(k)!.params.map((p) => p.kind);
+    return [k, { amount: kinds.includes('amount'), fields: kinds.includes('fields') }];
+  }),
+) as Record<RobotActionKind, { amount: boolean; fields: boolean }>;
 
 /** Upper bound on one expansion, so a typo like `every: 1ms, for: 1h` cannot exhaust memory. */
 export const MAX_ROBOT_ACTIONS = 100_000;
@@ -24,7 +34,7 @@ export type RobotActionsInput = readonly RobotActionKind[] | Readonly<Partial<Re
 
 export function robotWeights(actions?: RobotActionsInput): RobotWeights {
   if (actions === undefined) return DEFAULT_ROBOT_WEIGHTS;
-  const out: Record<RobotActionKind, number> = { send: 0, sendCustom: 0, ping: 0, requestBalance: 0, sync: 0 };
+  const out = Object.fromEntries(ROBOT_ACTION_KINDS.map((k) => [k, 0])) as Record<RobotActionKind, number>;
   const entries: [string, unknown][] = Array.isArray(actions)
     ? (actions as readonly string[]).map((k) => [k, 1])
     : Object.entries(actions as Record<string, unknown>);
@@ -43,10 +53,13 @@ export function robotWeights(actions?: RobotActionsInput): RobotWeights {
   return out;
 }
 
-export type RobotDecision =
-  | { readonly kind: 'send'; readonly to: string; readonly amount: Units }
-  | { readonly kind: 'sendCustom'; readonly to: string; readonly amount: Units; readonly fields: Readonly<Record<string, string | number>> }
-  | { readonly kind: 'ping' | 'requestBalance' | 'sync'; readonly to: string };
+/** One action: the method, its target (a node or peer id), and an amount and fields where the method takes them. */
+export interface RobotDecision {
+  readonly kind: RobotActionKind;
+  readonly to: string;
+  readonly amount?: Units;
+  readonly fields?: Readonly<Record<string, string | number>>;
+}
 
 export interface RobotOptions {
   readonly seed: number | string;
@@ -90,19 +103,17 @@ export class RobotDecider {
     const kind = this.pickKind(rKind);
     const to = targets[Math.floor(rTarget * targets.length)]!;
     const amount = toUnits(((BigInt(hi) << 32n) | BigInt(lo)) % this.maxAmount + 1n);
-    switch (kind) {
-      case 'send':
-        return { kind, to, amount };
-      case 'sendCustom':
-        return { kind, to, amount, fields: { memo: MEMOS[Math.floor(rMemo * MEMOS.length)]!, tick } };
-      default:
-        return { kind, to };
-    }
+    return {
+      kind,
+      to,
+      ...(TAKES[kind].amount ? { amount } : {}),
+      ...(TAKES[kind].fields ? { fields: { memo: MEMOS[Math.floor(rMemo * MEMOS.length)]!, tick } } : {}),
+    };
   }
 
   private pickKind(r: number): RobotActionKind {
     let x = r * this.total;
-    let last: RobotActionKind = 'send';
+    let last: RobotActionKind = ROBOT_ACTION_KINDS[0]!;
     for (const k of ROBOT_ACTION_KINDS) {
       const w = this.weights[k];
       if (w <= 0) continue;

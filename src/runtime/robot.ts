@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from './clock.ts';
 import { PeerlabError } from './errors.ts';
 import { parseAmount, type Units } from './ledger/amount.ts';
-import { RobotDecider, robotWeights, type RobotActionKind, type RobotActionsInput, type RobotDecision } from './robot-plan.ts';
+import { ROBOT_ACTION_KINDS, RobotDecider, robotWeights, type RobotActionKind, type RobotActionsInput, type RobotDecision } from './robot-plan.ts';
 import { parseDuration } from './units.ts';
 
 export interface RobotStartOptions {
@@ -35,10 +35,8 @@ export interface RobotHost {
   emit(type: string, data: Record<string, unknown>): void;
 }
 
-const ZERO = (): Record<RobotActionKind, { ok: number; failed: number }> => ({
-  send: { ok: 0, failed: 0 }, sendCustom: { ok: 0, failed: 0 }, ping: { ok: 0, failed: 0 },
-  requestBalance: { ok: 0, failed: 0 }, sync: { ok: 0, failed: 0 },
-});
+const ZERO = (): Record<RobotActionKind, { ok: number; failed: number }> =>
+  Object.fromEntries(ROBOT_ACTION_KINDS.map((k) => [k, { ok: 0, failed: 0 }])) as Record<RobotActionKind, { ok: number; failed: number }>;
 
 /**
  * `node.robot`: seeded random actions at a rate (DESIGN.md §2.2). One action at a time: the next

@@ -35,7 +35,7 @@ describe('robot actions', () => {
     for (const x of a) {
       expect(x.to).not.toBe(x.node);
       if (x.kind === 'send' || x.kind === 'sendCustom') {
-        expect(x.amount >= 1n && x.amount <= 7n).toBe(true);
+        expect(x.amount! >= 1n && x.amount! <= 7n).toBe(true);
       }
     }
     const amounts = new Set(a.flatMap((x) => ('amount' in x ? [x.amount] : [])));

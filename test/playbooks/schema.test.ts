@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { playbookSchemaText } from '../../src/playbooks/playbook-schema.ts';
 import { PLAYBOOK_SCHEMA_FILE, playbookSchema, stepKinds } from '../../src/playbooks/schema.ts';
 import { STEP_KINDS, STEP_MODIFIERS } from '../../src/playbooks/steps.ts';
 import { ROBOT_ACTION_KINDS } from '../../src/runtime/robot-plan.ts';
@@ -13,6 +14,10 @@ describe('the playbook JSON Schema', () => {
     const ajv = new Ajv({ strict: true, allowUnionTypes: true });
     expect(ajv.validateSchema(schema)).toBe(true);
     expect(() => ajv.compile(schema)).not.toThrow();
+  });
+
+  it('ships as playbooks/schema.json exactly as built from the API table (npm run schema writes it)', () => {
+    expect(readFileSync(PLAYBOOK_SCHEMA_FILE, 'utf8')).toBe(playbookSchemaText());
   });
 
   it('lists exactly the step kinds and modifiers the loader reads', () => {

@@ -47,6 +47,15 @@ describe('the node API from the REPL', () => {
     expect(table).toMatch(/alice\s+127\.0\.0\.1:\d+\s+\S+\s+alive/);
   });
 
+  it('peer(ref) is one peer by name, address or id prefix; an unknown reference lists the peers', async () => {
+    expect(await h.run("node.peer('bob')")).toMatch(/name\s+address\s+id\s+state[\s\S]*bob\s+127\.0\.0\.1:\d+\s+\S+\s+alive/);
+    expect(await h.run(`[node.peer('${bob.advertised}').name, node.peer('${bob.id.slice(0, 8)}').name]`)).toBe("[ 'bob', 'bob' ]\n");
+    const err = await h.fail("node.peer('dave')");
+    expect(err).toMatch(/no peer "dave" \(peers: (bob, carol|carol, bob)\) \(UNKNOWN_PEER\)/);
+    noStack(err);
+    expect(await h.run('help(node.peer)')).toMatch(/^node\.peer\(ref\)\n {2}The peer a reference names/);
+  });
+
   it('removePeer bans until addPeer', async () => {
     expect(await h.run("node.removePeer('carol')")).toMatch(/removed 127\.0\.0\.1:\d+ \(banned until node\.addPeer/);
     expect(await h.run('node.peers().map(p => p.name)')).not.toContain('carol');

@@ -7,6 +7,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { API } from '../api.ts';
 import { isPeerlabError, type ErrorCode } from '../errors.ts';
 import type { PeerlabEvent } from '../events.ts';
 
@@ -48,36 +49,21 @@ export interface ControlDescription {
 }
 
 /**
- * The node API a control client may call (DESIGN.md §2.2). Everything here is a method of `Node`
- * or of one of its namespaces; names not listed (internals, `emit`, `constructor`, ...) are refused.
+ * The node API a control client may call (DESIGN.md §2.2): the API table's methods exposed to the
+ * control socket. Everything here is a method of `Node` or of one of its namespaces; names not
+ * listed (internals, `emit`, `constructor`, ...) are refused.
  */
-export const CONTROL_METHODS: readonly string[] = [
-  // peers
-  'peers', 'join', 'addPeer', 'removePeer', 'discover', 'leave', 'ping',
-  // ledger
-  'send', 'sendCustom', 'sync', 'transactions', 'transaction', 'formatTransactions', 'exportCsv',
-  'requestBalance', 'pending', 'forks', 'clearAndRebuild', 'balances', 'balance', 'digest',
-  // files
-  'sendFile', 'sendWithFile', 'inbox',
-  // details, logs, stats
-  'details', 'stats', 'log', 'logs', 'clearLogs',
-  // faults, heartbeat, robot
-  'faults.set', 'faults.partition', 'faults.heal', 'faults.reset', 'faults.get',
-  'heartbeat.set',
-  'robot.start', 'robot.stop', 'robot.status',
-  // lifecycle
-  'stop',
-];
+export const CONTROL_METHODS: readonly string[] = API.filter((m) => m.exposed.control).map((m) => m.name);
 
 /** Answered by the control server itself rather than by a node method. */
 export const SERVER_METHODS: readonly string[] = ['describe', 'heartbeat.get', 'events.subscribe', 'events.unsubscribe'];
 
 /** Arguments that are file paths, by position: made absolute on the client's side (its cwd). */
-export const PATH_ARGS: Readonly<Record<string, readonly number[]>> = {
-  exportCsv: [0],
-  sendFile: [1],
-  sendWithFile: [2],
-};
+export const PATH_ARGS: Readonly<Record<string, readonly number[]>> = Object.fromEntries(
+  API.filter((m) => m.exposed.control)
+    .map((m) => [m.name, m.params.flatMap((p, i) => (p.kind === 'path' ? [i] : []))] as const)
+    .filter(([, at]) => at.length > 0),
+);
 
 /** A request line larger than this closes the connection (protects the node). */
 export const MAX_REQUEST_BYTES = 1024 * 1024;

@@ -1,7 +1,7 @@
 /**
  * Custom fields of a transaction (DESIGN.md §3.4): string keys, JSON-scalar values, no reserved
  * key, at most 16 fields and 1 KiB serialized. Every refusal names the offending keys, because a
- * user typing `node.sendCustom(to, 5, { Amount: 3 })` needs to see which key was the problem.
+ * user sending money with fields like `{ Amount: 3 }` needs to see which key was the problem.
  */
 export type FieldValue = string | number | boolean | null;
 export type Fields = Readonly<Record<string, FieldValue>>;

@@ -51,7 +51,7 @@ export class LedgerNode {
   /** Stored in memory, append to the log still in flight: not served to peers until durable. */
   private readonly unsynced = new Set<string>();
   /**
-   * After clearAndRebuild: the length our own chain had. Until a peer has given it all back we do
+   * After a clear-and-rebuild: the length our own chain had. Until a peer has given it all back we do
    * not send (a new transaction would reuse a seq peers already hold: a fork of our own making).
    * Kept in the log as a marker record, so a crash in between does not forget it.
    */

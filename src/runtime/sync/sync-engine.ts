@@ -294,7 +294,8 @@ export class SyncEngine {
 
   // ---- balances --------------------------------------------------------------------------
 
-  requestBalance(peer: Peer, account: string | undefined, timeoutMs = 3000): Promise<BalanceBody> {
+  /** Asks a peer for the balance it shows for `account` (itself when undefined), retrying a few times. */
+  askBalance(peer: Peer, account: string | undefined, timeoutMs = 3000): Promise<BalanceBody> {
     return new Promise((resolve, reject) => {
       const key = peer.id;
       const list = this.balanceWaiters.get(key) ?? [];
