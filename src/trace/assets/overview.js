@@ -10,6 +10,7 @@ var ovH = 0;
 var ovFrame = null;
 var ovSel = null;
 
+function yIn(e) { return e.clientY - ov.getBoundingClientRect().top; }
 function ovAxis() { return mode === 'time' ? D.overview.time : D.overview.lamport; }
 function ovY(u) { return OV_PAD + (u / ovAxis().span) * (ovH - 2 * OV_PAD); }
 function ovU(y) { return Math.max(0, Math.min(ovAxis().span, ((y - OV_PAD) / (ovH - 2 * OV_PAD)) * ovAxis().span)); }
@@ -61,16 +62,16 @@ function initOverview() {
   afterView.push(updateFrame);
   drawOverview();
   var drag = null; // { move: true, grab } or { from }
-  function yIn(e) { return e.clientY - ov.getBoundingClientRect().top; }
   ov.addEventListener('pointerdown', function (e) {
     if (e.button !== 0) return;
     e.preventDefault();
+    tip.hidden = true;
     ov.setPointerCapture(e.pointerId);
     var u = ovU(yIn(e)), r = visibleRange();
     drag = u >= r[0] && u <= r[1] ? { move: true, grab: u - r[0] } : { from: u };
   });
   ov.addEventListener('pointermove', function (e) {
-    if (!drag) return;
+    if (!drag) return ovTip(e);
     var u = ovU(yIn(e));
     if (drag.move) {
       scroll.scrollTop = TOP + (u - drag.grab) * scale() - 6;
@@ -92,4 +93,17 @@ function initOverview() {
     }
   });
   ov.addEventListener('dblclick', fit);
+  ov.addEventListener('pointerleave', function () { tip.hidden = true; });
+}
+
+/** What the slice under the pointer holds, over all lanes. */
+function ovTip(e) {
+  var ax = ovAxis(), bins = D.overview.bins;
+  var u = ovU(yIn(e)), b = Math.min(bins - 1, Math.floor((u / ax.span) * bins));
+  var m = 0, d = 0, t = 0;
+  for (var l = 0; l < D.lanes.length; l++) { m += ax.messages[l][b]; d += ax.drops[l][b]; t += ax.txns[l][b]; }
+  var from = (b * ax.span) / bins, to = ((b + 1) * ax.span) / bins;
+  var when = mode === 'time' ? at(from) + ' to ' + at(to) : 'L' + Math.round(from) + ' to L' + Math.round(to);
+  showTip('<b>' + when + '</b><br>' + m + ' message ends · ' + d + ' lost · ' + t + ' transactions made' +
+    '<br><span class="dim">drag to show a range · double-click for the whole run</span>', e.clientX, e.clientY);
 }

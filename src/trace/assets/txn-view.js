@@ -45,6 +45,7 @@ function initTxnView() {
     if (e.target.closest('#txn-show')) revealTxn();
   });
   afterLayout.push(drawPath);
+  document.addEventListener('keydown', function (e) { if (e.key === 'Escape') clearTxn(); });
 }
 
 function setOnPath(on) {
