@@ -67,8 +67,9 @@ function pickTxn(i, reveal) {
   listEl.querySelectorAll('button.active').forEach(function (b) { b.classList.remove('active'); });
   var btn = listEl.querySelector('button[data-txn="' + i + '"]');
   btn.classList.add('active');
-  btn.scrollIntoView({ block: 'nearest' });
   renderDetail(D.txns[i]);
+  var r = btn.getBoundingClientRect(), lr = listEl.getBoundingClientRect(); // scroll the list only, not the page
+  if (r.top < lr.top || r.bottom > lr.bottom) listEl.scrollTop += r.top - lr.top - lr.height / 2;
   drawPath();
   if (reveal) revealTxn(); else viewChanged();
 }
