@@ -88,25 +88,26 @@ export function runFacts(records: readonly TraceRecord[], index: TraceIndex): Ru
     if (!CARRIER_TYPES.has(r.type)) continue;
     const send = sends.get(r.msgId);
     if (r.kind === 'deliver') {
-      const m = carrier(r, send, index, likely);
-      push(facts.delivered, m.to, m);
+      push(facts.delivered, r.node, carrier(r, send, r.node, index, likely));
     } else if (r.kind === 'drop') {
       const outgoing = index.dropOutgoing(r);
-      const m = carrier(r, send, index, likely);
+      const m = carrier(r, send, outgoing ? index.nameOf(r.to) : r.node, index, likely);
       push(facts.dropped, m.to, { ...m, reason: r.reason ?? 'dropped', side: outgoing ? 'sender' : 'receiver' });
     } else if (!settled.has(r.msgId) && send === r) {
-      push(facts.lost, index.nameOf(r.to), carrier(r, send, index, likely));
+      push(facts.lost, index.nameOf(r.to), carrier(r, send, index.nameOf(r.to), index, likely));
     }
   }
+  // In arrival order, whatever order the records came in (the matching searches by time).
+  for (const list of facts.delivered.values()) list.sort((a, b) => a.at - b.at);
   return facts;
 }
 
-function carrier(r: MessageRecord, send: MessageRecord | undefined, index: TraceIndex, likely: Map<string, ReadonlySet<string>>): CarrierMessage {
+function carrier(r: MessageRecord, send: MessageRecord | undefined, to: string, index: TraceIndex, likely: Map<string, ReadonlySet<string>>): CarrierMessage {
   return {
     likely: likely.get(r.msgId),
     msgId: r.msgId, type: r.type,
     from: send ? send.node : index.nameOf(r.from),
-    to: index.nameOf(r.to),
+    to,
     sent: Math.min(send?.time ?? r.time, r.time), at: r.time, lamport: r.lamport,
   };
 }
