@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { open } from 'node:fs/promises';
 import { createInterface, type Interface } from 'node:readline';
+import { nearest } from '../playbooks/suggest.ts';
 import { isPeerlabError } from '../runtime/errors.ts';
 import { colourLevel, makePaint } from '../repl/paint.ts';
 import { describeProblems, readTrace, type TraceProblem } from '../trace/read-trace.ts';
@@ -56,7 +57,7 @@ export function replayCommand(io: ReplayIo = defaultIo()): Command {
     .argument('<file>', 'a trace written with --trace, or a session recorded with --record')
     .option('--speed <x>', "how many times faster than real time; 0 or 'max' = no waiting", parseSpeed, 1)
     .option('--node <names>', 'only what these nodes did (repeatable or a comma list)', collect)
-    .option('--kind <kinds>', 'only these message types, event types, steps or send|deliver|drop|event (repeatable or a comma list; * matches anything)', collect)
+    .option('--kind <kinds>', 'only these message types, event types, steps or send|deliver|drop|event (repeatable or a comma list; * matches anything); a kind the file does not hold is an error', collect)
     .action(async (file: string, opts: ReplayCliOptions) => {
       const o = { speed: opts.speed, node: opts.node ?? [], kind: opts.kind ?? [] };
       // `peerlab replay t.jsonl | head` closes the pipe early: that is the reader's choice, not an error.
@@ -103,9 +104,16 @@ async function runReplay(file: string, o: Required<ReplayCliOptions>, io: Replay
   for (const line of describeProblems(file, problems, suffix)) io.stderr.write(`peerlab replay: ${line}\n`);
   const unknownNode = o.node.find((n) => !nodes.includes(n));
   if (unknownNode !== undefined) return fail(`no node named ${unknownNode} in ${file} (nodes: ${nodes.join(', ') || 'none'})`);
-  // A kind that matches nothing may be a typo or just absent from this run: say so, play the rest.
-  for (const k of o.kind.filter((k) => !kindMatches(k, items))) {
-    io.stderr.write(`peerlab replay: nothing of kind ${k} in ${file} (kinds here: ${kindsOf(items).join(', ')})\n`);
+  // A kind nothing in the file answers to is a typo, or absent from this run: either way the
+  // replay would not show what was asked for, so say which kinds there are (issue 13, item 7).
+  const unknownKinds = o.kind.filter((k) => !kindMatches(k, items));
+  if (unknownKinds.length) {
+    const kinds = kindsOf(items);
+    const named = unknownKinds.map((k) => {
+      const near = k.includes('*') ? undefined : nearest(k, kinds);
+      return near ? `${k} (did you mean ${near}?)` : k;
+    });
+    return fail(`unknown kind${unknownKinds.length > 1 ? 's' : ''} ${named.join(', ')}; the kinds in ${file}: ${kinds.join(', ')}`);
   }
 
   const shown = filterItems(items, { nodes: o.node, kinds: o.kind });

@@ -64,6 +64,8 @@ export interface Mark {
   summary: string;
   /** Short text beside the mark: for a transaction made here, "amount → receiver". */
   label: string;
+  /** The transaction a `txn-*` event is about (its id). */
+  txn: string | undefined;
 }
 
 export interface MessageType {
@@ -168,7 +170,8 @@ function mark(r: EventRecord, lane: number, index: TraceIndex): Mark {
           : 'node';
   const origin = r.type === 'txn-accepted' && d.was === 'new' && typeof d.from === 'string' && index.account(d.from) === r.node;
   const label = origin ? `${String(d.amount)} → ${index.account(String(d.to))}` : '';
-  return { lane, time: r.time, lamport: r.lamport, type: r.type, category, origin, summary: summarise(r.type, d), label };
+  const txn = r.type.startsWith('txn-') && typeof d.id === 'string' ? d.id : undefined;
+  return { lane, time: r.time, lamport: r.lamport, type: r.type, category, origin, summary: summarise(r.type, d), label, txn };
 }
 
 /** One line about an event's data, for tooltips and replay. Long ids are cut to 8 characters. */

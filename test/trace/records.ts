@@ -2,11 +2,12 @@ import type { TraceRecord } from '../../src/runtime/trace.ts';
 
 /** Builds small hand-made traces: three nodes on fixed addresses, times in ms from T0. */
 export const T0 = 1_700_000_000_000;
-export const ADDR: Record<string, string> = { alice: '127.0.0.1:5001', bob: '127.0.0.1:5002', carol: '127.0.0.1:5003' };
+export const ADDR: Record<string, string> = { alice: '127.0.0.1:5001', bob: '127.0.0.1:5002', carol: '127.0.0.1:5003', dave: '127.0.0.1:5004' };
 export const ID: Record<string, string> = {
   alice: 'AAAAAAAAaliceaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
   bob: 'BBBBBBBBbobbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
   carol: 'CCCCCCCCcarolccccccccccccccccccccccccccccccc',
+  dave: 'DDDDDDDDdaveddddddddddddddddddddddddddddddddd',
 };
 
 type Msg = { id: string; type: string; from: string; to: string; at: number; lamport: number };
@@ -27,11 +28,11 @@ export function message(m: Msg & { recvAt: number; lamportRecv: number }): Trace
   return [send(m), deliver(m)];
 }
 
-export function drop(m: Msg & { side: 'sender' | 'receiver'; dropAt?: number }): TraceRecord {
+export function drop(m: Msg & { side: 'sender' | 'receiver'; dropAt?: number; reason?: string }): TraceRecord {
   const node = m.side === 'sender' ? m.from : m.to;
   return {
     kind: 'drop', time: T0 + (m.dropAt ?? m.at), node, nodeId: ID[node]!, msgId: m.id, type: m.type,
-    from: ADDR[m.from]!, to: ADDR[m.to]!, lamport: m.lamport, bytes: 100, reason: m.side === 'sender' ? 'drop' : 'drop-in',
+    from: ADDR[m.from]!, to: ADDR[m.to]!, lamport: m.lamport, bytes: 100, reason: m.reason ?? (m.side === 'sender' ? 'drop' : 'drop-in'),
   };
 }
 

@@ -277,6 +277,25 @@ describe('peerlab replay (command, in process)', () => {
     expect(() => parseSpeed('-1')).toThrow(/expected a number >= 0/);
     expect([parseSpeed('max'), parseSpeed('0'), parseSpeed('2.5')]).toEqual([Infinity, Infinity, 2.5]);
   });
+  it('exits 2 for a --kind nothing in the file answers to, naming the kinds it holds and the nearest one', async () => {
+    const path = join(dir, 'run.jsonl');
+    await writeFile(path, smallRun().map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const kinds = 'deliver, digest, drop, event, hello, node-started, peer-added, ping, send, txn, txn-accepted';
+    const typo = await run([path, '--kind', 'txn-acepted', '--speed', 'max']);
+    expect(typo.codes).toEqual([2]);
+    expect(typo.out()).toBe('');
+    expect(typo.err()).toBe(`peerlab replay: unknown kind txn-acepted (did you mean txn-accepted?); the kinds in ${path}: ${kinds}\n`);
+
+    // Several at once, one of them fine; a glob that matches nothing counts too.
+    const two = await run([path, '--kind', 'hello,fork-detected', '--kind', 'file-*', '--speed', 'max']);
+    expect(two.codes).toEqual([2]);
+    expect(two.err()).toBe(`peerlab replay: unknown kinds fork-detected, file-*; the kinds in ${path}: ${kinds}\n`);
+
+    // Every kind answered: plays as before.
+    const fine = await run([path, '--kind', 'txn*,drop', '--speed', 'max']);
+    expect(fine.codes).toEqual([]);
+    expect(fine.out()).toContain('txn-accepted');
+  });
 });
 
 describe('time stamps', () => {
