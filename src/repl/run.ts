@@ -45,6 +45,7 @@ export async function runRepl(nodeOptions: NodeOptions[], o: RunReplOptions): Pr
   }
   info.write(`${banner('peerlab repl', nodes, controls, paint)}\n`);
 
+  const handlers = installProcessHandlers();
   const session = await ReplSession.start({
     nodes: nodes.map((n, i) => localEntry(n, controls[i], o)),
     ...sessionIo(io, first.config.dataDir, o.record),
@@ -55,7 +56,7 @@ export async function runRepl(nodeOptions: NodeOptions[], o: RunReplOptions): Pr
     },
     setupJoins,
   });
-  const removeHandlers = installProcessHandlers(session);
+  handlers.attach(session);
   const joins = (o.join ?? []).map((addr) => ({ addr, call: () => (session.current.proxy as Node).join(addr, io.script ? {} : { timeout: Infinity }) }));
   if (io.script) {
     // A script's first line may rely on the network it joined.
@@ -81,7 +82,7 @@ export async function runRepl(nodeOptions: NodeOptions[], o: RunReplOptions): Pr
       return true;
     })(),
   );
-  removeHandlers();
+  handlers.remove();
   if (!io.script) session.write(process.stdout, `${paint.dim(stopped ? `stopped ${nodes.map((n) => n.name).join(', ')}` : 'nodes did not stop within 10 s')}\n`);
   return io.script && session.failures > 0 ? 1 : 0;
 }
@@ -120,12 +121,13 @@ export async function runAttach(target: string, o: RunAttachOptions = {}): Promi
     controlSocket: d.controlSocket,
   };
   const known = await client.call('peers').catch(() => []);
+  const handlers = installProcessHandlers();
   const session = await ReplSession.start({
     nodes: [entry],
     ...sessionIo(io, d.dataDir ?? undefined, o.record),
   });
   session.names.learn(known);
-  const removeHandlers = installProcessHandlers(session);
+  handlers.attach(session);
   const offClose = client.onClose((reason) => {
     session.print(paint.yellow(`${reason}: ${d.name} is gone`));
     session.close();
@@ -137,7 +139,7 @@ export async function runAttach(target: string, o: RunAttachOptions = {}): Promi
   await session.closed;
   offClose();
   await within(2000, client.close());
-  removeHandlers();
+  handlers.remove();
   return io.script && session.failures > 0 ? 1 : 0;
 }
 

@@ -323,6 +323,11 @@ export class ReplSession {
     return typeof v === 'string' && v.length > 0;
   }
 
+  /** Ends the prompt's line (a signal ends the session while the prompt is shown). */
+  endLine(): void {
+    if (this.opts.terminal && !this.live.busy && !this.closed_) this.write(this.opts.output, '\n');
+  }
+
   /** Ends the session (the REPL closes; `closed` resolves). Safe on a terminal that is gone. */
   close(): void {
     if (this.closed_) return;
