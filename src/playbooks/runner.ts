@@ -74,9 +74,10 @@ export class Runner {
   private readonly syncs = { ok: 0, failed: 0, learned: 0 };
   private readonly describe: Describer;
   private readonly background: Promise<void>[] = [];
-  /** Fault steps applied so far, replayed on a node that restarts. */
-  private readonly faultJournal: Array<{ node: string; input: Record<string, unknown> }> = [];
-  private partition: readonly (readonly string[])[] | undefined;
+  /** Fault steps applied so far (settings, or a reset), replayed on a node that restarts. */
+  private readonly faultJournal: Array<{ node: string; input: Record<string, unknown> | 'reset' }> = [];
+  /** Partitions and cuts in force: the nodes each node does not talk to. */
+  private readonly blocked = new Map<string, Set<string>>();
   private start = 0;
   private failed = false;
 
@@ -191,19 +192,32 @@ export class Runner {
         for (const n of a.nodes) {
           const input: Record<string, unknown> = { ...faultInput(a.faults as FaultSpec) };
           if (a.peer !== undefined) input.peer = this.node(a.peer).address;
-          this.faultJournal.push({ node: n, input });
+          if (a.reset) this.faultJournal.push({ node: n, input: 'reset' });
+          if (Object.keys(input).length > 0) this.faultJournal.push({ node: n, input });
           // A crashed node gets its faults when it restarts (the journal replays them).
-          if (this.node(n).running) await this.node(n).call('faults.set', input);
+          if (this.node(n).running) await this.applyFaults(n, a.reset ? ['reset', input] : [input]);
         }
         return;
       case 'partition':
-        this.partition = a.groups;
-        await this.applyPartition();
+        // A partition replaces whatever partition or cut was in force.
+        this.blocked.clear();
+        for (const group of a.groups) for (const n of group) this.blocked.set(n, new Set(a.groups.filter((g) => g !== group).flat()));
+        await Promise.all(this.plan.nodes.map((n) => this.applyBlocked(n.name)));
         return;
-      case 'heal':
-        this.partition = undefined;
-        await Promise.all(this.cluster.all().filter((h) => h.running).map((h) => h.call('faults.heal')));
+      case 'cut': {
+        const set = this.blocked.get(a.node) ?? new Set<string>();
+        for (const p of a.peers) set.add(p);
+        this.blocked.set(a.node, set);
+        const h = this.node(a.node);
+        if (h.running) await h.call('faults.partition', a.peers.map((p) => this.node(p).address));
         return;
+      }
+      case 'heal': {
+        const names = a.node === undefined ? this.plan.nodes.map((n) => n.name) : [a.node];
+        for (const n of names) this.blocked.delete(n);
+        await Promise.all(names.filter((n) => this.node(n).running).map((n) => this.node(n).call('faults.heal')));
+        return;
+      }
       case 'crash':
         await this.cluster.crash(a.node);
         return;
@@ -274,25 +288,32 @@ export class Runner {
     }
   }
 
-  private async applyPartition(only?: string): Promise<void> {
-    const groups = this.partition;
-    if (!groups) return;
-    for (const group of groups) {
-      for (const name of group) {
-        if (only !== undefined && name !== only) continue;
-        const h = this.node(name);
-        if (!h.running) continue;
-        const others = groups.filter((g) => g !== group).flat().map((n) => this.node(n).address);
-        await h.call('faults.heal');
-        if (others.length) await h.call('faults.partition', others);
+  /** Sets a node's partition side to what the playbook holds: nobody blocked, or these nodes. */
+  private async applyBlocked(name: string): Promise<void> {
+    const h = this.node(name);
+    if (!h.running) return;
+    await h.call('faults.heal');
+    const others = [...(this.blocked.get(name) ?? [])];
+    if (others.length) await h.call('faults.partition', others.map((n) => this.node(n).address));
+  }
+
+  /** Fault settings in order; a reset also heals in the runtime, so the node's cuts are put back. */
+  private async applyFaults(name: string, inputs: Array<Record<string, unknown> | 'reset'>): Promise<void> {
+    const h = this.node(name);
+    for (const input of inputs) {
+      if (input !== 'reset') {
+        if (Object.keys(input).length > 0) await h.call('faults.set', input);
+        continue;
       }
+      await h.call('faults.reset');
+      await this.applyBlocked(name);
     }
   }
 
-  /** Faults and partitions are playbook state: a restarted node gets them again. */
+  /** Faults, partitions and cuts are playbook state: a restarted node gets them again. */
   private async reapplyFaults(name: string): Promise<void> {
-    for (const j of this.faultJournal) if (j.node === name) await this.node(name).call('faults.set', j.input);
-    await this.applyPartition(name);
+    await this.applyFaults(name, this.faultJournal.filter((j) => j.node === name).map((j) => j.input));
+    await this.applyBlocked(name);
   }
 
   private async check(c: Condition): Promise<ConditionResult> {

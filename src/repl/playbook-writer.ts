@@ -181,18 +181,19 @@ export class PlaybookWriter {
         return [{ key: 'faults', value: v }];
       }
       case 'faults.partition': {
+        // One node's cut of its own links (DESIGN.md §2.3): the other nodes' links stay as they were.
         if (!Array.isArray(a[0])) return skip('expects a list of addresses');
         const others = a[0].map((p) => this.nodeRef(c, p));
         if (others.some((p) => p === undefined)) return skip('an address that is no playbook node');
-        const group = [...new Set(others as string[])].filter((n) => n !== node);
-        return group.length === 0 ? skip('no other node') : [{ key: 'partition', value: [[node], group] }];
+        const peers = [...new Set(others as string[])].filter((n) => n !== node);
+        return peers.length === 0 ? skip('no other node') : [{ key: 'cut', value: { node, peers } }];
       }
       case 'faults.heal':
-        return [{ key: 'heal', value: {} }];
+        return [{ key: 'heal', value: { node } }];
       case 'faults.reset':
         return [
-          { key: 'faults', value: { node, drop: 0, dropIn: 0, duplicate: 0, delay: '0ms', jitter: '0ms' } },
-          { key: 'heal', value: {} },
+          { key: 'faults', value: { node, reset: true } },
+          { key: 'heal', value: { node } },
         ];
       case 'robot.start': {
         const o = (a[0] ?? {}) as Record<string, unknown>;
