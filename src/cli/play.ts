@@ -1,5 +1,4 @@
 import chalk from 'chalk';
-import { relative } from 'node:path';
 import { InProcessCluster, type Cluster } from '../playbooks/cluster.ts';
 import { formatErrors } from '../playbooks/errors.ts';
 import { loadPlaybookFile } from '../playbooks/load.ts';
@@ -8,6 +7,7 @@ import { buildReport, writeReport, type NodeSummary, type PlaybookReport } from 
 import { Runner, type RunEvent } from '../playbooks/runner.ts';
 import { MemoryTrace, TraceWriter, type TraceRecord, type TraceSink } from '../runtime/trace.ts';
 import { formatUnits } from '../runtime/ledger/amount.ts';
+import { pathFrom, peerlabCommand } from '../repl/peerlab-command.ts';
 import { rm } from 'node:fs/promises';
 
 export interface PlayOptions {
@@ -50,7 +50,7 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
     out(formatPlan(plan));
     return 0;
   }
-  const reproduce = `peerlab play ${relative(process.cwd(), file) || file} --seed ${plan.seed}${o.speed !== undefined ? ` --speed ${o.speed}` : ''}`;
+  const reproduce = `${peerlabCommand()} play ${pathFrom(process.cwd(), file)} --seed ${plan.seed}${o.speed !== undefined ? ` --speed ${o.speed}` : ''}`;
   out(`${chalk.bold(plan.name)} — ${plan.nodes.length} nodes, seed ${plan.seed} (reproduce with: ${reproduce})\n`);
 
   const memory = o.html ? new MemoryTrace() : undefined;

@@ -10,6 +10,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { apiMethod, isPeerKind, stepParams, type ApiMethod, type StepSpec } from '../runtime/api.ts';
 import { tryParseDuration } from '../runtime/units.ts';
 import type { CallOutcome } from './node-proxy.ts';
+import { pathFrom, peerlabCommand } from './peerlab-command.ts';
 
 export interface RecordedNode {
   /** The node's name in the session. */
@@ -51,6 +52,14 @@ export interface RecorderOptions {
   title?: string;
   /** Wall-clock time for the header comment (omitted when null). */
   date?: Date | null;
+  /** How the user runs peerlab (`peerlab`, `npx peerlab`, ...): by default what works from `cwd`. */
+  command?: string;
+}
+
+/** The command that replays a recording, as typed from `cwd` (the folder the session ran in). */
+export function replayCommand(opts: Pick<RecorderOptions, 'command' | 'cwd'>, file: string): string {
+  const cwd = opts.cwd ?? process.cwd();
+  return `${opts.command ?? peerlabCommand({ cwd })} play ${pathFrom(cwd, file)}`;
 }
 
 /** One noted call. */
@@ -95,7 +104,7 @@ export class PlaybookWriter {
     const out: string[] = [];
     const title = this.opts.title ?? `REPL session of ${this.opts.nodes.map((n) => n.name).join(', ')}`;
     out.push(`# Recorded by peerlab repl${this.opts.date === null ? '' : ` on ${(this.opts.date ?? new Date()).toISOString()}`}.`);
-    out.push(`# Replay: peerlab play ${relative(this.cwd, this.file) || this.file}`);
+    out.push(`# Replay: ${replayCommand(this.opts, this.file)}`);
     out.push(`name: ${scalar(title)}`);
     if (this.opts.settings?.seed !== undefined) out.push(`seed: ${this.opts.settings.seed}`);
     const s = this.opts.settings ?? {};

@@ -370,7 +370,7 @@ export class ReplSession {
       this.write(this.errOut, `${formatError(err, this.paint, 'recording not written: ')}\n`);
       return undefined;
     });
-    if (rec) this.write(this.errOut, `${this.paint.dim(`${why}: recorded ${rec.actions} action${rec.actions === 1 ? '' : 's'} to ${rec.file} (replay: peerlab play ${rec.file})`)}\n`);
+    if (rec) this.write(this.errOut, `${this.paint.dim(`${why}: recorded ${rec.actions} action${rec.actions === 1 ? '' : 's'} to ${rec.file} (replay: ${rec.replayCommand})`)}\n`);
   }
 
   // ---- REPL plumbing ------------------------------------------------------------------------

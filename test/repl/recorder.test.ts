@@ -14,6 +14,7 @@ function recorder(extra: Partial<ConstructorParameters<typeof Recorder>[0]> = {}
     file: '/work/pb/session.yaml',
     cwd: '/work',
     date: null,
+    command: 'peerlab',
     nodes: [
       { name: 'alice', addresses: ['127.0.0.1:5001'], id: A },
       { name: 'bob', addresses: ['127.0.0.1:5002'], id: B, faults: { drop: 0.1 } },
