@@ -152,7 +152,8 @@ export class Describer {
   condition(c: Condition): string {
     switch (c.kind) {
       case 'converged':
-        return `converged ${this.nodes(c.nodes)}`;
+      case 'sameOrder':
+        return `${c.kind} ${this.nodes(c.nodes)}`;
       case 'balances':
         return `balances ${c.balances.map((b) => `${b.node}=${this.amount(b.amount)}`).join(' ')}`;
       case 'totalBalance':

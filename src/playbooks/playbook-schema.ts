@@ -90,6 +90,7 @@ function conditions(): Schema {
   const countDescription = (what: string): string => `${what} count on every node, or per node.`;
   return {
     converged: described('Every listed node (or all) holds the same ledger (identical digests).', ref('nodeSet')),
+    sameOrder: described('Every listed node (or all) lists the same transactions in the same order (index, Lamport time, sender, receiver); the order is printed.', ref('nodeSet')),
     balances: described('Shown balance per node, as seen by every node.', {
       type: 'object', minProperties: 1, propertyNames: ref('nodeName'), additionalProperties: ref('amount'),
     }),

@@ -144,6 +144,8 @@ export type StepKind = StepAction['kind'];
 /** `expect` / `waitFor` conditions, one entry per check, in the order written. */
 export type Condition = { readonly path: string } & (
   | { readonly kind: 'converged'; readonly nodes: readonly string[] }
+  /** Every listed node lists the same transactions in the same order (index i is the same everywhere). */
+  | { readonly kind: 'sameOrder'; readonly nodes: readonly string[] }
   | { readonly kind: 'balances'; readonly balances: readonly { readonly node: string; readonly amount: Units }[] }
   | { readonly kind: 'totalBalance'; readonly amount: Units }
   | { readonly kind: 'noNegativeBalances' }

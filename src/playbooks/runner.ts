@@ -9,7 +9,11 @@ import { isCallAction, robotCall, stepCall, type NodeRefs } from './call-steps.t
 import type { Condition, FaultSpec } from './playbook.ts';
 import type { Plan, PlanItem, PlanRobot } from './plan.ts';
 
-export type StepStatus = 'ok' | 'failed' | 'tolerated' | 'skipped';
+/**
+ * `unmet`: a waitFor whose conditions did not hold in time. Its expectations say which and why,
+ * and the run goes on to check the rest (a failed action, `failed`, stops it).
+ */
+export type StepStatus = 'ok' | 'failed' | 'unmet' | 'tolerated' | 'skipped';
 
 export interface StepRecord {
   id: string;
@@ -35,6 +39,10 @@ export interface ExpectationRecord {
   actual: string;
   /** For waitFor: how long until it held (or the deadline). */
   ms?: number;
+  /** For waitFor: how long it could wait. */
+  withinMs?: number;
+  /** Lines that show what was checked (e.g. the order `sameOrder` compared). */
+  detail?: string[];
   /** In a `mayFail` step: reported, but it does not fail the run. */
   tolerated?: boolean;
 }
@@ -151,6 +159,7 @@ export class Runner {
       const message = err instanceof Error ? err.message : String(err);
       record.error = message;
       if (mayFail) record.status = 'tolerated';
+      else if (err instanceof Unmet) record.status = 'unmet';
       else {
         record.status = 'failed';
         this.failed = true;
@@ -239,9 +248,9 @@ export class Runner {
         return;
       case 'parallel': {
         await Promise.all(a.items.map((i) => this.runItem(i, undefined, mayFail)));
-        if (a.items.some((i) => this.steps.find((s) => s.id === i.id)?.status !== 'ok')) {
-          throw new PeerlabError('INTERNAL', 'a step inside parallel failed');
-        }
+        const statuses = a.items.map((i) => this.steps.find((s) => s.id === i.id)?.status);
+        if (statuses.some((st) => st !== 'ok' && st !== 'unmet')) throw new PeerlabError('INTERNAL', 'a step inside parallel failed');
+        if (statuses.includes('unmet')) throw new Unmet('a waitFor inside parallel did not hold');
         return;
       }
     }
@@ -324,18 +333,22 @@ export class Runner {
     }
   }
 
-  private record(item: PlanItem, c: Condition, r: ConditionResult, ms?: number, tolerated = false): void {
+  private record(item: PlanItem, c: Condition, r: ConditionResult, wait?: { ms: number; withinMs: number }, tolerated = false): void {
     const rec: ExpectationRecord = {
       id: c.path, step: item.id, kind: c.kind, text: this.describe.condition(c), ok: r.ok, expected: r.expected, actual: r.actual,
     };
     if (item.step.name) rec.name = item.step.name;
-    if (ms !== undefined) rec.ms = ms;
+    if (wait) {
+      rec.ms = wait.ms;
+      rec.withinMs = wait.withinMs;
+    }
+    if (r.detail) rec.detail = r.detail;
     if (tolerated && !r.ok) rec.tolerated = true;
     this.expectations.push(rec);
     this.onEvent({ type: 'expectation', record: rec });
   }
 
-  /** Polls the conditions until all hold or `withinMs` passes; a miss fails the run. */
+  /** Polls the conditions until all hold or `withinMs` passes; a miss is `unmet` (the run goes on). */
   private async waitFor(item: PlanItem, conditions: readonly Condition[], withinMs: number, mayFail: boolean): Promise<void> {
     const t0 = this.now();
     let results: ConditionResult[] = [];
@@ -345,10 +358,17 @@ export class Runner {
       await sleep(Math.min(100, Math.max(10, withinMs / 50)));
     }
     const ms = Math.round(this.now() - t0);
-    conditions.forEach((c, i) => this.record(item, c, results[i]!, ms, mayFail));
+    conditions.forEach((c, i) => this.record(item, c, results[i]!, { ms, withinMs }, mayFail));
     if (!results.every((r) => r.ok)) {
-      throw new PeerlabError('TIMEOUT', `waited ${ms}ms: ${conditions.filter((_, i) => !results[i]!.ok).map((c) => this.describe.condition(c)).join(', ')} did not hold`);
+      throw new Unmet(`waited ${ms}ms: ${conditions.filter((_, i) => !results[i]!.ok).map((c) => this.describe.condition(c)).join(', ')} did not hold`);
     }
+  }
+}
+
+/** A waitFor that did not hold: reported by its expectations, and the run goes on. */
+class Unmet extends PeerlabError {
+  constructor(message: string) {
+    super('TIMEOUT', message);
   }
 }
 

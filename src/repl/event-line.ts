@@ -47,10 +47,13 @@ function clock(ms: number): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
 
-/** `12:00:01.234 alice peer-added bob 127.0.0.1:5002 via join` */
-export function formatEvent(e: PeerlabEvent, paint: Paint, names: NameBook): string {
+/**
+ * `12:00:01.234 alice peer-added bob 127.0.0.1:5002 via join`; `time` replaces the clock (play
+ * shows the time from the playbook's start).
+ */
+export function formatEvent(e: PeerlabEvent, paint: Paint, names: NameBook, time?: string): string {
   const colour = paint[eventColour(e.type)];
-  return `${paint.gray(clock(e.time))} ${paint.bold(e.node)} ${colour(e.type)} ${summary(e, names)}`.trimEnd();
+  return `${paint.gray(time ?? clock(e.time))} ${paint.bold(e.node)} ${colour(e.type)} ${summary(e, names)}`.trimEnd();
 }
 
 function summary(e: PeerlabEvent, names: NameBook): string {

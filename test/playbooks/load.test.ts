@@ -183,7 +183,7 @@ describe('error reporting', () => {
       "16:50 steps[4].mayFial: unknown key 'mayFial' in a step; did you mean 'mayFail'?",
       "17:62 steps[5].sendCustom.fields.amount: 'amount' is reserved by the ledger; choose another field name",
       "18:32 steps[6].partition[1][0]: 'bob' is already in group steps[6].partition[0]: a node belongs to one group",
-      '19:5 steps[7].expect: expect needs at least one condition: converged, balances, totalBalance, noNegativeBalances, transactions, peers, peerState, fileReceived, logged',
+      '19:5 steps[7].expect: expect needs at least one condition: converged, sameOrder, balances, totalBalance, noNegativeBalances, transactions, peers, peerState, fileReceived, logged',
       '20:5 steps[8].faults: faults needs at least one of drop, dropIn, delay, jitter, duplicate, reset',
       '22:11 steps[9].parallel[0].at: at is only for top-level steps: the steps of a parallel group all start with the group',
       '23:29 steps[10].robot.nodes[1]: "alice" is listed twice',
