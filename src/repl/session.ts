@@ -13,10 +13,13 @@ import { defineCommands } from './commands.ts';
 import { EvalGuard } from './eval-guard.ts';
 import { installCompleter } from './completer.ts';
 import { formatEvent, QUIET_EVENTS } from './event-line.ts';
-import { helpFor, HelpText, type HelpOptions } from './help.ts';
+import { HelpText } from './help.ts';
+import { installHelp } from './session-help.ts';
+import { explainError, guardCommands, sessionNodes, unknownCommand } from './misspelling.ts';
+import { renderNamespace } from './namespace-view.ts';
 import { LiveOutput, type PromptLine } from './live-output.ts';
 import { NameBook } from './names.ts';
-import { methodPathOf, originOf, unwrap, wrapNode } from './node-proxy.ts';
+import { namespaceOf, originOf, unwrap, wrapNode } from './node-proxy.ts';
 import { makePaint, type Paint } from './paint.ts';
 import { isProgress, progressLine, ProgressFilter } from './progress.ts';
 import type { Recorder, RecorderSettings } from './recorder.ts';
@@ -68,8 +71,8 @@ export class ReplSession {
   readonly live: LiveOutput;
   readonly names = new NameBook();
   readonly paint: Paint;
-  /** `nodes` in the REPL: name -> node proxy. */
-  readonly nodes: Record<string, object> = {};
+  /** `nodes` in the REPL: name -> node proxy (an unknown name is an error with a did-you-mean). */
+  readonly nodes: Record<string, object>;
   /** Lines (or dot-commands) that failed, plus stray async errors. */
   failures = 0;
   /** Resolves once the REPL has closed (and a recording is written). */
@@ -112,10 +115,12 @@ export class ReplSession {
       },
     });
     this.entries = opts.nodes.map((n) => ({ ...n, proxy: wrapNode(n.target, () => n.name, () => this.recordings.observer()) }));
+    const byName: Record<string, object> = {};
     for (const e of this.entries) {
-      this.nodes[e.name] = e.proxy;
+      byName[e.name] = e.proxy;
       this.names.add(e.id, e.name);
     }
+    this.nodes = sessionNodes(byName);
     this.current_ = this.entries[0]!;
     this.live = new LiveOutput(opts.output, opts.terminal);
     this.feeder = opts.input ? undefined : new PassThrough();
@@ -144,6 +149,9 @@ export class ReplSession {
     this.guard.install();
     this.wrapCompleter();
     defineCommands(this);
+    guardCommands(this.server, () => this.buffered(), (name) => this.runCommand(() => {
+      throw unknownCommand(name, Object.keys(this.server.commands));
+    }));
     this.subscribeEvents();
 
     let resolveClosed!: () => void;
@@ -205,6 +213,8 @@ export class ReplSession {
   render(v: unknown, origin?: string): string {
     if (v instanceof HelpText) return v.text;
     if (v === this.nodes) return this.renderNodes();
+    const ns = namespaceOf(v);
+    if (ns) return renderNamespace(ns, unwrap(v)!, this.paint);
     const entry = this.entries.find((e) => e.proxy === v || e.target === unwrap(v) || e.target === v);
     if (entry) return this.describeNode(entry);
     return renderValue(v, origin ?? originOf(v), this.renderContext);
@@ -259,7 +269,7 @@ export class ReplSession {
   reportError(err: unknown, line = this.lineNo): void {
     this.failures++;
     const prefix = this.script && line !== undefined ? `line ${line}: ` : '';
-    const text = formatError(err, this.paint, prefix);
+    const text = formatError(explainError(err), this.paint, prefix);
     if (this.outputLost) return;
     if (this.script) this.write(this.errOut, `${text}\n`);
     else if (this.live.busy) this.write(this.opts.output, `${text}\n`);
@@ -290,11 +300,6 @@ export class ReplSession {
     if (!this.feeder) throw new Error('this session reads its own input');
     if (this.closed_) return;
     this.lineNo = (this.lineNo ?? 0) + 1;
-    const kw = /^\s*\.([^\s]+)/.exec(line);
-    if (kw && !/^\.\./.test(line.trim()) && Number.isNaN(Number.parseFloat(line.trim())) && !(kw[1]! in this.server.commands) && !this.buffered()) {
-      this.reportError(new Error(`unknown command .${kw[1]} (.help lists them)`));
-      return;
-    }
     this.feeder.write(`${line}\n`);
     await new Promise((r) => setImmediate(r));
     await this.idle();
@@ -375,36 +380,17 @@ export class ReplSession {
 
   // ---- REPL plumbing ------------------------------------------------------------------------
 
-  private helpOptions(): HelpOptions {
-    const node = this.current_.proxy as Record<string, unknown>;
-    return {
-      paint: this.paint,
-      width: this.renderContext.width,
-      available: (name) => {
-        const parts = name.split('.');
-        let v: unknown = node;
-        for (const p of parts) {
-          if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return false;
-          v = (v as Record<string, unknown>)[p];
-        }
-        return v !== undefined;
-      },
-    };
-  }
-
   private installContext(): void {
     const ctx = this.server.context;
     ctx.node = this.current_.proxy;
     ctx.nodes = this.nodes;
-    ctx.help = (x?: unknown): HelpText => helpFor(x, this.helpOptions(), methodPathOf);
-    // `.help` shows the same overview as help().
-    this.server.defineCommand('help', {
-      help: 'Everything: the node API and these commands, with examples',
-      action: () => {
-        this.show(helpFor(undefined, this.helpOptions(), methodPathOf));
-        this.server.displayPrompt();
-      },
-    });
+    installHelp(this.server, {
+      paint: this.paint,
+      width: () => this.renderContext.width,
+      node: () => this.current_.proxy,
+      nodes: this.nodes,
+      isNode: (x) => this.entries.some((e) => e.proxy === x),
+    }, (text) => this.show(text));
   }
 
   private wrapCompleter(): void {
