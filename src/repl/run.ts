@@ -20,6 +20,8 @@ export interface RunReplOptions {
   record?: string;
   seed?: number;
   drop?: number;
+  /** An unnamed node on its default data dir: a dir in use moves it to the next (`.peerlab/node-2`). */
+  freeDataDir?: boolean;
 }
 
 /** `peerlab repl`: returns the exit code (script mode: 1 if a line failed). */
@@ -27,7 +29,7 @@ export async function runRepl(nodeOptions: NodeOptions[], o: RunReplOptions): Pr
   const io = processIo();
   const paint = makePaint(io.colour);
   const info = io.script ? process.stderr : process.stdout;
-  const { nodes, closeTrace } = await startLocalNodes(nodeOptions);
+  const { nodes, closeTrace } = await startLocalNodes(nodeOptions, { freeDataDir: o.freeDataDir ?? false });
   const first = nodes[0]!;
   const controls: (ControlServer | undefined)[] = await Promise.all(
     nodes.map((n) =>
@@ -72,11 +74,12 @@ export async function runRepl(nodeOptions: NodeOptions[], o: RunReplOptions): Pr
     }
   }
   await session.closed;
-  // Stop cleanly (ports freed, data flushed); a stop that hangs does not keep the process alive.
+  // Stop cleanly (ports freed, data flushed), saying goodbye so that peers do not wait for their
+  // heartbeat timeout; a stop that hangs does not keep the process alive.
   const stopped = await within(
     10_000,
     (async () => {
-      await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
+      await Promise.all(nodes.map((n) => (n.running ? n.leave().then(() => undefined) : n.stop()).catch(() => n.stop().catch(() => undefined))));
       await Promise.all(controls.map((c) => c?.stop()));
       await closeTrace();
       return true;
