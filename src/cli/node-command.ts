@@ -26,7 +26,9 @@ export function nodeCommand(): Command {
         n.on('*', (e) => {
           if (o.json) return out(eventJson(e));
           if (QUIET_EVENTS.has(e.type)) return;
-          names.add((e.data as { id?: unknown }).id, (e.data as { name?: unknown }).name);
+          const d = e.data as { id?: unknown; name?: unknown; peer?: unknown };
+          if (e.type === 'peer-added') names.addAddress(d.peer, d.name);
+          names.add(d.id, d.name);
           out(formatEvent(e, paint, names));
         }),
     });

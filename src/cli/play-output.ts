@@ -131,21 +131,23 @@ export class EventPrinter {
     this.t0 = Date.now();
   }
 
-  /** Names for the ids events carry. */
-  learn(id: string, name: string): void {
+  /** Names for the ids and addresses events carry. */
+  learn(id: string, name: string, address: string): void {
     this.names.add(id, name);
+    this.names.addAddress(address, name);
   }
 
   readonly onEvent = (e: PeerlabEvent): void => {
     if (e.type === 'peer-added') {
-      const d = e.data as { id?: unknown; name?: unknown };
+      const d = e.data as { id?: unknown; name?: unknown; peer?: unknown };
       this.names.add(d.id, d.name);
+      this.names.addAddress(d.peer, d.name);
     }
     if (!this.wants(e.type)) return;
     this.seen.add(e.type);
     const time = `${seconds(Math.max(0, e.time - this.t0))} ·`;
     if (e.type === 'file-progress') {
-      if (isProgress(e.data) && this.progress.wants(e)) this.out(`${this.paint.gray(time)} ${progressLine(e.node, e.data, this.paint)}\n`);
+      if (isProgress(e.data) && this.progress.wants(e)) this.out(`${this.paint.gray(time)} ${progressLine(e.node, e.data, this.paint, 80, this.names)}\n`);
       return;
     }
     this.out(`${formatEvent(e, this.paint, this.names, time)}\n`);

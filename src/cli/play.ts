@@ -71,7 +71,7 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
   let report: PlaybookReport | undefined;
   try {
     await cluster.start();
-    for (const h of cluster.all()) events?.learn(h.id, h.name);
+    for (const h of cluster.all()) events?.learn(h.id, h.name, h.address);
     out(chalk.gray(`nodes: ${cluster.all().map((h) => `${h.name} ${h.address}`).join(', ')}\n`));
     const progress = new PlayProgress();
     const runner = new Runner(plan, cluster, (e) => {

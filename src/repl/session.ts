@@ -119,6 +119,7 @@ export class ReplSession {
     for (const e of this.entries) {
       byName[e.name] = e.proxy;
       this.names.add(e.id, e.name);
+      for (const a of e.addresses) this.names.addAddress(a, e.name);
     }
     this.nodes = sessionNodes(byName);
     this.current_ = this.entries[0]!;
@@ -417,13 +418,14 @@ export class ReplSession {
 
   private onEvent(e: PeerlabEvent): void {
     if (e.type === 'peer-added') {
-      const d = e.data as { id?: string; name?: string };
+      const d = e.data as { id?: string; name?: string; peer?: string };
       this.names.add(d.id, d.name);
+      this.names.addAddress(d.peer, d.name);
     }
     if (!this.showEvents || this.closed_ || this.outputLost) return;
     const out = this.script ? (text: string): void => this.write(this.errOut, `${text}\n`) : (text: string, key?: string): void => this.live.print(text, key);
     if (e.type === 'file-progress') {
-      if (isProgress(e.data) && this.progress.wants(e)) out(progressLine(e.node, e.data, this.paint, this.renderContext.width), this.progress.key(e));
+      if (isProgress(e.data) && this.progress.wants(e)) out(progressLine(e.node, e.data, this.paint, this.renderContext.width, this.names), this.progress.key(e));
       return;
     }
     if (QUIET_EVENTS.has(e.type)) return;
