@@ -1,6 +1,6 @@
 /** One short, coloured line per node event (DESIGN.md §2.4), for the REPL. */
 import type { PeerlabEvent } from '../runtime/events.ts';
-import { formatBytes } from '../runtime/units.ts';
+import { bytes as formatBytes } from './bytes.ts';
 import type { NameBook } from './names.ts';
 import type { Paint } from './paint.ts';
 

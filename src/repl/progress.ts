@@ -2,7 +2,7 @@
 import type { PeerlabEvent } from '../runtime/events.ts';
 import type { NameBook } from './names.ts';
 import type { Paint } from './paint.ts';
-import { bytes } from './render.ts';
+import { bytes } from './bytes.ts';
 
 export interface ProgressData {
   transferId?: string;

@@ -82,16 +82,16 @@ describe('events and progress', () => {
     const sha = '3f2a9c1d' + '0'.repeat(56);
     const base = { transferId: 'a1b2c3d4-0000-0000-0000-000000000000', peer: '127.0.0.1:5002', peerId: 'B'.repeat(43), name: 'notes.pdf', size: 1536 * 1024, sha256: sha };
     const line = (type: string, data: Record<string, unknown>, node = 'alice'): string => formatEvent({ ...ev(type, data), node }, plain, names).replace(/^\S+ /, '');
-    expect(line('file-offered', { ...base, direction: 'out' })).toBe('alice file-offered notes.pdf 1.50 MiB → bob sha256 3f2a9c1d');
-    expect(line('file-offered', { ...base, peerId: 'C'.repeat(43), direction: 'in' }, 'bob')).toBe('bob file-offered notes.pdf 1.50 MiB ← carol sha256 3f2a9c1d');
-    expect(line('file-sent', { ...base, ms: 42, retries: 0, resentBytes: 0 })).toBe('alice file-sent notes.pdf 1.50 MiB → bob sha256 3f2a9c1d in 42 ms');
-    expect(line('file-sent', { ...base, ms: 900, retries: 2, resentBytes: 4096 })).toBe('alice file-sent notes.pdf 1.50 MiB → bob sha256 3f2a9c1d in 900 ms, 2 retries, 4.00 KiB sent again');
-    expect(line('file-received', { ...base, peerId: 'C'.repeat(43), direction: 'in', file: 'received_file_3f2a9c1d.dat', path: '/x', ms: 50 }, 'bob')).toBe('bob file-received notes.pdf 1.50 MiB ← carol sha256 3f2a9c1d in 50 ms, stored as received_file_3f2a9c1d.dat');
-    expect(line('file-failed', { ...base, direction: 'out', code: 'TIMEOUT', reason: 'no answer', attempts: 3 })).toBe('alice file-failed notes.pdf 1.50 MiB → bob sha256 3f2a9c1d TIMEOUT: no answer (3 attempts)');
-    expect(line('file-retry', { ...base, attempt: 1, reason: 'connection reset', delayMs: 500 })).toBe('alice file-retry notes.pdf 1.50 MiB → bob sha256 3f2a9c1d attempt 1 failed (connection reset); again in 500 ms');
+    expect(line('file-offered', { ...base, direction: 'out' })).toBe('alice file-offered notes.pdf 1.5 MiB → bob sha256 3f2a9c1d');
+    expect(line('file-offered', { ...base, peerId: 'C'.repeat(43), direction: 'in' }, 'bob')).toBe('bob file-offered notes.pdf 1.5 MiB ← carol sha256 3f2a9c1d');
+    expect(line('file-sent', { ...base, ms: 42, retries: 0, resentBytes: 0 })).toBe('alice file-sent notes.pdf 1.5 MiB → bob sha256 3f2a9c1d in 42 ms');
+    expect(line('file-sent', { ...base, ms: 900, retries: 2, resentBytes: 4096 })).toBe('alice file-sent notes.pdf 1.5 MiB → bob sha256 3f2a9c1d in 900 ms, 2 retries, 4.0 KiB sent again');
+    expect(line('file-received', { ...base, peerId: 'C'.repeat(43), direction: 'in', file: 'received_file_3f2a9c1d.dat', path: '/x', ms: 50 }, 'bob')).toBe('bob file-received notes.pdf 1.5 MiB ← carol sha256 3f2a9c1d in 50 ms, stored as received_file_3f2a9c1d.dat');
+    expect(line('file-failed', { ...base, direction: 'out', code: 'TIMEOUT', reason: 'no answer', attempts: 3 })).toBe('alice file-failed notes.pdf 1.5 MiB → bob sha256 3f2a9c1d TIMEOUT: no answer (3 attempts)');
+    expect(line('file-retry', { ...base, attempt: 1, reason: 'connection reset', delayMs: 500 })).toBe('alice file-retry notes.pdf 1.5 MiB → bob sha256 3f2a9c1d attempt 1 failed (connection reset); again in 500 ms');
     const { sha256: _no, ...refused } = base;
-    expect(line('file-refused', { ...refused, peerId: 'C'.repeat(43), reason: 'TOO_LARGE', limit: 1024, side: 'local' }, 'bob')).toBe('bob file-refused notes.pdf 1.50 MiB ← carol TOO_LARGE (limit 1.00 KiB)');
-    expect(line('file-refused', { ...refused, peerId: undefined, reason: 'BUSY', side: 'remote', message: 'busy' })).toBe('alice file-refused notes.pdf 1.50 MiB → bob BUSY: busy');
+    expect(line('file-refused', { ...refused, peerId: 'C'.repeat(43), reason: 'TOO_LARGE', limit: 1024, side: 'local' }, 'bob')).toBe('bob file-refused notes.pdf 1.5 MiB ← carol TOO_LARGE (limit 1.0 KiB)');
+    expect(line('file-refused', { ...refused, peerId: undefined, reason: 'BUSY', side: 'remote', message: 'busy' })).toBe('alice file-refused notes.pdf 1.5 MiB → bob BUSY: busy');
   });
 
   it('faults-changed is one readable line, peers by name', () => {
