@@ -93,6 +93,14 @@ describe('play --events', () => {
     expect(text).toMatch(/no fork-detected events in this run/);
   }, 30_000);
 
+  it('works with isolation: process too (events read from each node process)', async () => {
+    let text = '';
+    const code = await play('test/playbooks/fixtures/run/process-isolation.yaml', { events: 'peer-added,file-received' }, (s) => (text += s));
+    expect(code, text).toBe(0);
+    expect(text).toMatch(/^ +\d+\.\d\ds · a peer-added b 127\.0\.0\.1:\d+ via \w+$/m);
+    expect(text).toMatch(/^ +\d+\.\d\ds · b file-received hello\.txt \d+ B ← a sha256 [0-9a-f]{8}/m);
+  }, 60_000);
+
   it('-v and --events on the command line', async () => {
     const file = join(dir, 'cli.yaml');
     await writeFile(file, HEAD + '  - join: { node: bob, peer: alice }\n');
