@@ -16,7 +16,7 @@ import { formatEvent, QUIET_EVENTS } from './event-line.ts';
 import { HelpText } from './help.ts';
 import { installHelp } from './session-help.ts';
 import { explainError, guardCommands, sessionNodes, unknownCommand } from './misspelling.ts';
-import { renderNamespace } from './namespace-view.ts';
+import { describeNode, renderNamespace, renderNodes } from './node-view.ts';
 import { LiveOutput, type PromptLine } from './live-output.ts';
 import { NameBook } from './names.ts';
 import { namespaceOf, originOf, unwrap, wrapNode } from './node-proxy.ts';
@@ -25,7 +25,6 @@ import { isProgress, progressLine, ProgressFilter } from './progress.ts';
 import type { Recorder, RecorderSettings } from './recorder.ts';
 import { formatError, renderValue, type RenderContext } from './render.ts';
 import { knownPeer, SessionRecording } from './session-recording.ts';
-import { renderTable } from './table.ts';
 
 /** A node the session talks to: a local Node, or a remote one over its control socket. */
 export interface SessionNode {
@@ -217,7 +216,7 @@ export class ReplSession {
     const ns = namespaceOf(v);
     if (ns) return renderNamespace(ns, unwrap(v)!, this.paint);
     const entry = this.entries.find((e) => e.proxy === v || e.target === unwrap(v) || e.target === v);
-    if (entry) return this.describeNode(entry);
+    if (entry) return describeNode(entry, this.paint);
     return renderValue(v, origin ?? originOf(v), this.renderContext);
   }
 
@@ -235,33 +234,7 @@ export class ReplSession {
   }
 
   renderNodes(): string {
-    const rows = this.entries.map((e) => [
-      e === this.current_ ? this.paint.cyan(`${e.name} *`) : e.name,
-      e.addresses[0] ?? '',
-      e.id.slice(0, 8),
-      e.local ? (e.dataDir ?? 'memory') : `attached${e.dataDir ? ` ${e.dataDir}` : ''}`,
-      e.controlSocket ?? '',
-    ]);
-    return renderTable([{ header: 'node' }, { header: 'address' }, { header: 'id' }, { header: 'data' }, { header: 'control socket' }], rows, {
-      paint: this.paint,
-      maxWidth: this.renderContext.width,
-      maxCell: 80,
-    });
-  }
-
-  private describeNode(e: NodeEntry): string {
-    const t = e.target as { running?: boolean; peers?: () => unknown };
-    let peers = '';
-    if (e.local) {
-      try {
-        const list = t.peers?.();
-        if (Array.isArray(list)) peers = `, ${list.length} peer${list.length === 1 ? '' : 's'}`;
-      } catch {
-        // stopped
-      }
-    }
-    const state = e.local ? (t.running === false ? 'stopped' : `running${peers}`) : `attached over ${e.controlSocket ?? 'its control socket'}`;
-    return `${this.paint.bold(e.name)} ${e.addresses[0] ?? ''} ${this.paint.dim(`id ${e.id.slice(0, 8)}`)}: ${state}. ${this.paint.dim('help() lists what it can do.')}`;
+    return renderNodes(this.entries, this.current_, this.paint, this.renderContext.width);
   }
 
   // ---- errors -------------------------------------------------------------------------------
