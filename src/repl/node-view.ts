@@ -51,8 +51,9 @@ export function describeNode(e: NodeRow, paint: Paint): string {
 }
 
 export function renderNamespace(ns: string, target: object, paint: Paint): string {
-  if (ns === 'heartbeat') {
-    const hb = target as { interval?: unknown; timeout?: unknown };
+  const hb = target as { interval?: unknown; timeout?: unknown };
+  // An attached node's settings live in its process: only its methods are here.
+  if (ns === 'heartbeat' && typeof hb.interval === 'number') {
     return [
       `${paint.bold('heartbeat')}: interval: ${hb.interval} ms · timeout: ${hb.timeout} ms`,
       paint.dim("  settable: node.heartbeat.interval = '1s', or node.heartbeat.set({ interval, timeout }); help(node.heartbeat)"),
