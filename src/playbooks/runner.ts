@@ -207,12 +207,14 @@ export class Runner {
           if (this.node(n).running) await this.applyFaults(n, a.reset ? ['reset', input] : [input]);
         }
         return;
-      case 'partition':
+      case 'partition': {
         // A partition replaces whatever partition or cut was in force.
+        const before = new Set([...this.blocked].filter(([, set]) => set.size > 0).map(([n]) => n));
         this.blocked.clear();
         for (const group of a.groups) for (const n of group) this.blocked.set(n, new Set(a.groups.filter((g) => g !== group).flat()));
-        await Promise.all(this.plan.nodes.map((n) => this.applyBlocked(n.name)));
+        await Promise.all(this.plan.nodes.map((n) => this.applyBlocked(n.name, before.has(n.name))));
         return;
+      }
       case 'cut': {
         const set = this.blocked.get(a.node) ?? new Set<string>();
         for (const p of a.peers) set.add(p);
@@ -297,11 +299,14 @@ export class Runner {
     }
   }
 
-  /** Sets a node's partition side to what the playbook holds: nobody blocked, or these nodes. */
-  private async applyBlocked(name: string): Promise<void> {
+  /**
+   * Sets a node's partition side to what the playbook holds: nobody blocked, or these nodes.
+   * `heal` first when the node may block others now (the runtime's partitions add up).
+   */
+  private async applyBlocked(name: string, heal = true): Promise<void> {
     const h = this.node(name);
     if (!h.running) return;
-    await h.call('faults.heal');
+    if (heal) await h.call('faults.heal');
     const others = [...(this.blocked.get(name) ?? [])];
     if (others.length) await h.call('faults.partition', others.map((n) => this.node(n).address));
   }
@@ -315,14 +320,15 @@ export class Runner {
         continue;
       }
       await h.call('faults.reset');
-      await this.applyBlocked(name);
+      await this.applyBlocked(name, false);
     }
   }
 
   /** Faults, partitions and cuts are playbook state: a restarted node gets them again. */
   private async reapplyFaults(name: string): Promise<void> {
     await this.applyFaults(name, this.faultJournal.filter((j) => j.node === name).map((j) => j.input));
-    await this.applyBlocked(name);
+    // A node that starts again blocks nobody yet.
+    await this.applyBlocked(name, false);
   }
 
   private async check(c: Condition): Promise<ConditionResult> {
