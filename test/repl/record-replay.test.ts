@@ -300,7 +300,7 @@ describe('record a REPL session, replay it with play, compare the effect', () =>
   it('faults.set, node-wide and per link', async () => {
     const o = await same({
       names: ['alice', 'bob', 'carol'],
-      lines: ["nodes.alice.faults.set({ drop: 0.2, delay: '5ms', duplicate: 0.1 })", 'nodes.bob.faults.set({ peer: {carol}, dropIn: 0.1, jitter: 3 })'],
+      lines: ["nodes.alice.faults.set({ drop: 0.2, delay: '5ms', duplicate: 0.1 })", "nodes.bob.faults.set({ peer: {carol}, dropIn: 0.1, jitter: '3ms' })"],
       effect: faults,
     });
     expect(o.session).toMatchObject({ alice: { node: { drop: 0.2, delay: 5, duplicate: 0.1 } }, bob: { links: { carol: { dropIn: 0.1, jitter: 3 } } } });
@@ -327,7 +327,7 @@ describe('record a REPL session, replay it with play, compare the effect', () =>
   it('faults.reset clears node-wide and link faults and that node\'s cuts', async () => {
     const o = await same({
       names: ['alice', 'bob', 'carol'],
-      lines: ['nodes.bob.faults.set({ drop: 0.3 })', 'nodes.bob.faults.set({ peer: {alice}, delay: 9 })', 'nodes.bob.faults.partition([{carol}])', 'nodes.alice.faults.partition([{carol}])', 'nodes.bob.faults.reset()'],
+      lines: ['nodes.bob.faults.set({ drop: 0.3 })', "nodes.bob.faults.set({ peer: {alice}, delay: '9ms' })", 'nodes.bob.faults.partition([{carol}])', 'nodes.alice.faults.partition([{carol}])', 'nodes.bob.faults.reset()'],
       effect: faults,
     });
     expect(o.session).toMatchObject({ alice: { cut: ['carol'] }, bob: { node: { drop: 0, delay: 0 }, links: {}, cut: [] } });
