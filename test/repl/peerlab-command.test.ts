@@ -28,6 +28,16 @@ describe('peerlabCommand', () => {
     expect(peerlabCommand({ env: { PATH: `${withoutPeerlab}:${withPeerlab}` }, cwd: dir, platform: 'linux' })).toBe('peerlab');
   });
 
+  it('does not count the node_modules/.bin folders npm and npx put on the PATH of what they run', async () => {
+    const injected = join(dir, 'project', 'node_modules', '.bin');
+    await mkdir(injected, { recursive: true });
+    await writeFile(join(injected, 'peerlab'), '#!/bin/sh\n');
+    await chmod(join(injected, 'peerlab'), 0o755);
+    expect(peerlabCommand({ env: { PATH: `${injected}:${withoutPeerlab}` }, cwd: dir, platform: 'linux' })).toBe(`node ${resolve('bin/peerlab.js')}`);
+    // In that project, npx finds it.
+    expect(peerlabCommand({ env: { PATH: withoutPeerlab }, cwd: join(dir, 'project'), platform: 'linux' })).toBe('npx peerlab');
+  });
+
   it('is `npx peerlab` inside the checkout (any folder of it) when it is not', () => {
     const env = { PATH: withoutPeerlab };
     expect(peerlabCommand({ env, cwd: process.cwd(), platform: 'linux' })).toBe('npx peerlab');
