@@ -87,11 +87,16 @@ export function helpTopic(group: HelpGroup, opts: HelpOptions): string {
 export function commandsOverview(opts: HelpOptions): string {
   const { paint } = opts;
   const rows = HELP.filter((h) => h.group === 'repl' && h.name.startsWith('.'));
-  const w = Math.min(44, Math.max(...rows.map((h) => h.signature.length)));
+  const w = Math.max(...rows.map((h) => h.signature.length).filter((n) => n <= 40));
   const s = Math.max(...rows.map((h) => h.summary.length));
+  // A signature too long for the column gets a line of its own.
+  const line = (h: HelpEntry): string =>
+    h.signature.length > w
+      ? `  ${paint.cyan(h.signature)}\n  ${' '.repeat(w)}  ${h.summary.padEnd(s)}  ${paint.dim(h.example)}`
+      : `  ${paint.cyan(h.signature.padEnd(w))}  ${h.summary.padEnd(s)}  ${paint.dim(h.example)}`;
   return [
     paint.bold('REPL commands'),
-    ...rows.map((h) => `  ${paint.cyan(h.signature.padEnd(w))}  ${h.summary.padEnd(s)}  ${paint.dim(h.example)}`),
+    ...rows.map(line),
     '',
     paint.dim("help() lists the node API; help('commands') explains each command; help('faults') shows one topic."),
   ].join('\n');
