@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { addExamples } from './cli/examples.ts';
 import { isPeerlabError } from './runtime/errors.ts';
 import { nodeCommand } from './cli/node-command.ts';
 import { replCommand } from './cli/repl-command.ts';
@@ -9,8 +11,10 @@ import { reportCommand } from './cli/report-command.ts';
 
 /** `peerlab` (DESIGN.md §2.1). Usage errors and bad values exit 2 with one clear line. */
 export async function main(argv: string[]): Promise<void> {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   const program = new Command('peerlab')
     .description('a hands-on peer-to-peer playground')
+    .version(version, '-V, --version', 'print the version')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `peerlab: ${s.slice(7)}` : s) });
@@ -21,6 +25,8 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(checkCommand());
   program.addCommand(replayCommand());
   program.addCommand(reportCommand());
+  addExamples(program);
+  for (const c of program.commands) addExamples(c);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `peerlab ${c.name()}: ${s.slice(7)}` : s) });
   try {
     await program.parseAsync(argv);

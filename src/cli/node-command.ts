@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { isPeerlabError } from '../runtime/errors.ts';
 import { startControlServer } from '../runtime/control/index.ts';
-import { Node } from '../runtime/node.ts';
+import { startNode } from '../repl/local-nodes.ts';
 import { addNodeOptions, toNodeOptions, type NodeCliOptions } from './options.ts';
 import { eventJson } from './render-event.ts';
 import { formatEvent, QUIET_EVENTS } from '../repl/event-line.ts';
@@ -12,20 +12,26 @@ export function nodeCommand(): Command {
   const cmd = new Command('node').description('run a headless node; events to stdout; stops cleanly on SIGINT/SIGTERM');
   addNodeOptions(cmd).option('--json', 'one JSON object per line per event');
   cmd.action(async (o: NodeCliOptions & { json?: boolean }) => {
-    const node = new Node(toNodeOptions(o));
     const out = (line: string): void => {
       process.stdout.write(line + '\n');
     };
     // Human lines are the REPL's (same colours, same names); --json prints every event.
     const paint = makePaint(colourLevel(process.stdout));
     const names = new NameBook();
-    node.on('*', (e) => {
-      if (o.json) return out(eventJson(e));
-      if (QUIET_EVENTS.has(e.type)) return;
-      names.add((e.data as { id?: unknown }).id, (e.data as { name?: unknown }).name);
-      out(formatEvent(e, paint, names));
+    // An unnamed node on the default data dir moves to the next free one (.peerlab/node-2, ...).
+    const unnamed = o.name === undefined && o.data === undefined && !o.memory;
+    const node = await startNode(toNodeOptions(o), {
+      freeDataDir: unnamed,
+      prepare: (n) =>
+        n.on('*', (e) => {
+          if (o.json) return out(eventJson(e));
+          if (QUIET_EVENTS.has(e.type)) return;
+          const d = e.data as { id?: unknown; name?: unknown; peer?: unknown };
+          if (e.type === 'peer-added') names.addAddress(d.peer, d.name);
+          names.add(d.id, d.name);
+          out(formatEvent(e, paint, names));
+        }),
     });
-    await node.start();
     // The local control socket: `peerlab attach DATA_DIR` and playbooks with isolation: process.
     const control = await startControlServer(node);
     out(o.json ? JSON.stringify({ type: 'control-socket', node: node.name, path: control.path }) : `control socket: ${control.path}`);

@@ -19,6 +19,8 @@ export function playCommand(): Command {
     .option('--trace <file>', 'write a JSON-lines trace of every message and event')
     .option('--html <file>', 'write a self-contained HTML space-time diagram of the run')
     .option('--dry-run', 'print the plan (robot actions included) and run nothing')
+    .option('--events [kinds]', "print node events as they happen, as the REPL shows them: every kind, or these (comma list, * matches anything, e.g. 'txn-*,peer-added')")
+    .option('-v, --verbose', 'the same as --events')
     .action(async (file: string, o: PlayOptions) => {
       // Loaded on use, so that other commands (the REPL above all) start faster.
       const { play } = await import('./play.ts');

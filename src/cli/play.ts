@@ -1,13 +1,15 @@
 import chalk from 'chalk';
-import { relative } from 'node:path';
 import { InProcessCluster, type Cluster } from '../playbooks/cluster.ts';
 import { formatErrors } from '../playbooks/errors.ts';
 import { loadPlaybookFile } from '../playbooks/load.ts';
 import { formatPlan, planPlaybook, type Plan } from '../playbooks/plan.ts';
 import { buildReport, writeReport, type NodeSummary, type PlaybookReport } from '../playbooks/report.ts';
-import { Runner, type RunEvent } from '../playbooks/runner.ts';
+import { Runner } from '../playbooks/runner.ts';
+import type { PeerlabEvent } from '../runtime/events.ts';
 import { MemoryTrace, TraceWriter, type TraceRecord, type TraceSink } from '../runtime/trace.ts';
 import { formatUnits } from '../runtime/ledger/amount.ts';
+import { pathFrom, peerlabCommand } from '../repl/peerlab-command.ts';
+import { EventPrinter, PlayProgress, renderSummary, type EventChoice } from './play-output.ts';
 import { rm } from 'node:fs/promises';
 
 export interface PlayOptions {
@@ -17,6 +19,10 @@ export interface PlayOptions {
   trace?: string;
   html?: string;
   dryRun?: boolean;
+  /** Print node events as they happen: every kind (true) or these (`txn-*,peer-added`). */
+  events?: EventChoice;
+  /** Same as `events: true`. */
+  verbose?: boolean;
 }
 
 /** Writes to several trace sinks at once (a file and the in-memory copy the HTML report reads). */
@@ -29,8 +35,6 @@ class TeeTrace implements TraceSink {
     await Promise.all(this.sinks.map((s) => s.close()));
   }
 }
-
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)}s`.padStart(7);
 
 /** Runs a playbook file; returns the exit code (0, 1 or 2). */
 export async function play(file: string, o: PlayOptions, out: (s: string) => void): Promise<number> {
@@ -50,7 +54,7 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
     out(formatPlan(plan));
     return 0;
   }
-  const reproduce = `peerlab play ${relative(process.cwd(), file) || file} --seed ${plan.seed}${o.speed !== undefined ? ` --speed ${o.speed}` : ''}`;
+  const reproduce = `${peerlabCommand()} play ${pathFrom(process.cwd(), file)} --seed ${plan.seed}${o.speed !== undefined ? ` --speed ${o.speed}` : ''}`;
   out(`${chalk.bold(plan.name)} — ${plan.nodes.length} nodes, seed ${plan.seed} (reproduce with: ${reproduce})\n`);
 
   const memory = o.html ? new MemoryTrace() : undefined;
@@ -62,17 +66,22 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
   }
   if (memory) sinks.push(memory);
   const trace = sinks.length ? new TeeTrace(sinks) : undefined;
-  const cluster: Cluster = await makeCluster(plan, trace);
+  const events = o.events || o.verbose ? new EventPrinter(o.events || true, out) : undefined;
+  const cluster: Cluster = await makeCluster(plan, trace, events?.onEvent);
   let report: PlaybookReport | undefined;
   try {
     await cluster.start();
+    for (const h of cluster.all()) events?.learn(h.id, h.name, h.address);
     out(chalk.gray(`nodes: ${cluster.all().map((h) => `${h.name} ${h.address}`).join(', ')}\n`));
+    const progress = new PlayProgress();
     const runner = new Runner(plan, cluster, (e) => {
       // say: markers go into the trace too, so replay pauses on them and the diagram shows them.
       if (e.type === 'say') trace?.write({ kind: 'event', type: 'say', node: 'playbook', nodeId: '', lamport: 0, time: Date.now(), data: { text: e.text } });
-      out(renderEvent(e));
+      out(progress.render(e));
     });
+    events?.startClock();
     const result = await runner.run();
+    for (const k of events?.unseen() ?? []) out(chalk.gray(`(no ${k} events in this run)\n`));
     const nodes = await summarise(cluster);
     report = buildReport(plan, result, nodes, reproduce);
   } finally {
@@ -98,12 +107,12 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
   return report.exitCode;
 }
 
-async function makeCluster(plan: Plan, trace: TraceSink | undefined): Promise<Cluster> {
+async function makeCluster(plan: Plan, trace: TraceSink | undefined, listen: ((e: PeerlabEvent) => void) | undefined): Promise<Cluster> {
   if (plan.isolation === 'process') {
     const { ProcessCluster } = await import('../playbooks/process-cluster.ts');
-    return new ProcessCluster(plan, trace);
+    return new ProcessCluster(plan, trace, listen);
   }
-  return new InProcessCluster(plan, trace);
+  return new InProcessCluster(plan, trace, listen);
 }
 
 async function summarise(cluster: Cluster): Promise<NodeSummary[]> {
@@ -122,52 +131,4 @@ async function summarise(cluster: Cluster): Promise<NodeSummary[]> {
       return s;
     }),
   );
-}
-
-function renderEvent(e: RunEvent): string {
-  switch (e.type) {
-    case 'step-start':
-      return '';
-    case 'step-end': {
-      const r = e.record;
-      const mark = r.status === 'ok' ? chalk.green('✓') : r.status === 'tolerated' ? chalk.yellow('~') : r.status === 'skipped' ? chalk.gray('-') : chalk.red('✗');
-      const err = r.error ? ` ${r.status === 'failed' ? chalk.red(r.error) : chalk.yellow(r.error)}` : '';
-      const warn = r.warning ? chalk.yellow(` (${r.warning})`) : '';
-      if (r.kind === 'say' || r.kind === 'expect' || (r.kind === 'waitFor' && r.status === 'ok')) return '';
-      return `${chalk.gray(seconds(r.startMs))} ${mark} ${r.name ? `${chalk.bold(r.name)}: ` : ''}${r.text} ${chalk.gray(`${r.ms}ms`)}${err}${warn}\n`;
-    }
-    case 'say':
-      return `${chalk.gray(seconds(e.atMs))} ${chalk.cyan('»')} ${chalk.cyan(e.text)}\n`;
-    case 'warning':
-      return `${chalk.gray(seconds(e.atMs))} ${chalk.yellow('! ' + e.text)}\n`;
-    case 'expectation': {
-      const r = e.record;
-      const mark = r.ok ? chalk.green('✓') : r.tolerated ? chalk.yellow('~') : chalk.red('✗');
-      const detail = r.ok ? '' : (r.tolerated ? chalk.yellow : chalk.red)(` expected ${r.expected}, got ${r.actual}${r.tolerated ? ' (mayFail)' : ''}`);
-      return `        ${mark} ${r.name ? `${chalk.bold(r.name)}: ` : ''}${r.text}${detail}\n`;
-    }
-  }
-}
-
-function renderSummary(r: PlaybookReport): string {
-  const lines: string[] = ['', chalk.bold('summary')];
-  const w = Math.max(4, ...r.nodes.map((n) => n.name.length));
-  lines.push(chalk.gray(`  ${'node'.padEnd(w)}  ${'balance'.padStart(12)}  ${'txns'.padStart(6)}  ${'peers'.padStart(5)}  digest`));
-  for (const n of r.nodes) {
-    if (!n.running) {
-      lines.push(`  ${n.name.padEnd(w)}  ${chalk.gray('(stopped)')}`);
-      continue;
-    }
-    lines.push(`  ${n.name.padEnd(w)}  ${(n.balance ?? '?').padStart(12)}  ${String(n.transactions ?? '?').padStart(6)}  ${String(n.peers ?? '?').padStart(5)}  ${chalk.gray((n.digest ?? '').slice(0, 18))}`);
-  }
-  const rb = r.robots;
-  if (rb.actions) lines.push(`  robot actions: ${rb.actions} (${rb.ok} ok, ${rb.failed} failed)`);
-  if (r.syncs.ok + r.syncs.failed) lines.push(`  syncs: ${r.syncs.ok} ok, ${r.syncs.failed} failed, ${r.syncs.learned} transactions learned`);
-  const failedSteps = r.steps.filter((s) => s.status === 'failed');
-  for (const s of failedSteps) lines.push(chalk.red(`  step ${s.id} failed: ${s.text}: ${s.error}`));
-  const verdict = r.ok ? chalk.green(`PASS`) : chalk.red(`FAIL`);
-  lines.push(`  expectations: ${r.passed} passed, ${r.failed} failed${r.tolerated ? `, ${r.tolerated} tolerated` : ''} — ${verdict} in ${(r.durationMs / 1000).toFixed(1)}s`);
-  for (const e of r.expectations.filter((x) => !x.ok && !x.tolerated)) lines.push(chalk.red(`    ✗ ${e.id}: ${e.text}: expected ${e.expected}, got ${e.actual}`));
-  lines.push(chalk.gray(`  reproduce with: ${r.reproduce}`), '');
-  return lines.join('\n');
 }

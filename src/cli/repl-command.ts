@@ -21,7 +21,9 @@ export function replCommand(): Command {
   cmd.action(async (o: ReplCliOptions) => {
     // Loaded here so that other commands do not pay for the REPL.
     const { runRepl } = await import('../repl/run.ts');
-    process.exit(await runRepl(planLocalNodes(o, o.nodes ?? 1), o));
+    const k = o.nodes ?? 1;
+    const unnamed = k === 1 && o.name === undefined && o.data === undefined && !o.memory;
+    process.exit(await runRepl(planLocalNodes(o, k), { ...o, freeDataDir: unnamed }));
   });
   return cmd;
 }

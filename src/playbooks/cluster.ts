@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PeerlabError } from '../runtime/errors.ts';
 import { formatUnits } from '../runtime/ledger/amount.ts';
 import { Node, type NodeOptions } from '../runtime/node.ts';
+import type { PeerlabEvent } from '../runtime/events.ts';
 import type { TraceSink } from '../runtime/trace.ts';
 import type { FaultSpec } from './playbook.ts';
 import type { Plan, PlanNode } from './plan.ts';
@@ -105,6 +106,8 @@ export class InProcessCluster implements Cluster {
   constructor(
     private readonly plan: Plan,
     private readonly trace: TraceSink | undefined,
+    /** Told every event of every node, from its start (`play --events`). */
+    private readonly listen?: (e: PeerlabEvent) => void,
   ) {}
 
   async start(): Promise<void> {
@@ -116,6 +119,7 @@ export class InProcessCluster implements Cluster {
     const opts = nodeOptions(this.plan, spec, this.dirs.get(spec.name)!, this.ports.get(spec.name)!);
     if (this.trace) opts.trace = this.trace;
     const node = new Node(opts);
+    if (this.listen) node.on('*', this.listen);
     await node.start();
     this.ports.set(spec.name, node.port);
     const existing = this.handles.get(spec.name);

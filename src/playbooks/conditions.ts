@@ -21,9 +21,10 @@ export function readConditions(ctx: CheckContext, raw: Record<string, unknown>, 
     switch (key) {
       case 'within':
         break;
-      case 'converged': {
+      case 'converged':
+      case 'sameOrder': {
         const nodes = ctx.nodeSet(v, p);
-        add(nodes && { path: at, kind: 'converged', nodes });
+        add(nodes && { path: at, kind: key, nodes });
         break;
       }
       case 'balances': {

@@ -1,5 +1,5 @@
 import { formatUnits } from '../runtime/ledger/amount.ts';
-import type { BalanceRow, PeerInfo } from '../runtime/node.ts';
+import type { BalanceRow, PeerInfo, TransactionRow } from '../runtime/node.ts';
 import type { Cluster, NodeHandle } from './cluster.ts';
 import type { Condition } from './playbook.ts';
 
@@ -7,6 +7,8 @@ export interface ConditionResult {
   ok: boolean;
   expected: string;
   actual: string;
+  /** Lines that show what was checked (the order `sameOrder` compared). */
+  detail?: string[];
 }
 
 /** Units of a decimal text at `scale` (balances are exact decimals; never parse them as floats). */
@@ -33,6 +35,8 @@ export async function evaluate(c: Condition, cluster: Cluster, net: { scale: num
       const distinct = new Set(digests.map((d) => d.split('=')[1]));
       return { ok: distinct.size === 1, expected: 'identical ledger digests', actual: distinct.size === 1 ? 'identical' : digests.join(', ') };
     }
+    case 'sameOrder':
+      return sameOrder(c.nodes, cluster);
     case 'balances': {
       const observers = await live(cluster);
       const problems: string[] = [];
@@ -109,4 +113,39 @@ export async function evaluate(c: Condition, cluster: Cluster, net: { scale: num
       return { ok: missing.length === 0, expected: `${c.type} logged on ${c.nodes.join(', ')}`, actual: missing.length ? `not on ${missing.join(', ')}` : 'logged' };
     }
   }
+}
+
+/** `a, b and c` */
+function names(list: readonly string[]): string {
+  return list.length < 2 ? list.join('') : `${list.slice(0, -1).join(', ')} and ${list.at(-1)}`;
+}
+
+/** At most this many rows of the order are shown; a longer ledger is summarised. */
+const ORDER_ROWS = 40;
+
+async function sameOrder(nodes: readonly string[], cluster: Cluster): Promise<ConditionResult> {
+  const lists = await Promise.all(nodes.map(async (n) => ({ node: n, rows: await cluster.get(n).call<TransactionRow[]>('transactions') })));
+  const first = lists[0]!;
+  const row = (t: TransactionRow): string => `#${t.index}  L${t.lamport}  ${t.from} → ${t.to}  ${t.amount}${t.status === 'void' ? '  (void)' : ''}`;
+  const expected = 'index i is the same transaction on every node';
+  for (const other of lists.slice(1)) {
+    const at = first.rows.findIndex((t, i) => other.rows[i]?.id !== t.id);
+    if (at === -1 && other.rows.length === first.rows.length) continue;
+    const i = at === -1 ? first.rows.length : at;
+    const mine = first.rows[i];
+    const theirs = other.rows[i];
+    return {
+      ok: false,
+      expected,
+      actual: `${other.node} differs from ${first.node} at #${i}: ${theirs ? row(theirs) : 'nothing'} vs ${mine ? row(mine) : 'nothing'}`,
+      detail: first.rows.slice(0, Math.min(i + 1, ORDER_ROWS)).map(row),
+    };
+  }
+  const rows = first.rows.length;
+  const widths = [0, 0, 0];
+  const cells = first.rows.slice(0, ORDER_ROWS).map((t) => [`#${t.index}`, `L${t.lamport}`, `${t.from} → ${t.to}`, `${t.amount}${t.status === 'void' ? ' (void)' : ''}`]);
+  for (const c of cells) for (let k = 0; k < 3; k++) widths[k] = Math.max(widths[k]!, c[k]!.length);
+  const detail = cells.map((c) => `${c[0]!.padEnd(widths[0]!)}  ${c[1]!.padEnd(widths[1]!)}  ${c[2]!.padEnd(widths[2]!)}  ${c[3]!.padStart(8)}`);
+  if (rows > ORDER_ROWS) detail.push(`… ${rows - ORDER_ROWS} more`);
+  return { ok: true, expected, actual: `${names(nodes)} list these ${rows} transactions in this order`, detail };
 }

@@ -129,11 +129,13 @@ export class Describer {
         return `robot ${this.nodes(a.nodes)} every ${formatDuration(a.everyMs)} for ${formatDuration(a.forMs)}, max ${this.amount(a.maxAmount)}, weights ${weights}${bg}, seed ${a.seed ?? 'derived'}${count}`;
       }
       case 'faults':
-        return `faults ${this.nodes(a.nodes)}${a.peer !== undefined ? ` link ${a.peer}` : ''} ${this.faults(a.faults)}`.trimEnd();
+        return `faults ${this.nodes(a.nodes)}${a.peer !== undefined ? ` link ${a.peer}` : ''}${a.reset ? ' reset' : ''} ${this.faults(a.faults)}`.trimEnd();
       case 'partition':
         return `partition ${a.groups.map((g) => `[${g.join(', ')}]`).join(' | ')}`;
+      case 'cut':
+        return `cut ${a.node} from ${a.peers.join(', ')}`;
       case 'heal':
-        return 'heal';
+        return a.node === undefined ? 'heal' : `heal ${a.node}'s cuts`;
       case 'wait':
         return `wait ${formatDuration(a.ms)}`;
       case 'waitFor':
@@ -150,7 +152,8 @@ export class Describer {
   condition(c: Condition): string {
     switch (c.kind) {
       case 'converged':
-        return `converged ${this.nodes(c.nodes)}`;
+      case 'sameOrder':
+        return `${c.kind} ${this.nodes(c.nodes)}`;
       case 'balances':
         return `balances ${c.balances.map((b) => `${b.node}=${this.amount(b.amount)}`).join(' ')}`;
       case 'totalBalance':

@@ -13,7 +13,7 @@ const described = (description: string, schema: Schema): Schema => ({ descriptio
 
 /** The playbook's own steps, with their place among all steps (see `StepSpec.order`). */
 export const CLUSTER_STEPS = {
-  sync: 120, robot: 130, faults: 140, partition: 150, heal: 160, crash: 170, restart: 180, wait: 200, waitFor: 210, expect: 220, say: 240, parallel: 250,
+  sync: 120, robot: 130, faults: 140, partition: 150, cut: 155, heal: 160, crash: 170, restart: 180, wait: 200, waitFor: 210, expect: 220, say: 240, parallel: 250,
 } as const;
 
 export type ClusterStepKind = keyof typeof CLUSTER_STEPS;
@@ -32,17 +32,30 @@ function clusterStep(kind: ClusterStepKind): Schema {
         },
       });
     case 'faults':
-      return described('Change fault injection during the run: {node, drop?, dropIn?, delay?, jitter?, duplicate?, peer?}.', {
+      return described('Change fault injection during the run: {node, drop?, dropIn?, delay?, jitter?, duplicate?, peer?, reset?}.', {
         ...closed(['node']),
-        properties: { node: ref('nodeOrAll'), peer: ref('nodeName'), ...FAULT_KEYS },
+        properties: {
+          node: ref('nodeOrAll'),
+          peer: described('Only the link to this node changes.', ref('nodeName')),
+          ...FAULT_KEYS,
+          reset: described('First set every fault back to zero, node-wide and per link (as node.faults.reset() does; cuts stay).', { const: true }),
+        },
         minProperties: 2,
       });
     case 'partition':
-      return described('Split the network into groups that cannot reach each other; unlisted nodes form one more group.', {
-        type: 'array', minItems: 1, items: { type: 'array', minItems: 1, items: ref('nodeName') },
+      return described(
+        'Split the network into groups that cannot reach each other: [[a, b], [c]]. Unlisted nodes form one more group. Replaces any partition or cut in force.',
+        { type: 'array', minItems: 1, items: { type: 'array', minItems: 1, items: ref('nodeName') } },
+      );
+    case 'cut':
+      return described('Cut single links: {node, peers}. The node stops talking to each peer, both ways (node.faults.partition(peers)); other links are untouched. Cuts add up.', {
+        ...closed(['node', 'peers']),
+        properties: { node: ref('nodeName'), peers: ref('nodeSet') },
       });
     case 'heal':
-      return described('Remove every partition: {}.', { type: ['object', 'null'], additionalProperties: false, properties: {} });
+      return described('End partitions: {} ends every partition and cut; {node} ends the cuts of that node (node.faults.heal()).', {
+        type: ['object', 'null'], additionalProperties: false, properties: { node: ref('nodeName') },
+      });
     case 'crash':
       return described('Stop a node abruptly (SIGKILL with isolation: process).', ref('nodeName'));
     case 'restart':
@@ -77,6 +90,7 @@ function conditions(): Schema {
   const countDescription = (what: string): string => `${what} count on every node, or per node.`;
   return {
     converged: described('Every listed node (or all) holds the same ledger (identical digests).', ref('nodeSet')),
+    sameOrder: described('Every listed node (or all) lists the same transactions in the same order (index, Lamport time, sender, receiver); the order is printed.', ref('nodeSet')),
     balances: described('Shown balance per node, as seen by every node.', {
       type: 'object', minProperties: 1, propertyNames: ref('nodeName'), additionalProperties: ref('amount'),
     }),

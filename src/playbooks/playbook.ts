@@ -102,14 +102,24 @@ export type StepAction =
   /** `sync: all` is every node; each node syncs with its peers. */
   | { readonly kind: 'sync'; readonly nodes: readonly string[] }
   | RobotStep
-  /** `node: all` is every node; with `peer`, only the links to that peer change (and `nodes` excludes it). */
-  | { readonly kind: 'faults'; readonly nodes: readonly string[]; readonly peer?: string; readonly faults: FaultSpec }
+  /**
+   * `node: all` is every node; with `peer`, only the links to that peer change (and `nodes` excludes
+   * it). `reset` first sets every fault of those nodes back to zero, node-wide and per link, as
+   * `node.faults.reset()` does (their cuts stay: `heal` ends those).
+   */
+  | { readonly kind: 'faults'; readonly nodes: readonly string[]; readonly peer?: string; readonly reset?: true; readonly faults: FaultSpec }
   /**
    * Nodes in different groups cannot reach each other. The loader appends the nodes no group
    * names as one more group, so `groups` covers every node exactly once.
    */
   | { readonly kind: 'partition'; readonly groups: readonly (readonly string[])[] }
-  | { readonly kind: 'heal' }
+  /**
+   * One-link partitions: `node` stops talking to each of `peers`, both ways, as
+   * `node.faults.partition(peers)` does (the other nodes' links are untouched). Cuts add up.
+   */
+  | { readonly kind: 'cut'; readonly node: string; readonly peers: readonly string[] }
+  /** Without `node`: every partition and cut ends. With `node`: that node's cuts end (`node.faults.heal()`). */
+  | { readonly kind: 'heal'; readonly node?: string }
   | { readonly kind: 'wait'; readonly ms: number }
   | { readonly kind: 'waitFor'; readonly conditions: readonly Condition[]; readonly withinMs: number }
   | { readonly kind: 'expect'; readonly conditions: readonly Condition[] }
@@ -134,6 +144,8 @@ export type StepKind = StepAction['kind'];
 /** `expect` / `waitFor` conditions, one entry per check, in the order written. */
 export type Condition = { readonly path: string } & (
   | { readonly kind: 'converged'; readonly nodes: readonly string[] }
+  /** Every listed node lists the same transactions in the same order (index i is the same everywhere). */
+  | { readonly kind: 'sameOrder'; readonly nodes: readonly string[] }
   | { readonly kind: 'balances'; readonly balances: readonly { readonly node: string; readonly amount: Units }[] }
   | { readonly kind: 'totalBalance'; readonly amount: Units }
   | { readonly kind: 'noNegativeBalances' }

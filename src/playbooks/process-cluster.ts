@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../runtime/control/index.ts';
 import { PeerlabError } from '../runtime/errors.ts';
 import { formatUnits } from '../runtime/ledger/amount.ts';
+import type { PeerlabEvent } from '../runtime/events.ts';
 import type { TraceRecord, TraceSink } from '../runtime/trace.ts';
 import { faultInput, layoutNodes, type Cluster, type NodeHandle } from './cluster.ts';
 import type { Plan, PlanNode } from './plan.ts';
@@ -47,6 +48,8 @@ export class ProcessCluster implements Cluster {
   constructor(
     private readonly plan: Plan,
     private readonly trace: TraceSink | undefined,
+    /** Told every event of every node (read from its `--json` lines), from its start. */
+    private readonly listen?: (e: PeerlabEvent) => void,
   ) {}
 
   async start(): Promise<void> {
@@ -89,6 +92,7 @@ export class ProcessCluster implements Cluster {
       createInterface({ input: child.stdout! }).on('line', (line) => {
         try {
           const e = JSON.parse(line) as { type?: string; address?: string; id?: string; path?: string };
+          if (this.listen && e.type !== 'control-socket') this.listen(eventOf(e));
           if (e.type === 'node-started') {
             address = e.address!;
             id = e.id!;
@@ -173,4 +177,10 @@ export class ProcessCluster implements Cluster {
     records.sort((a, b) => a.time - b.time);
     for (const r of records) sink.write(r);
   }
+}
+
+/** A `peerlab node --json` line back as an event: its fixed keys, and the rest as data. */
+function eventOf(line: Record<string, unknown>): PeerlabEvent {
+  const { type, node, lamport, time, ...data } = line;
+  return { type: String(type), node: String(node), lamport: Number(lamport), time: Number(time), data };
 }

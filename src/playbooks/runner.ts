@@ -9,7 +9,11 @@ import { isCallAction, robotCall, stepCall, type NodeRefs } from './call-steps.t
 import type { Condition, FaultSpec } from './playbook.ts';
 import type { Plan, PlanItem, PlanRobot } from './plan.ts';
 
-export type StepStatus = 'ok' | 'failed' | 'tolerated' | 'skipped';
+/**
+ * `unmet`: a waitFor whose conditions did not hold in time. Its expectations say which and why,
+ * and the run goes on to check the rest (a failed action, `failed`, stops it).
+ */
+export type StepStatus = 'ok' | 'failed' | 'unmet' | 'tolerated' | 'skipped';
 
 export interface StepRecord {
   id: string;
@@ -35,6 +39,10 @@ export interface ExpectationRecord {
   actual: string;
   /** For waitFor: how long until it held (or the deadline). */
   ms?: number;
+  /** For waitFor: how long it could wait. */
+  withinMs?: number;
+  /** Lines that show what was checked (e.g. the order `sameOrder` compared). */
+  detail?: string[];
   /** In a `mayFail` step: reported, but it does not fail the run. */
   tolerated?: boolean;
 }
@@ -74,9 +82,10 @@ export class Runner {
   private readonly syncs = { ok: 0, failed: 0, learned: 0 };
   private readonly describe: Describer;
   private readonly background: Promise<void>[] = [];
-  /** Fault steps applied so far, replayed on a node that restarts. */
-  private readonly faultJournal: Array<{ node: string; input: Record<string, unknown> }> = [];
-  private partition: readonly (readonly string[])[] | undefined;
+  /** Fault steps applied so far (settings, or a reset), replayed on a node that restarts. */
+  private readonly faultJournal: Array<{ node: string; input: Record<string, unknown> | 'reset' }> = [];
+  /** Partitions and cuts in force: the nodes each node does not talk to. */
+  private readonly blocked = new Map<string, Set<string>>();
   private start = 0;
   private failed = false;
 
@@ -150,6 +159,7 @@ export class Runner {
       const message = err instanceof Error ? err.message : String(err);
       record.error = message;
       if (mayFail) record.status = 'tolerated';
+      else if (err instanceof Unmet) record.status = 'unmet';
       else {
         record.status = 'failed';
         this.failed = true;
@@ -191,19 +201,34 @@ export class Runner {
         for (const n of a.nodes) {
           const input: Record<string, unknown> = { ...faultInput(a.faults as FaultSpec) };
           if (a.peer !== undefined) input.peer = this.node(a.peer).address;
-          this.faultJournal.push({ node: n, input });
+          if (a.reset) this.faultJournal.push({ node: n, input: 'reset' });
+          if (Object.keys(input).length > 0) this.faultJournal.push({ node: n, input });
           // A crashed node gets its faults when it restarts (the journal replays them).
-          if (this.node(n).running) await this.node(n).call('faults.set', input);
+          if (this.node(n).running) await this.applyFaults(n, a.reset ? ['reset', input] : [input]);
         }
         return;
-      case 'partition':
-        this.partition = a.groups;
-        await this.applyPartition();
+      case 'partition': {
+        // A partition replaces whatever partition or cut was in force.
+        const before = new Set([...this.blocked].filter(([, set]) => set.size > 0).map(([n]) => n));
+        this.blocked.clear();
+        for (const group of a.groups) for (const n of group) this.blocked.set(n, new Set(a.groups.filter((g) => g !== group).flat()));
+        await Promise.all(this.plan.nodes.map((n) => this.applyBlocked(n.name, before.has(n.name))));
         return;
-      case 'heal':
-        this.partition = undefined;
-        await Promise.all(this.cluster.all().filter((h) => h.running).map((h) => h.call('faults.heal')));
+      }
+      case 'cut': {
+        const set = this.blocked.get(a.node) ?? new Set<string>();
+        for (const p of a.peers) set.add(p);
+        this.blocked.set(a.node, set);
+        const h = this.node(a.node);
+        if (h.running) await h.call('faults.partition', a.peers.map((p) => this.node(p).address));
         return;
+      }
+      case 'heal': {
+        const names = a.node === undefined ? this.plan.nodes.map((n) => n.name) : [a.node];
+        for (const n of names) this.blocked.delete(n);
+        await Promise.all(names.filter((n) => this.node(n).running).map((n) => this.node(n).call('faults.heal')));
+        return;
+      }
       case 'crash':
         await this.cluster.crash(a.node);
         return;
@@ -225,9 +250,9 @@ export class Runner {
         return;
       case 'parallel': {
         await Promise.all(a.items.map((i) => this.runItem(i, undefined, mayFail)));
-        if (a.items.some((i) => this.steps.find((s) => s.id === i.id)?.status !== 'ok')) {
-          throw new PeerlabError('INTERNAL', 'a step inside parallel failed');
-        }
+        const statuses = a.items.map((i) => this.steps.find((s) => s.id === i.id)?.status);
+        if (statuses.some((st) => st !== 'ok' && st !== 'unmet')) throw new PeerlabError('INTERNAL', 'a step inside parallel failed');
+        if (statuses.includes('unmet')) throw new Unmet('a waitFor inside parallel did not hold');
         return;
       }
     }
@@ -274,25 +299,36 @@ export class Runner {
     }
   }
 
-  private async applyPartition(only?: string): Promise<void> {
-    const groups = this.partition;
-    if (!groups) return;
-    for (const group of groups) {
-      for (const name of group) {
-        if (only !== undefined && name !== only) continue;
-        const h = this.node(name);
-        if (!h.running) continue;
-        const others = groups.filter((g) => g !== group).flat().map((n) => this.node(n).address);
-        await h.call('faults.heal');
-        if (others.length) await h.call('faults.partition', others);
+  /**
+   * Sets a node's partition side to what the playbook holds: nobody blocked, or these nodes.
+   * `heal` first when the node may block others now (the runtime's partitions add up).
+   */
+  private async applyBlocked(name: string, heal = true): Promise<void> {
+    const h = this.node(name);
+    if (!h.running) return;
+    if (heal) await h.call('faults.heal');
+    const others = [...(this.blocked.get(name) ?? [])];
+    if (others.length) await h.call('faults.partition', others.map((n) => this.node(n).address));
+  }
+
+  /** Fault settings in order; a reset also heals in the runtime, so the node's cuts are put back. */
+  private async applyFaults(name: string, inputs: Array<Record<string, unknown> | 'reset'>): Promise<void> {
+    const h = this.node(name);
+    for (const input of inputs) {
+      if (input !== 'reset') {
+        if (Object.keys(input).length > 0) await h.call('faults.set', input);
+        continue;
       }
+      await h.call('faults.reset');
+      await this.applyBlocked(name, false);
     }
   }
 
-  /** Faults and partitions are playbook state: a restarted node gets them again. */
+  /** Faults, partitions and cuts are playbook state: a restarted node gets them again. */
   private async reapplyFaults(name: string): Promise<void> {
-    for (const j of this.faultJournal) if (j.node === name) await this.node(name).call('faults.set', j.input);
-    await this.applyPartition(name);
+    await this.applyFaults(name, this.faultJournal.filter((j) => j.node === name).map((j) => j.input));
+    // A node that starts again blocks nobody yet.
+    await this.applyBlocked(name, false);
   }
 
   private async check(c: Condition): Promise<ConditionResult> {
@@ -303,18 +339,22 @@ export class Runner {
     }
   }
 
-  private record(item: PlanItem, c: Condition, r: ConditionResult, ms?: number, tolerated = false): void {
+  private record(item: PlanItem, c: Condition, r: ConditionResult, wait?: { ms: number; withinMs: number }, tolerated = false): void {
     const rec: ExpectationRecord = {
       id: c.path, step: item.id, kind: c.kind, text: this.describe.condition(c), ok: r.ok, expected: r.expected, actual: r.actual,
     };
     if (item.step.name) rec.name = item.step.name;
-    if (ms !== undefined) rec.ms = ms;
+    if (wait) {
+      rec.ms = wait.ms;
+      rec.withinMs = wait.withinMs;
+    }
+    if (r.detail) rec.detail = r.detail;
     if (tolerated && !r.ok) rec.tolerated = true;
     this.expectations.push(rec);
     this.onEvent({ type: 'expectation', record: rec });
   }
 
-  /** Polls the conditions until all hold or `withinMs` passes; a miss fails the run. */
+  /** Polls the conditions until all hold or `withinMs` passes; a miss is `unmet` (the run goes on). */
   private async waitFor(item: PlanItem, conditions: readonly Condition[], withinMs: number, mayFail: boolean): Promise<void> {
     const t0 = this.now();
     let results: ConditionResult[] = [];
@@ -324,10 +364,17 @@ export class Runner {
       await sleep(Math.min(100, Math.max(10, withinMs / 50)));
     }
     const ms = Math.round(this.now() - t0);
-    conditions.forEach((c, i) => this.record(item, c, results[i]!, ms, mayFail));
+    conditions.forEach((c, i) => this.record(item, c, results[i]!, { ms, withinMs }, mayFail));
     if (!results.every((r) => r.ok)) {
-      throw new PeerlabError('TIMEOUT', `waited ${ms}ms: ${conditions.filter((_, i) => !results[i]!.ok).map((c) => this.describe.condition(c)).join(', ')} did not hold`);
+      throw new Unmet(`waited ${ms}ms: ${conditions.filter((_, i) => !results[i]!.ok).map((c) => this.describe.condition(c)).join(', ')} did not hold`);
     }
+  }
+}
+
+/** A waitFor that did not hold: reported by its expectations, and the run goes on. */
+class Unmet extends PeerlabError {
+  constructor(message: string) {
+    super('TIMEOUT', message);
   }
 }
 

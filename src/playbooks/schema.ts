@@ -13,6 +13,8 @@ import { nearest } from './suggest.ts';
 
 /** Absolute path of the shipped schema (what editors point at; `npm run schema` writes it). */
 export const PLAYBOOK_SCHEMA_FILE = fileURLToPath(new URL('../../playbooks/schema.json', import.meta.url));
+/** The playbook reference (src/playbooks/reference.ts), written with the schema by `npm run schema`. */
+export const PLAYBOOK_REFERENCE_FILE = fileURLToPath(new URL('../../playbooks/REFERENCE.md', import.meta.url));
 
 /** A problem found on the plain data, before it is given a line and column. */
 export interface Issue {

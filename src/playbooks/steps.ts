@@ -91,14 +91,27 @@ export class StepReader {
         const faults = this.faults(o, p);
         if (!nodes || !faults || (o.peer !== undefined && peer === undefined)) return undefined;
         if (peer !== undefined && nodes.length === 1 && nodes[0] === peer) return ctx.report(at('peer'), 'a node has no link to itself');
+        if (peer !== undefined && o.reset === true) return ctx.report(at('reset'), 'reset clears every fault of the node, not one link: leave out peer');
         // `node: all, peer: bob` is every other node's link to bob.
         const on = peer === undefined ? nodes : nodes.filter((n) => n !== peer);
-        return { kind, nodes: on, ...(peer !== undefined ? { peer } : {}), faults };
+        return { kind, nodes: on, ...(peer !== undefined ? { peer } : {}), ...(o.reset === true ? { reset: true as const } : {}), faults };
       }
       case 'partition':
         return this.partition(v, p);
-      case 'heal':
-        return { kind };
+      case 'cut': {
+        const node = ctx.node(o.node, at('node'));
+        const peers = ctx.nodeSet(o.peers, at('peers'));
+        if (node === undefined || !peers) return undefined;
+        const others = peers.filter((n) => n !== node);
+        if (others.length === 0) return ctx.report(at('peers'), 'a node has no link to itself: name other nodes');
+        if (Array.isArray(o.peers) && others.length < peers.length) return ctx.report(at('peers'), `${node} is the node that cuts; it is not one of its peers`);
+        return { kind, node, peers: others };
+      }
+      case 'heal': {
+        if (o.node === undefined) return { kind };
+        const node = ctx.node(o.node, at('node'));
+        return node === undefined ? undefined : { kind, node };
+      }
       case 'wait': {
         const ms = ctx.duration(v, p);
         return ms === undefined ? undefined : { kind, ms };

@@ -107,7 +107,7 @@ export function defineCommands(s: ReplSession): void {
     }
     if (arg === 'stop') {
       const rec = await s.stopRecording();
-      s.show(rec ? `recorded ${rec.actions} action${rec.actions === 1 ? '' : 's'} to ${rec.file} (replay: peerlab play ${rec.file})` : 'not recording');
+      s.show(rec ? `recorded ${rec.actions} action${rec.actions === 1 ? '' : 's'} to ${rec.file} (replay: ${rec.replayCommand})` : 'not recording');
       return;
     }
     const rec = await s.startRecording(arg, { quiet: true });

@@ -1,5 +1,6 @@
 /** One short, coloured line per node event (DESIGN.md §2.4), for the REPL. */
 import type { PeerlabEvent } from '../runtime/events.ts';
+import { bytes as formatBytes } from './bytes.ts';
 import type { NameBook } from './names.ts';
 import type { Paint } from './paint.ts';
 
@@ -47,10 +48,13 @@ function clock(ms: number): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
 
-/** `12:00:01.234 alice peer-added bob 127.0.0.1:5002 via join` */
-export function formatEvent(e: PeerlabEvent, paint: Paint, names: NameBook): string {
+/**
+ * `12:00:01.234 alice peer-added bob 127.0.0.1:5002 via join`; `time` replaces the clock (play
+ * shows the time from the playbook's start).
+ */
+export function formatEvent(e: PeerlabEvent, paint: Paint, names: NameBook, time?: string): string {
   const colour = paint[eventColour(e.type)];
-  return `${paint.gray(clock(e.time))} ${paint.bold(e.node)} ${colour(e.type)} ${summary(e, names)}`.trimEnd();
+  return `${paint.gray(time ?? clock(e.time))} ${paint.bold(e.node)} ${colour(e.type)} ${summary(e, names)}`.trimEnd();
 }
 
 function summary(e: PeerlabEvent, names: NameBook): string {
@@ -73,7 +77,7 @@ function summary(e: PeerlabEvent, names: NameBook): string {
     case 'message-rejected':
       return `from ${str(d.peer)} ${str(d.reason)}${d.detail ? `: ${str(d.detail)}` : ''}`;
     case 'faults-changed':
-      return faults(d.faults);
+      return faults(d.faults, names);
     case 'log':
       return `[${str(d.level)}] ${str(d.message)}`;
     case 'fork-detected': {
@@ -82,7 +86,45 @@ function summary(e: PeerlabEvent, names: NameBook): string {
     }
   }
   if (e.type.startsWith('txn-')) return txnSummary(d, names);
+  if (e.type.startsWith('file-')) return fileSummary(e.type, d, names);
   return generic(d, names);
+}
+
+/**
+ * `notes.pdf 1.50 MiB → bob sha256 3f2a9c1d` and what happened to it, as a transaction reads
+ * `alice → bob 2.00 #1`: the file's name and size, who it goes to (→) or comes from (←), a short hash.
+ */
+function fileSummary(type: string, d: Record<string, unknown>, names: NameBook): string {
+  const incoming = type === 'file-received' || d.direction === 'in' || (d.direction === undefined && d.side === 'local');
+  const who = d.peerId !== undefined ? names.label(d.peerId) : names.address(d.peer);
+  const parts: string[] = [str(d.name ?? 'file')];
+  if (typeof d.size === 'number') parts.push(formatBytes(d.size));
+  if (who) parts.push(`${incoming ? '←' : '→'} ${who}`);
+  if (typeof d.sha256 === 'string') parts.push(`sha256 ${d.sha256.slice(0, 8)}`);
+  const ms = typeof d.ms === 'number' ? `in ${Math.round(d.ms)} ms` : '';
+  switch (type) {
+    case 'file-sent': {
+      const retries = typeof d.retries === 'number' && d.retries > 0 ? `, ${d.retries} ${d.retries === 1 ? 'retry' : 'retries'}` : '';
+      const again = typeof d.resentBytes === 'number' && d.resentBytes > 0 ? `, ${formatBytes(d.resentBytes)} sent again` : '';
+      parts.push(`${ms}${retries}${again}`);
+      break;
+    }
+    case 'file-received':
+      parts.push(`${ms}${d.file ? `, stored as ${str(d.file)}` : ''}`);
+      break;
+    case 'file-failed': {
+      const attempts = typeof d.attempts === 'number' ? ` (${d.attempts} attempt${d.attempts === 1 ? '' : 's'})` : '';
+      parts.push(`${str(d.code ?? d.reason)}${d.code && d.reason ? `: ${str(d.reason)}` : ''}${d.willRetry ? ', retrying' : ''}${attempts}`);
+      break;
+    }
+    case 'file-retry':
+      parts.push(`attempt ${str(d.attempt)} failed (${str(d.reason)}); again in ${str(d.delayMs)} ms`);
+      break;
+    case 'file-refused':
+      parts.push(`${str(d.reason)}${typeof d.limit === 'number' ? ` (limit ${formatBytes(d.limit)})` : d.message ? `: ${str(d.message)}` : ''}`);
+      break;
+  }
+  return parts.filter(Boolean).join(' ');
 }
 
 function txnSummary(d: Record<string, unknown>, names: NameBook): string {
@@ -97,15 +139,30 @@ function txnSummary(d: Record<string, unknown>, names: NameBook): string {
   return parts.join(' ');
 }
 
-function faults(v: unknown): string {
+/** `drop 0.3, delay 20 ms ±80 ms; cut off from bob; to carol: dropIn 0.1`, or `no faults`. */
+function faults(v: unknown, names: NameBook): string {
   if (!v || typeof v !== 'object') return '';
-  const s = v as { node?: Record<string, number>; partitioned?: string[]; links?: Record<string, unknown> };
-  const set = Object.entries(s.node ?? {}).filter(([, x]) => x !== 0).map(([k, x]) => `${k}=${x}`);
-  if (s.partitioned && s.partitioned.length > 0) set.push(`partitioned from ${s.partitioned.join(', ')}`);
-  const links = Object.keys(s.links ?? {});
-  if (links.length > 0) set.push(`link faults to ${links.join(', ')}`);
-  return set.length > 0 ? set.join(' ') : 'none';
+  const s = v as { node?: Record<string, number>; partitioned?: string[]; links?: Record<string, Record<string, number>> };
+  const parts: string[] = [];
+  const own = settings(s.node ?? {});
+  if (own) parts.push(own);
+  if (s.partitioned && s.partitioned.length > 0) parts.push(`cut off from ${s.partitioned.map((a) => names.address(a)).join(', ')}`);
+  for (const [addr, link] of Object.entries(s.links ?? {})) {
+    const text = settings(link);
+    if (text) parts.push(`to ${names.address(addr)}: ${text}`);
+  }
+  return parts.length > 0 ? parts.join('; ') : 'no faults';
 }
+
+function settings(f: Record<string, number>): string {
+  const out: string[] = [];
+  for (const k of ['drop', 'dropIn', 'duplicate'] as const) if (f[k]) out.push(`${k} ${f[k]}`);
+  if (f.delay || f.jitter) out.push(`delay ${f.delay ?? 0} ms${f.jitter ? ` ±${f.jitter} ms` : ''}`);
+  // Order as people say it: drop, dropIn, delay, duplicate.
+  return out.sort((a, b) => ORDER.indexOf(a.split(' ')[0]!) - ORDER.indexOf(b.split(' ')[0]!)).join(', ');
+}
+
+const ORDER = ['drop', 'dropIn', 'delay', 'duplicate'];
 
 function generic(d: Record<string, unknown>, names: NameBook): string {
   return Object.entries(d)

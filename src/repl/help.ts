@@ -65,13 +65,54 @@ export interface HelpOptions {
   width: number;
   /** Whether `node.<name>` exists on this node (undefined: unknown, shown as available). */
   available?: (name: string) => boolean | undefined;
+  /** What a value handed to help() is: `node`, `nodes`, or a namespace of node (`faults`). */
+  identify?: (x: unknown) => { kind: 'node' } | { kind: 'nodes' } | { kind: 'namespace'; name: string } | undefined;
 }
+
+/** Topics for help('faults'): the API's groups, and the REPL's own commands. */
+export const TOPICS: readonly string[] = [...Object.keys(API_GROUPS), 'commands'];
+
+function topicGroup(topic: string): HelpGroup | undefined {
+  if (topic === 'commands' || topic === 'repl') return 'repl';
+  return topic in API_GROUPS ? (topic as ApiGroup) : undefined;
+}
+
+/** A topic: its title, then every entry in full. */
+export function helpTopic(group: HelpGroup, opts: HelpOptions): string {
+  const entries = HELP.filter((h) => h.group === group).map((h) => helpEntry(h, opts));
+  return [opts.paint.bold(GROUP_TITLES[group]), ...entries].join('\n\n');
+}
+
+/** `.help`: the dot-commands, one line each. */
+export function commandsOverview(opts: HelpOptions): string {
+  const { paint } = opts;
+  const rows = HELP.filter((h) => h.group === 'repl' && h.name.startsWith('.'));
+  const w = Math.max(...rows.map((h) => h.signature.length).filter((n) => n <= 40));
+  const s = Math.max(...rows.map((h) => h.summary.length));
+  // A signature too long for the column gets a line of its own.
+  const line = (h: HelpEntry): string =>
+    h.signature.length > w
+      ? `  ${paint.cyan(h.signature)}\n  ${' '.repeat(w)}  ${h.summary.padEnd(s)}  ${paint.dim(h.example)}`
+      : `  ${paint.cyan(h.signature.padEnd(w))}  ${h.summary.padEnd(s)}  ${paint.dim(h.example)}`;
+  return [
+    paint.bold('REPL commands'),
+    ...rows.map(line),
+    '',
+    paint.dim("help() lists the node API; help('commands') explains each command; help('faults') shows one topic."),
+  ].join('\n');
+}
+
+const NODES_HELP = [
+  'nodes: the nodes of this session, by name: nodes.<name> is one of them (nodes.bob.send(...)).',
+  '  .use <name> makes one of them `node`; .nodes lists them with their addresses.',
+  '  example: await nodes.bob.send(\'alice\', 5)',
+].join('\n');
 
 export function helpOverview(opts: HelpOptions): string {
   const { paint } = opts;
   const out: string[] = [
     `${paint.bold('peerlab REPL')}: ${paint.cyan('node')} is your node${paint.dim(' (nodes.<name> for each local node)')}. Promises are awaited for you; Tab completes.`,
-    paint.dim('help(node.send) explains one function; .help lists this again.'),
+    paint.dim(`help(node.send) explains one function; help('faults') or help(node.faults) shows one topic (${TOPICS.join(', ')}); .help lists the dot-commands.`),
   ];
   let missing = false;
   const groups = [...new Set(HELP.map((h) => h.group))];
@@ -134,10 +175,15 @@ export function findHelp(x: unknown, nameOf: (fn: Function) => string | undefine
 
 export function helpFor(x: unknown, opts: HelpOptions, nameOf: (fn: Function) => string | undefined): HelpText {
   if (x === undefined) return new HelpText(helpOverview(opts));
+  const what = opts.identify?.(x);
+  if (what?.kind === 'node') return new HelpText(helpOverview(opts));
+  if (what?.kind === 'nodes') return new HelpText(NODES_HELP);
+  const topic = what?.kind === 'namespace' ? topicGroup(what.name) : typeof x === 'string' ? topicGroup(x.trim().replace(/^node\./, '')) : undefined;
+  if (topic) return new HelpText(helpTopic(topic, opts));
   const found = findHelp(x, nameOf);
   if (found.length === 0) {
-    const what = typeof x === 'function' ? x.name || 'this function' : typeof x === 'string' ? JSON.stringify(x) : typeof x;
-    return new HelpText(`no help for ${what}; help() lists everything`);
+    const name = typeof x === 'function' ? x.name || 'this function' : typeof x === 'string' ? JSON.stringify(x) : typeof x;
+    return new HelpText(`no help for ${name}; topics: ${TOPICS.join(', ')}; help() lists everything`);
   }
   return new HelpText(found.map((h) => helpEntry(h, opts)).join('\n\n'));
 }

@@ -1,8 +1,9 @@
 /**
  * Output that arrives while the user types (events, progress bars) is printed above the prompt:
  * the prompt's rows are cleared, the text is written, and readline redraws the prompt with the
- * typed text and cursor where they were. A progress line for the same transfer replaces itself
- * while nothing else has been printed since.
+ * typed text and cursor where they were. Progress lines (each with a key: one per transfer and
+ * side) form a block at the bottom that is redrawn in place, every bar on its own line, until
+ * something else is printed.
  */
 import { clearScreenDown, cursorTo, moveCursor } from 'node:readline';
 import type { Writable } from 'node:stream';
@@ -20,7 +21,8 @@ export class LiveOutput {
   busy = false;
   /** Bumped whenever something else may have written (a command started or ended). */
   generation = 0;
-  private sticky: { key: string; rows: number; gen: number } | undefined;
+  /** The progress lines at the bottom, in order, while nothing else has been printed since. */
+  private block: { lines: { key: string; text: string }[]; rows: number; gen: number } | undefined;
   private rl: PromptLine | undefined;
 
   constructor(
@@ -41,13 +43,23 @@ export class LiveOutput {
       return;
     }
     const out = this.out;
-    const replace = key !== undefined && this.sticky?.key === key && this.sticky.gen === this.generation;
+    const block = key !== undefined && this.block?.gen === this.generation ? this.block : undefined;
     if (!this.busy) moveCursor(out, 0, -(rl.prevRows ?? 0));
     cursorTo(out, 0);
-    if (replace) moveCursor(out, 0, -this.sticky!.rows);
+    if (block) moveCursor(out, 0, -block.rows);
     clearScreenDown(out);
-    out.write(`${text}\n`);
-    this.sticky = key !== undefined ? { key, rows: this.rows(text), gen: this.generation } : undefined;
+    if (key === undefined) {
+      out.write(`${text}\n`);
+      this.block = undefined;
+    } else {
+      const lines = block ? block.lines : [];
+      const at = lines.findIndex((l) => l.key === key);
+      if (at >= 0) lines[at] = { key, text };
+      else lines.push({ key, text });
+      const all = lines.map((l) => l.text).join('\n');
+      out.write(`${all}\n`);
+      this.block = { lines, rows: this.rows(all), gen: this.generation };
+    }
     if (!this.busy) {
       rl.prevRows = 0;
       rl.prompt(true);

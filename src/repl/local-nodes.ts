@@ -1,12 +1,37 @@
 /** The nodes of a `peerlab repl` process: started together, joined to the first. */
+import { isPeerlabError } from '../runtime/errors.ts';
 import { Node, type NodeOptions } from '../runtime/node.ts';
 import { TraceWriter } from '../runtime/trace.ts';
+
+/** How many default data dirs an unnamed node tries (`.peerlab/node`, `.peerlab/node-2`, ...). */
+const MAX_DEFAULT_DIRS = 64;
+
+/**
+ * Starts a node. With `freeDataDir` (an unnamed node on its default data dir), a dir that another
+ * live process holds is not an error: the node takes the next one, `.peerlab/node-2`, and so on,
+ * so unnamed nodes started in one folder do not collide. `prepare` sees each node before it starts.
+ */
+export async function startNode(opts: NodeOptions, o: { freeDataDir?: boolean; prepare?: (node: Node) => void } = {}): Promise<Node> {
+  for (let i = 1; ; i++) {
+    const node = new Node(i === 1 || !opts.dataDir ? opts : { ...opts, dataDir: `${opts.dataDir}-${i}` });
+    o.prepare?.(node);
+    try {
+      return await node.start();
+    } catch (err) {
+      if (!o.freeDataDir || !opts.dataDir || i >= MAX_DEFAULT_DIRS || !isPeerlabError(err, 'ALREADY_RUNNING')) throw err;
+    }
+  }
+}
 
 /**
  * Starts the nodes (all or none: if one fails, the started ones are stopped). Several nodes with
  * one --trace file share one writer; `closeTrace` closes it after the nodes have stopped.
  */
-export async function startLocalNodes(opts: NodeOptions[]): Promise<{ nodes: Node[]; closeTrace: () => Promise<void> }> {
+export async function startLocalNodes(opts: NodeOptions[], o: { freeDataDir?: boolean } = {}): Promise<{ nodes: Node[]; closeTrace: () => Promise<void> }> {
+  if (opts.length === 1) {
+    const node = await startNode(opts[0]!, o);
+    return { nodes: [node], closeTrace: async () => undefined };
+  }
   let shared: TraceWriter | undefined;
   if (opts.length > 1 && typeof opts[0]?.trace === 'string') {
     shared = new TraceWriter(opts[0].trace);

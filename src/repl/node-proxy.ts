@@ -25,6 +25,7 @@ export interface CallObserver {
 const NAMESPACES = new Set(API.flatMap((m) => (m.name.includes('.') ? [m.name.split('.')[0]!] : [])));
 
 const paths = new WeakMap<Function, string>();
+const namespaces = new WeakMap<object, string>();
 const targets = new WeakMap<object, object>();
 const origins = new WeakMap<object, string>();
 let lastPrimitive: { method: string; value: unknown } | undefined;
@@ -32,6 +33,11 @@ let lastPrimitive: { method: string; value: unknown } | undefined;
 /** `send` for the function `node.send` handed out by a wrapped node. */
 export function methodPathOf(fn: Function): string | undefined {
   return paths.get(fn);
+}
+
+/** `faults` for the object `node.faults` handed out by a wrapped node. */
+export function namespaceOf(v: unknown): string | undefined {
+  return v !== null && typeof v === 'object' ? namespaces.get(v) : undefined;
 }
 
 /** The wrapped object behind a proxy made here. */
@@ -109,6 +115,7 @@ function wrap<T extends object>(target: T, prefix: string, name: () => string, o
         if (!ns) {
           ns = wrap(value, `${prop}.`, name, observer);
           nsCache.set(value, ns);
+          namespaces.set(ns, prop);
         }
         return ns;
       }

@@ -10,6 +10,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { apiMethod, isPeerKind, stepParams, type ApiMethod, type StepSpec } from '../runtime/api.ts';
 import { tryParseDuration } from '../runtime/units.ts';
 import type { CallOutcome } from './node-proxy.ts';
+import { pathFrom, peerlabCommand } from './peerlab-command.ts';
 
 export interface RecordedNode {
   /** The node's name in the session. */
@@ -51,6 +52,14 @@ export interface RecorderOptions {
   title?: string;
   /** Wall-clock time for the header comment (omitted when null). */
   date?: Date | null;
+  /** How the user runs peerlab (`peerlab`, `npx peerlab`, ...): by default what works from `cwd`. */
+  command?: string;
+}
+
+/** The command that replays a recording, as typed from `cwd` (the folder the session ran in). */
+export function replayCommand(opts: Pick<RecorderOptions, 'command' | 'cwd'>, file: string): string {
+  const cwd = opts.cwd ?? process.cwd();
+  return `${opts.command ?? peerlabCommand({ cwd })} play ${pathFrom(cwd, file)}`;
 }
 
 /** One noted call. */
@@ -95,7 +104,7 @@ export class PlaybookWriter {
     const out: string[] = [];
     const title = this.opts.title ?? `REPL session of ${this.opts.nodes.map((n) => n.name).join(', ')}`;
     out.push(`# Recorded by peerlab repl${this.opts.date === null ? '' : ` on ${(this.opts.date ?? new Date()).toISOString()}`}.`);
-    out.push(`# Replay: peerlab play ${relative(this.cwd, this.file) || this.file}`);
+    out.push(`# Replay: ${replayCommand(this.opts, this.file)}`);
     out.push(`name: ${scalar(title)}`);
     if (this.opts.settings?.seed !== undefined) out.push(`seed: ${this.opts.settings.seed}`);
     const s = this.opts.settings ?? {};
@@ -181,18 +190,19 @@ export class PlaybookWriter {
         return [{ key: 'faults', value: v }];
       }
       case 'faults.partition': {
+        // One node's cut of its own links (DESIGN.md §2.3): the other nodes' links stay as they were.
         if (!Array.isArray(a[0])) return skip('expects a list of addresses');
         const others = a[0].map((p) => this.nodeRef(c, p));
         if (others.some((p) => p === undefined)) return skip('an address that is no playbook node');
-        const group = [...new Set(others as string[])].filter((n) => n !== node);
-        return group.length === 0 ? skip('no other node') : [{ key: 'partition', value: [[node], group] }];
+        const peers = [...new Set(others as string[])].filter((n) => n !== node);
+        return peers.length === 0 ? skip('no other node') : [{ key: 'cut', value: { node, peers } }];
       }
       case 'faults.heal':
-        return [{ key: 'heal', value: {} }];
+        return [{ key: 'heal', value: { node } }];
       case 'faults.reset':
         return [
-          { key: 'faults', value: { node, drop: 0, dropIn: 0, duplicate: 0, delay: '0ms', jitter: '0ms' } },
-          { key: 'heal', value: {} },
+          { key: 'faults', value: { node, reset: true } },
+          { key: 'heal', value: { node } },
         ];
       case 'robot.start': {
         const o = (a[0] ?? {}) as Record<string, unknown>;

@@ -44,19 +44,27 @@ const GONE = new Set(['EIO', 'EPIPE', 'ECONNRESET', 'ENOTCONN', 'EBADF', 'ERR_ST
 /**
  * Signals end the session (and so stop the nodes cleanly); errors nobody owns are one line each,
  * never a crash with a stack trace. A terminal that goes away (SIGHUP, EIO) ends the session
- * without writing to it. Returns a function that removes the handlers.
+ * without writing to it. Installed before the session starts (the prompt can show before it is
+ * ready): a signal that comes first ends the session as soon as there is one. Returns `attach`,
+ * to call with the session, and `remove`, which removes the handlers.
  */
-export function installProcessHandlers(session: ReplSession): () => void {
+export function installProcessHandlers(): { attach(session: ReplSession): void; remove(): void } {
+  let session: ReplSession | undefined;
+  let ending: 'close' | 'lost' | undefined;
   let reporting = false;
-  const lost = (): void => {
-    session.outputLost = true;
+  const end = (how: 'close' | 'lost'): void => {
+    ending ??= how;
+    if (!session) return;
+    if (how === 'lost') session.outputLost = true;
+    else session.endLine();
     session.close();
   };
-  const close = (): void => session.close();
+  const lost = (): void => end('lost');
+  const close = (): void => end('close');
   const stray = (err: unknown): void => {
     const code = (err as { code?: unknown } | null)?.code;
     if (typeof code === 'string' && GONE.has(code)) return lost();
-    if (reporting || session.outputLost) return;
+    if (reporting || !session || session.outputLost) return;
     reporting = true;
     try {
       session.reportStray(err);
@@ -75,13 +83,19 @@ export function installProcessHandlers(session: ReplSession): () => void {
   process.on('unhandledRejection', stray);
   process.on('uncaughtException', stray);
   for (const s of [process.stdin, process.stdout, process.stderr]) s.on('error', streamError);
-  return () => {
-    process.off('SIGINT', close);
-    process.off('SIGTERM', close);
-    process.off('SIGHUP', lost);
-    process.off('unhandledRejection', stray);
-    process.off('uncaughtException', stray);
-    for (const s of [process.stdin, process.stdout, process.stderr]) s.off('error', streamError);
+  return {
+    attach(s) {
+      session = s;
+      if (ending) end(ending);
+    },
+    remove() {
+      process.off('SIGINT', close);
+      process.off('SIGTERM', close);
+      process.off('SIGHUP', lost);
+      process.off('unhandledRejection', stray);
+      process.off('uncaughtException', stray);
+      for (const s of [process.stdin, process.stdout, process.stderr]) s.off('error', streamError);
+    },
   };
 }
 

@@ -1,7 +1,8 @@
 /** Progress bars for file transfers, from `file-progress` events {bytes, total, rate}. */
 import type { PeerlabEvent } from '../runtime/events.ts';
+import type { NameBook } from './names.ts';
 import type { Paint } from './paint.ts';
-import { bytes } from './render.ts';
+import { bytes } from './bytes.ts';
 
 export interface ProgressData {
   transferId?: string;
@@ -18,12 +19,13 @@ export function isProgress(d: unknown): d is ProgressData {
   return !!p && typeof p.bytes === 'number' && typeof p.total === 'number';
 }
 
-/** `alice ⇡ hello.txt → 127.0.0.1:5002 [██████░░░░] 60% 1.2 MiB/2.0 MiB 5.1 MiB/s` */
-export function progressLine(node: string, d: ProgressData, paint: Paint, width = 80): string {
+/** `alice ⇡ hello.txt → bob [██████░░░░] 60% 1.2 MiB/2.0 MiB 5.1 MiB/s` (the peer by name when known). */
+export function progressLine(node: string, d: ProgressData, paint: Paint, width = 80, names?: NameBook): string {
   const pct = d.total > 0 ? Math.min(1, d.bytes / d.total) : 1;
   const arrow = d.direction === 'in' ? '⇣' : '⇡';
   const dir = d.direction === 'in' ? '←' : '→';
-  const label = `${node} ${arrow} ${d.name ?? 'file'} ${dir} ${d.peer ?? ''}`.trimEnd();
+  const peer = names ? names.address(d.peer) : (d.peer ?? '');
+  const label = `${node} ${arrow} ${d.name ?? 'file'} ${dir} ${peer}`.trimEnd();
   const figures = `${String(Math.floor(pct * 100)).padStart(3)}% ${bytes(d.bytes)}/${bytes(d.total)}${d.rate ? ` ${bytes(d.rate)}/s` : ''}`;
   const barWidth = Math.max(10, Math.min(30, width - label.length - figures.length - 6));
   const filled = Math.round(pct * barWidth);

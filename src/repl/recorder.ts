@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { apiMethod, isPeerKind, type ApiMethod, type ApiParam } from '../runtime/api.ts';
 import type { CallInfo, CallObserver, CallOutcome } from './node-proxy.ts';
-import { PlaybookWriter, type Call, type KnownPeer, type RecorderOptions } from './playbook-writer.ts';
+import { PlaybookWriter, replayCommand, type Call, type KnownPeer, type RecorderOptions } from './playbook-writer.ts';
 
 export { duration, flow, scalar, type KnownPeer, type RecordedNode, type RecorderOptions, type RecorderSettings } from './playbook-writer.ts';
 
@@ -54,6 +54,11 @@ export class Recorder implements CallObserver {
 
   get recording(): boolean {
     return this.stoppedAt === undefined;
+  }
+
+  /** The command that replays the recording, from the folder the session ran in. */
+  get replayCommand(): string {
+    return replayCommand(this.opts, this.file);
   }
 
   /** Number of actions noted so far. */

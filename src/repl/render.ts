@@ -11,6 +11,7 @@ import { compact, formatEvent } from './event-line.ts';
 import type { NameBook } from './names.ts';
 import type { Paint } from './paint.ts';
 import { renderKeyValues, renderTable, type Column } from './table.ts';
+import { bytes } from './bytes.ts';
 
 export interface RenderContext {
   paint: Paint;
@@ -377,14 +378,4 @@ function hhmmss(ms: number): string {
   return new Date(ms).toTimeString().slice(0, 8);
 }
 
-export function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
-}
+export { bytes };

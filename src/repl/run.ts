@@ -20,6 +20,8 @@ export interface RunReplOptions {
   record?: string;
   seed?: number;
   drop?: number;
+  /** An unnamed node on its default data dir: a dir in use moves it to the next (`.peerlab/node-2`). */
+  freeDataDir?: boolean;
 }
 
 /** `peerlab repl`: returns the exit code (script mode: 1 if a line failed). */
@@ -27,7 +29,7 @@ export async function runRepl(nodeOptions: NodeOptions[], o: RunReplOptions): Pr
   const io = processIo();
   const paint = makePaint(io.colour);
   const info = io.script ? process.stderr : process.stdout;
-  const { nodes, closeTrace } = await startLocalNodes(nodeOptions);
+  const { nodes, closeTrace } = await startLocalNodes(nodeOptions, { freeDataDir: o.freeDataDir ?? false });
   const first = nodes[0]!;
   const controls: (ControlServer | undefined)[] = await Promise.all(
     nodes.map((n) =>
@@ -45,6 +47,7 @@ export async function runRepl(nodeOptions: NodeOptions[], o: RunReplOptions): Pr
   }
   info.write(`${banner('peerlab repl', nodes, controls, paint)}\n`);
 
+  const handlers = installProcessHandlers();
   const session = await ReplSession.start({
     nodes: nodes.map((n, i) => localEntry(n, controls[i], o)),
     ...sessionIo(io, first.config.dataDir, o.record),
@@ -55,7 +58,7 @@ export async function runRepl(nodeOptions: NodeOptions[], o: RunReplOptions): Pr
     },
     setupJoins,
   });
-  const removeHandlers = installProcessHandlers(session);
+  handlers.attach(session);
   const joins = (o.join ?? []).map((addr) => ({ addr, call: () => (session.current.proxy as Node).join(addr, io.script ? {} : { timeout: Infinity }) }));
   if (io.script) {
     // A script's first line may rely on the network it joined.
@@ -71,17 +74,18 @@ export async function runRepl(nodeOptions: NodeOptions[], o: RunReplOptions): Pr
     }
   }
   await session.closed;
-  // Stop cleanly (ports freed, data flushed); a stop that hangs does not keep the process alive.
+  // Stop cleanly (ports freed, data flushed), saying goodbye so that peers do not wait for their
+  // heartbeat timeout; a stop that hangs does not keep the process alive.
   const stopped = await within(
     10_000,
     (async () => {
-      await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
+      await Promise.all(nodes.map((n) => (n.running ? n.leave().then(() => undefined) : n.stop()).catch(() => n.stop().catch(() => undefined))));
       await Promise.all(controls.map((c) => c?.stop()));
       await closeTrace();
       return true;
     })(),
   );
-  removeHandlers();
+  handlers.remove();
   if (!io.script) session.write(process.stdout, `${paint.dim(stopped ? `stopped ${nodes.map((n) => n.name).join(', ')}` : 'nodes did not stop within 10 s')}\n`);
   return io.script && session.failures > 0 ? 1 : 0;
 }
@@ -120,12 +124,13 @@ export async function runAttach(target: string, o: RunAttachOptions = {}): Promi
     controlSocket: d.controlSocket,
   };
   const known = await client.call('peers').catch(() => []);
+  const handlers = installProcessHandlers();
   const session = await ReplSession.start({
     nodes: [entry],
     ...sessionIo(io, d.dataDir ?? undefined, o.record),
   });
   session.names.learn(known);
-  const removeHandlers = installProcessHandlers(session);
+  handlers.attach(session);
   const offClose = client.onClose((reason) => {
     session.print(paint.yellow(`${reason}: ${d.name} is gone`));
     session.close();
@@ -137,7 +142,7 @@ export async function runAttach(target: string, o: RunAttachOptions = {}): Promi
   await session.closed;
   offClose();
   await within(2000, client.close());
-  removeHandlers();
+  handlers.remove();
   return io.script && session.failures > 0 ? 1 : 0;
 }
 

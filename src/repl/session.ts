@@ -13,16 +13,18 @@ import { defineCommands } from './commands.ts';
 import { EvalGuard } from './eval-guard.ts';
 import { installCompleter } from './completer.ts';
 import { formatEvent, QUIET_EVENTS } from './event-line.ts';
-import { helpFor, HelpText, type HelpOptions } from './help.ts';
+import { HelpText } from './help.ts';
+import { installHelp } from './session-help.ts';
+import { explainError, guardCommands, sessionNodes, unknownCommand } from './misspelling.ts';
+import { describeNode, renderNamespace, renderNodes } from './node-view.ts';
 import { LiveOutput, type PromptLine } from './live-output.ts';
 import { NameBook } from './names.ts';
-import { methodPathOf, originOf, unwrap, wrapNode } from './node-proxy.ts';
+import { namespaceOf, originOf, unwrap, wrapNode } from './node-proxy.ts';
 import { makePaint, type Paint } from './paint.ts';
 import { isProgress, progressLine, ProgressFilter } from './progress.ts';
 import type { Recorder, RecorderSettings } from './recorder.ts';
 import { formatError, renderValue, type RenderContext } from './render.ts';
 import { knownPeer, SessionRecording } from './session-recording.ts';
-import { renderTable } from './table.ts';
 
 /** A node the session talks to: a local Node, or a remote one over its control socket. */
 export interface SessionNode {
@@ -68,8 +70,8 @@ export class ReplSession {
   readonly live: LiveOutput;
   readonly names = new NameBook();
   readonly paint: Paint;
-  /** `nodes` in the REPL: name -> node proxy. */
-  readonly nodes: Record<string, object> = {};
+  /** `nodes` in the REPL: name -> node proxy (an unknown name is an error with a did-you-mean). */
+  readonly nodes: Record<string, object>;
   /** Lines (or dot-commands) that failed, plus stray async errors. */
   failures = 0;
   /** Resolves once the REPL has closed (and a recording is written). */
@@ -112,10 +114,13 @@ export class ReplSession {
       },
     });
     this.entries = opts.nodes.map((n) => ({ ...n, proxy: wrapNode(n.target, () => n.name, () => this.recordings.observer()) }));
+    const byName: Record<string, object> = {};
     for (const e of this.entries) {
-      this.nodes[e.name] = e.proxy;
+      byName[e.name] = e.proxy;
       this.names.add(e.id, e.name);
+      for (const a of e.addresses) this.names.addAddress(a, e.name);
     }
+    this.nodes = sessionNodes(byName);
     this.current_ = this.entries[0]!;
     this.live = new LiveOutput(opts.output, opts.terminal);
     this.feeder = opts.input ? undefined : new PassThrough();
@@ -144,6 +149,9 @@ export class ReplSession {
     this.guard.install();
     this.wrapCompleter();
     defineCommands(this);
+    guardCommands(this.server, () => this.buffered(), (name) => this.runCommand(() => {
+      throw unknownCommand(name, Object.keys(this.server.commands));
+    }));
     this.subscribeEvents();
 
     let resolveClosed!: () => void;
@@ -205,8 +213,10 @@ export class ReplSession {
   render(v: unknown, origin?: string): string {
     if (v instanceof HelpText) return v.text;
     if (v === this.nodes) return this.renderNodes();
+    const ns = namespaceOf(v);
+    if (ns) return renderNamespace(ns, unwrap(v)!, this.paint);
     const entry = this.entries.find((e) => e.proxy === v || e.target === unwrap(v) || e.target === v);
-    if (entry) return this.describeNode(entry);
+    if (entry) return describeNode(entry, this.paint);
     return renderValue(v, origin ?? originOf(v), this.renderContext);
   }
 
@@ -224,33 +234,7 @@ export class ReplSession {
   }
 
   renderNodes(): string {
-    const rows = this.entries.map((e) => [
-      e === this.current_ ? this.paint.cyan(`${e.name} *`) : e.name,
-      e.addresses[0] ?? '',
-      e.id.slice(0, 8),
-      e.local ? (e.dataDir ?? 'memory') : `attached${e.dataDir ? ` ${e.dataDir}` : ''}`,
-      e.controlSocket ?? '',
-    ]);
-    return renderTable([{ header: 'node' }, { header: 'address' }, { header: 'id' }, { header: 'data' }, { header: 'control socket' }], rows, {
-      paint: this.paint,
-      maxWidth: this.renderContext.width,
-      maxCell: 80,
-    });
-  }
-
-  private describeNode(e: NodeEntry): string {
-    const t = e.target as { running?: boolean; peers?: () => unknown };
-    let peers = '';
-    if (e.local) {
-      try {
-        const list = t.peers?.();
-        if (Array.isArray(list)) peers = `, ${list.length} peer${list.length === 1 ? '' : 's'}`;
-      } catch {
-        // stopped
-      }
-    }
-    const state = e.local ? (t.running === false ? 'stopped' : `running${peers}`) : `attached over ${e.controlSocket ?? 'its control socket'}`;
-    return `${this.paint.bold(e.name)} ${e.addresses[0] ?? ''} ${this.paint.dim(`id ${e.id.slice(0, 8)}`)}: ${state}. ${this.paint.dim('help() lists what it can do.')}`;
+    return renderNodes(this.entries, this.current_, this.paint, this.renderContext.width);
   }
 
   // ---- errors -------------------------------------------------------------------------------
@@ -259,7 +243,7 @@ export class ReplSession {
   reportError(err: unknown, line = this.lineNo): void {
     this.failures++;
     const prefix = this.script && line !== undefined ? `line ${line}: ` : '';
-    const text = formatError(err, this.paint, prefix);
+    const text = formatError(explainError(err), this.paint, prefix);
     if (this.outputLost) return;
     if (this.script) this.write(this.errOut, `${text}\n`);
     else if (this.live.busy) this.write(this.opts.output, `${text}\n`);
@@ -290,11 +274,6 @@ export class ReplSession {
     if (!this.feeder) throw new Error('this session reads its own input');
     if (this.closed_) return;
     this.lineNo = (this.lineNo ?? 0) + 1;
-    const kw = /^\s*\.([^\s]+)/.exec(line);
-    if (kw && !/^\.\./.test(line.trim()) && Number.isNaN(Number.parseFloat(line.trim())) && !(kw[1]! in this.server.commands) && !this.buffered()) {
-      this.reportError(new Error(`unknown command .${kw[1]} (.help lists them)`));
-      return;
-    }
     this.feeder.write(`${line}\n`);
     await new Promise((r) => setImmediate(r));
     await this.idle();
@@ -321,6 +300,11 @@ export class ReplSession {
     const sym = Object.getOwnPropertySymbols(this.server).find((s) => s.description === 'bufferedCommand');
     const v = sym ? (this.server as unknown as Record<symbol, unknown>)[sym] : '';
     return typeof v === 'string' && v.length > 0;
+  }
+
+  /** Ends the prompt's line (a signal ends the session while the prompt is shown). */
+  endLine(): void {
+    if (this.opts.terminal && !this.live.busy && !this.closed_) this.write(this.opts.output, '\n');
   }
 
   /** Ends the session (the REPL closes; `closed` resolves). Safe on a terminal that is gone. */
@@ -365,41 +349,22 @@ export class ReplSession {
       this.write(this.errOut, `${formatError(err, this.paint, 'recording not written: ')}\n`);
       return undefined;
     });
-    if (rec) this.write(this.errOut, `${this.paint.dim(`${why}: recorded ${rec.actions} action${rec.actions === 1 ? '' : 's'} to ${rec.file} (replay: peerlab play ${rec.file})`)}\n`);
+    if (rec) this.write(this.errOut, `${this.paint.dim(`${why}: recorded ${rec.actions} action${rec.actions === 1 ? '' : 's'} to ${rec.file} (replay: ${rec.replayCommand})`)}\n`);
   }
 
   // ---- REPL plumbing ------------------------------------------------------------------------
-
-  private helpOptions(): HelpOptions {
-    const node = this.current_.proxy as Record<string, unknown>;
-    return {
-      paint: this.paint,
-      width: this.renderContext.width,
-      available: (name) => {
-        const parts = name.split('.');
-        let v: unknown = node;
-        for (const p of parts) {
-          if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return false;
-          v = (v as Record<string, unknown>)[p];
-        }
-        return v !== undefined;
-      },
-    };
-  }
 
   private installContext(): void {
     const ctx = this.server.context;
     ctx.node = this.current_.proxy;
     ctx.nodes = this.nodes;
-    ctx.help = (x?: unknown): HelpText => helpFor(x, this.helpOptions(), methodPathOf);
-    // `.help` shows the same overview as help().
-    this.server.defineCommand('help', {
-      help: 'Everything: the node API and these commands, with examples',
-      action: () => {
-        this.show(helpFor(undefined, this.helpOptions(), methodPathOf));
-        this.server.displayPrompt();
-      },
-    });
+    installHelp(this.server, {
+      paint: this.paint,
+      width: () => this.renderContext.width,
+      node: () => this.current_.proxy,
+      nodes: this.nodes,
+      isNode: (x) => this.entries.some((e) => e.proxy === x),
+    }, (text) => this.show(text));
   }
 
   private wrapCompleter(): void {
@@ -426,13 +391,14 @@ export class ReplSession {
 
   private onEvent(e: PeerlabEvent): void {
     if (e.type === 'peer-added') {
-      const d = e.data as { id?: string; name?: string };
+      const d = e.data as { id?: string; name?: string; peer?: string };
       this.names.add(d.id, d.name);
+      this.names.addAddress(d.peer, d.name);
     }
     if (!this.showEvents || this.closed_ || this.outputLost) return;
     const out = this.script ? (text: string): void => this.write(this.errOut, `${text}\n`) : (text: string, key?: string): void => this.live.print(text, key);
     if (e.type === 'file-progress') {
-      if (isProgress(e.data) && this.progress.wants(e)) out(progressLine(e.node, e.data, this.paint, this.renderContext.width), this.progress.key(e));
+      if (isProgress(e.data) && this.progress.wants(e)) out(progressLine(e.node, e.data, this.paint, this.renderContext.width, this.names), this.progress.key(e));
       return;
     }
     if (QUIET_EVENTS.has(e.type)) return;

@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { play } from '../../src/cli/play.ts';
 import { runCli } from '../cli/spawn.ts';
@@ -48,9 +48,11 @@ describe('exit codes and reports', () => {
 
   it('a false expectation exits 1 and the JUnit report marks that case failed with expected and actual', async () => {
     const xml = join(out, 'false.xml');
-    const r = await runCli(['play', 'test/playbooks/fixtures/run/false-expectation.yaml', '--report', xml], { timeoutMs: 30_000 });
+    // No peerlab on the PATH, in the checkout: the hint says npx peerlab, which finds it here.
+    const env = { ...process.env, PATH: [dirname(process.execPath), '/usr/bin', '/bin'].join(delimiter) };
+    const r = await runCli(['play', 'test/playbooks/fixtures/run/false-expectation.yaml', '--report', xml], { timeoutMs: 30_000, env });
     expect(r.code, r.stdout + r.stderr).toBe(1);
-    expect(r.stdout).toMatch(/reproduce with: peerlab play .*false-expectation.yaml --seed 3/);
+    expect(r.stdout).toMatch(/reproduce with: npx peerlab play test\/playbooks\/fixtures\/run\/false-expectation.yaml --seed 3/);
     const report = await readFile(xml, 'utf8');
     const cases = report.match(/<testcase [\s\S]*?<\/testcase>/g) ?? [];
     expect(cases.length).toBe(4);

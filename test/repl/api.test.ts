@@ -117,7 +117,7 @@ describe('the node API from the REPL', () => {
     const out = await h.run(`await node.sendFile('bob', ${JSON.stringify(file)})`);
     h.session.showEvents = false;
     expect(out).toMatch(/file delivered notes\.bin 293 KiB to bob/);
-    expect(out).toMatch(/alice ⇡ notes\.bin → 127\.0\.0\.1:\d+ \[[█░]+\] 100%/);
+    expect(out).toMatch(/alice ⇡ notes\.bin → bob \[[█░]+\] 100%/);
     expect(out).toMatch(/bob ⇣ notes\.bin ← /);
     expect(await h.run('await nodes.bob.inbox()')).toMatch(/notes\.bin\s+alice\s+293 KiB/);
     const paid = await h.run(`await node.sendWithFile('carol', 1, ${JSON.stringify(file)}, { Memo: 'invoice' })`);

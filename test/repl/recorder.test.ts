@@ -14,6 +14,7 @@ function recorder(extra: Partial<ConstructorParameters<typeof Recorder>[0]> = {}
     file: '/work/pb/session.yaml',
     cwd: '/work',
     date: null,
+    command: 'peerlab',
     nodes: [
       { name: 'alice', addresses: ['127.0.0.1:5001'], id: A },
       { name: 'bob', addresses: ['127.0.0.1:5002'], id: B, faults: { drop: 0.1 } },
@@ -99,6 +100,7 @@ describe('Recorder', () => {
     call(rec, clock, 'alice', 'faults.set', [{ drop: 0.3, dropIn: 0.1, delay: 20, jitter: '5ms', duplicate: 0.05 }]);
     call(rec, clock, 'alice', 'faults.partition', [['127.0.0.1:5003', 'bob']]);
     call(rec, clock, 'alice', 'faults.heal', []);
+    call(rec, clock, 'alice', 'faults.reset', []);
     call(rec, clock, 'alice', 'robot.start', [{ every: 100, maxAmount: 5, seed: 9, actions: ['send', 'ping'] }]);
     clock.t += 1000;
     call(rec, clock, 'alice', 'robot.stop', []);
@@ -111,9 +113,12 @@ describe('Recorder', () => {
     expect(errors).toEqual([]);
     expect(playbook!.steps.map((s) => s.action.kind).filter((k) => k !== 'wait')).toEqual([
       'join', 'addPeer', 'removePeer', 'discover', 'discover', 'ping', 'requestBalance', 'sendFile', 'sendWithFile',
-      'faults', 'partition', 'heal', 'robot', 'clearAndRebuild', 'say', 'leave',
+      'faults', 'cut', 'heal', 'faults', 'heal', 'robot', 'clearAndRebuild', 'say', 'leave',
     ]);
-    expect(text).toContain('- partition: [[alice], [carol, bob]]');
+    // alice's own links only (DESIGN.md §2.3): bob and carol keep talking to each other.
+    expect(text).toContain('- cut: { node: alice, peers: [carol, bob] }');
+    expect(text).toContain('- heal: { node: alice }\n');
+    expect(text).toContain('- faults: { node: alice, reset: true }\n  - heal: { node: alice }\n');
     expect(text).toContain('- faults: { node: alice, drop: 0.3, dropIn: 0.1, duplicate: 0.05, delay: "20ms", jitter: "5ms" }');
     expect(text).toContain('- robot: { nodes: [alice], every: "100ms", for: "1.01s", maxAmount: 5, background: true, actions: [send, ping], seed: 9 }');
     expect(text).toContain('- sendFile: { from: alice, to: bob, path: fixtures/hello.txt }');

@@ -74,6 +74,38 @@ describe('events and progress', () => {
     expect(formatEvent(ev('log', { level: 'note', message: 'hi' }), plain, names)).toMatch(/log \[note\] hi$/);
   });
 
+  it('file events read like transaction events: name, size, who, short hash', () => {
+    const names = new NameBook();
+    names.add('B'.repeat(43), 'bob');
+    names.add('C'.repeat(43), 'carol');
+    names.addAddress('127.0.0.1:5002', 'bob');
+    const sha = '3f2a9c1d' + '0'.repeat(56);
+    const base = { transferId: 'a1b2c3d4-0000-0000-0000-000000000000', peer: '127.0.0.1:5002', peerId: 'B'.repeat(43), name: 'notes.pdf', size: 1536 * 1024, sha256: sha };
+    const line = (type: string, data: Record<string, unknown>, node = 'alice'): string => formatEvent({ ...ev(type, data), node }, plain, names).replace(/^\S+ /, '');
+    expect(line('file-offered', { ...base, direction: 'out' })).toBe('alice file-offered notes.pdf 1.5 MiB → bob sha256 3f2a9c1d');
+    expect(line('file-offered', { ...base, peerId: 'C'.repeat(43), direction: 'in' }, 'bob')).toBe('bob file-offered notes.pdf 1.5 MiB ← carol sha256 3f2a9c1d');
+    expect(line('file-sent', { ...base, ms: 42, retries: 0, resentBytes: 0 })).toBe('alice file-sent notes.pdf 1.5 MiB → bob sha256 3f2a9c1d in 42 ms');
+    expect(line('file-sent', { ...base, ms: 900, retries: 2, resentBytes: 4096 })).toBe('alice file-sent notes.pdf 1.5 MiB → bob sha256 3f2a9c1d in 900 ms, 2 retries, 4.0 KiB sent again');
+    expect(line('file-received', { ...base, peerId: 'C'.repeat(43), direction: 'in', file: 'received_file_3f2a9c1d.dat', path: '/x', ms: 50 }, 'bob')).toBe('bob file-received notes.pdf 1.5 MiB ← carol sha256 3f2a9c1d in 50 ms, stored as received_file_3f2a9c1d.dat');
+    expect(line('file-failed', { ...base, direction: 'out', code: 'TIMEOUT', reason: 'no answer', attempts: 3 })).toBe('alice file-failed notes.pdf 1.5 MiB → bob sha256 3f2a9c1d TIMEOUT: no answer (3 attempts)');
+    expect(line('file-retry', { ...base, attempt: 1, reason: 'connection reset', delayMs: 500 })).toBe('alice file-retry notes.pdf 1.5 MiB → bob sha256 3f2a9c1d attempt 1 failed (connection reset); again in 500 ms');
+    const { sha256: _no, ...refused } = base;
+    expect(line('file-refused', { ...refused, peerId: 'C'.repeat(43), reason: 'TOO_LARGE', limit: 1024, side: 'local' }, 'bob')).toBe('bob file-refused notes.pdf 1.5 MiB ← carol TOO_LARGE (limit 1.0 KiB)');
+    expect(line('file-refused', { ...refused, peerId: undefined, reason: 'BUSY', side: 'remote', message: 'busy' })).toBe('alice file-refused notes.pdf 1.5 MiB → bob BUSY: busy');
+  });
+
+  it('faults-changed is one readable line, peers by name', () => {
+    const names = new NameBook();
+    names.addAddress('127.0.0.1:5002', 'bob');
+    names.addAddress('127.0.0.1:5003', 'carol');
+    const line = (faults: unknown): string => formatEvent(ev('faults-changed', { faults }), plain, names).replace(/^\S+ /, '');
+    const none = { drop: 0, dropIn: 0, delay: 0, jitter: 0, duplicate: 0 };
+    expect(line({ node: none, links: {}, partitioned: [] })).toBe('alice faults-changed no faults');
+    expect(line({ node: { ...none, drop: 0.3, delay: 20, jitter: 80 }, links: { '127.0.0.1:5003': { dropIn: 0.1 } }, partitioned: ['127.0.0.1:5002', '127.0.0.1:5009'] })).toBe(
+      'alice faults-changed drop 0.3, delay 20 ms ±80 ms; cut off from bob, 127.0.0.1:5009; to carol: dropIn 0.1',
+    );
+  });
+
   it('a progress bar; off a terminal only every quarter', () => {
     const line = progressLine('alice', { name: 'a.bin', peer: '127.0.0.1:5002', direction: 'out', bytes: 512 * 1024, total: 1024 * 1024, rate: 2 * 1024 * 1024 }, plain, 80);
     expect(line).toMatch(/^alice ⇡ a\.bin → 127\.0\.0\.1:5002 \[█+░+\]  50% 512 KiB\/1\.0 MiB 2\.0 MiB\/s$/);
@@ -102,6 +134,28 @@ describe('events and progress', () => {
     live.busy = true;
     live.print('while busy');
     expect(calls).toHaveLength(3); // no prompt while a command runs
+  });
+
+  it('progress lines of several transfers redraw in place together, until something else is printed', () => {
+    const out = new PassThrough() as PassThrough & { columns: number };
+    out.columns = 40;
+    let written = '';
+    out.on('data', (d: Buffer) => (written += d.toString()));
+    const live = new LiveOutput(out, true);
+    live.attach({ prevRows: 0, prompt: () => undefined });
+    live.print('alice 10%', 'a');
+    live.print('bob 5%', 'b');
+    written = '';
+    live.print('alice 60%', 'a');
+    // Both lines are redrawn: up two rows, cleared, alice's new line, then bob's.
+    expect(written).toMatch(/\u001b\[2A[\s\S]*\u001b\[0Jalice 60%\nbob 5%\n/);
+    written = '';
+    live.print('bob 100%', 'b');
+    expect(written).toMatch(/\u001b\[2A[\s\S]*alice 60%\nbob 100%\n/);
+    live.print('an event');
+    written = '';
+    live.print('carol 1%', 'c');
+    expect(written).not.toMatch(/\u001b\[\d+A/); // the block ended with the event: a new line
   });
 });
 

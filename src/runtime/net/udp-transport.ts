@@ -12,6 +12,8 @@ export class UdpTransport implements Transport {
   private stopping: Promise<void> | undefined;
   /** Send errors (e.g. EHOSTUNREACH) are counted, never thrown: UDP is best effort. */
   sendErrors = 0;
+  private inflight = 0;
+  private drained: (() => void) | undefined;
 
   constructor(host: string, port: number) {
     this.bound = { host, port };
@@ -61,8 +63,10 @@ export class UdpTransport implements Transport {
   send(to: Address, data: Buffer): void {
     const socket = this.socket;
     if (!socket) return;
+    this.inflight++;
     socket.send(data, to.port, to.host, (err) => {
       if (err) this.sendErrors++;
+      if (--this.inflight === 0) this.drained?.();
     });
   }
 
@@ -73,7 +77,13 @@ export class UdpTransport implements Transport {
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
     const socket = this.socket;
-    this.stopping = socket ? new Promise<void>((resolve) => socket.close(() => resolve())) : Promise.resolve();
+    // Datagrams already sent (a goodbye just before a stop) leave before the socket closes.
+    const drained = new Promise<void>((resolve) => {
+      if (this.inflight === 0) return resolve();
+      const timer = setTimeout(resolve, 500);
+      this.drained = () => (clearTimeout(timer), resolve());
+    });
+    this.stopping = socket ? drained.then(() => new Promise<void>((resolve) => socket.close(() => resolve()))) : Promise.resolve();
     return this.stopping;
   }
 }
