@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatAddress, tryParseAddress } from '../runtime/address.ts';
 import { DEFAULT_SCALE, parseAmount, type Units } from '../runtime/ledger/amount.ts';
-import { tryParseBytes, tryParseDuration } from '../runtime/units.ts';
+import { readDuration, tryParseBytes } from '../runtime/units.ts';
 import type { FilePath, PeerRef } from './playbook.ts';
 import type { Issue } from './schema.ts';
 import { describe } from './schema.ts';
@@ -54,10 +54,9 @@ export class CheckContext {
 
   duration(v: unknown, path: DocPath, opts: { positive?: boolean } = {}): number | undefined {
     if (v === undefined || this.isBlocked(path)) return undefined;
-    const ms = tryParseDuration(v);
-    if (ms === null || !Number.isSafeInteger(Math.round(ms))) {
-      return this.report(path, `must be a duration like 200ms, 2s or 1m, got ${describe(v)}`, 'BAD_DURATION');
-    }
+    const r = readDuration(v);
+    if (!r.ok) return this.report(path, r.message, 'BAD_DURATION');
+    const ms = r.ms;
     if (opts.positive && ms <= 0) return this.report(path, `must be longer than 0, got ${describe(v)}`, 'BAD_DURATION');
     return ms;
   }
