@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { isPeerlabError } from '../runtime/errors.ts';
-import { startControlServer } from '../runtime/control/index.ts';
+import { startControlServer, type ControlServer } from '../runtime/control/index.ts';
 import { Node } from '../runtime/node.ts';
 import { addNodeOptions, toNodeOptions, type NodeCliOptions } from './options.ts';
 import { eventJson } from './render-event.ts';
@@ -25,21 +25,26 @@ export function nodeCommand(): Command {
       names.add((e.data as { id?: unknown }).id, (e.data as { name?: unknown }).name);
       out(formatEvent(e, paint, names));
     });
-    await node.start();
-    // The local control socket: `peerlab attach DATA_DIR` and playbooks with isolation: process.
-    const control = await startControlServer(node);
-    out(o.json ? JSON.stringify({ type: 'control-socket', node: node.name, path: control.path }) : `control socket: ${control.path}`);
+    let control: ControlServer | undefined;
     let stopping = false;
     const stop = async (code: number): Promise<void> => {
       if (stopping) return;
       stopping = true;
       await node.stop();
+      // The control server goes with the node; awaited so that a memory node's socket folder is
+      // removed before the process exits (issue 15 item 11).
+      await control?.stop();
       process.exit(code);
     };
-    // leave() or stop() through the control socket ends the process too.
-    node.on('node-stopped', () => void stop(0));
+    // Before anything is started: a signal during start-up stops cleanly too.
     process.on('SIGINT', () => void stop(0));
     process.on('SIGTERM', () => void stop(0));
+    await node.start();
+    // The local control socket: `peerlab attach DATA_DIR` and playbooks with isolation: process.
+    control = await startControlServer(node);
+    // leave() or stop() through the control socket ends the process too.
+    node.on('node-stopped', () => void stop(0));
+    out(o.json ? JSON.stringify({ type: 'control-socket', node: node.name, path: control.path }) : `control socket: ${control.path}`);
     for (const addr of o.join ?? []) {
       node.join(addr, { timeout: Infinity }).catch((err: unknown) => {
         if (isPeerlabError(err, 'STOPPED')) return;

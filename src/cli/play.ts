@@ -63,9 +63,16 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
   if (memory) sinks.push(memory);
   const trace = sinks.length ? new TeeTrace(sinks) : undefined;
   const cluster: Cluster = await makeCluster(plan, trace);
+  let started: Promise<void> | undefined;
+  const offSignals = onInterrupt(out, async () => {
+    await started?.catch(() => undefined);
+    await cluster.stop();
+    await trace?.close();
+  });
   let report: PlaybookReport | undefined;
   try {
-    await cluster.start();
+    started = cluster.start();
+    await started;
     out(chalk.gray(`nodes: ${cluster.all().map((h) => `${h.name} ${h.address}`).join(', ')}\n`));
     const runner = new Runner(plan, cluster, (e) => {
       // say: markers go into the trace too, so replay pauses on them and the diagram shows them.
@@ -78,6 +85,7 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
   } finally {
     await cluster.stop();
     await trace?.close();
+    offSignals();
   }
   out(renderSummary(report));
   if (o.report) {
@@ -96,6 +104,30 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
     out(chalk.gray(`diagram written to ${o.html} (${s.nodes} nodes, ${s.delivered} messages, ${s.events} events)\n`));
   }
   return report.exitCode;
+}
+
+const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * SIGINT / SIGTERM during a run (issue 15 item 11): stop the nodes (a process cluster's children
+ * included), remove the run's temp dir with its keys and ledgers, then exit 128 + the signal's
+ * number. A second signal exits at once. Returns the function that removes the handlers.
+ */
+function onInterrupt(out: (s: string) => void, stopAll: () => Promise<void>): () => void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    const code = SIGNAL_EXIT[signal] ?? 1;
+    if (stopping) process.exit(code);
+    stopping = true;
+    out(`\n${signal}: stopping the nodes and removing the run's temporary files (again to quit at once)\n`);
+    void stopAll().finally(() => process.exit(code));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
 }
 
 async function makeCluster(plan: Plan, trace: TraceSink | undefined): Promise<Cluster> {
