@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatAddress, tryParseAddress } from '../runtime/address.ts';
 import { NAME_PATTERN, type NodeOptions } from '../runtime/config.ts';
@@ -27,6 +29,18 @@ export const parse = {
     if (!r.ok) throw new InvalidArgumentError('expected a duration like 200ms, 2s or 1m.');
     if (r.ms <= 0) throw new InvalidArgumentError('expected a duration longer than 0, like 200ms, 2s or 1m.');
     return r.ms;
+  },
+  /** `--allow-paths DIR` (repeatable): an existing folder, made absolute. */
+  folders(v: string, prev: string[] = []): string[] {
+    const dir = resolve(v);
+    let ok = false;
+    try {
+      ok = statSync(dir).isDirectory();
+    } catch {
+      // reported below
+    }
+    if (!ok) throw new InvalidArgumentError('no such folder.');
+    return [...prev, dir];
   },
   bytes(v: string): number {
     const b = tryParseBytes(v);

@@ -19,6 +19,7 @@ export function playCommand(): Command {
     .option('--trace <file>', 'write a JSON-lines trace of every message and event')
     .option('--html <file>', 'write a self-contained HTML space-time diagram of the run')
     .option('--dry-run', 'print the plan (robot actions included) and run nothing')
+    .option('--allow-paths <dir>', "let file steps reach this folder too, besides the playbook's and the working folder (repeatable)", parse.folders)
     .action(async (file: string, o: PlayOptions) => {
       // Loaded on use, so that other commands (the REPL above all) start faster.
       const { play } = await import('./play.ts');
@@ -30,10 +31,11 @@ export function checkCommand(): Command {
   return new Command('check')
     .description('validate a playbook; print every error with line:column (exit 0 valid, 2 invalid)')
     .argument('<file>', 'playbook YAML file')
-    .action(async (file: string) => {
+    .option('--allow-paths <dir>', "let file steps reach this folder too, besides the playbook's and the working folder (repeatable)", parse.folders)
+    .action(async (file: string, o: { allowPaths?: string[] }) => {
       const { loadPlaybookFile } = await import('../playbooks/load.ts');
       const { formatErrors } = await import('../playbooks/errors.ts');
-      const { errors } = await loadPlaybookFile(file);
+      const { errors } = await loadPlaybookFile(file, { allowPaths: o.allowPaths ?? [] });
       if (errors.length) {
         process.stderr.write(formatErrors(errors) + '\n');
         process.stderr.write(`${errors.length} error${errors.length === 1 ? '' : 's'} in ${file}\n`);

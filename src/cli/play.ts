@@ -3,6 +3,7 @@ import { relative } from 'node:path';
 import { InProcessCluster, type Cluster } from '../playbooks/cluster.ts';
 import { formatErrors } from '../playbooks/errors.ts';
 import { loadPlaybookFile } from '../playbooks/load.ts';
+import { guardPaths, PathRule } from '../playbooks/path-rule.ts';
 import { formatPlan, planPlaybook, type Plan } from '../playbooks/plan.ts';
 import { buildReport, writeReport, type NodeSummary, type PlaybookReport } from '../playbooks/report.ts';
 import { Runner, type RunEvent } from '../playbooks/runner.ts';
@@ -17,6 +18,8 @@ export interface PlayOptions {
   trace?: string;
   html?: string;
   dryRun?: boolean;
+  /** Folders file steps may reach besides the playbook's and the working folder. */
+  allowPaths?: string[];
 }
 
 /** Writes to several trace sinks at once (a file and the in-memory copy the HTML report reads). */
@@ -34,7 +37,7 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)}s`.padStart(7)
 
 /** Runs a playbook file; returns the exit code (0, 1 or 2). */
 export async function play(file: string, o: PlayOptions, out: (s: string) => void): Promise<number> {
-  const { playbook, errors } = await loadPlaybookFile(file);
+  const { playbook, errors } = await loadPlaybookFile(file, { allowPaths: o.allowPaths ?? [] });
   if (!playbook || errors.length) {
     process.stderr.write(formatErrors(errors) + '\n');
     return 2;
@@ -62,7 +65,8 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
   }
   if (memory) sinks.push(memory);
   const trace = sinks.length ? new TeeTrace(sinks) : undefined;
-  const cluster: Cluster = await makeCluster(plan, trace);
+  // File steps are checked against the path rule again right before each call (a link may change).
+  const cluster: Cluster = guardPaths(await makeCluster(plan, trace), PathRule.forPlaybook(playbook.baseDir, process.cwd(), o.allowPaths ?? []));
   let started: Promise<void> | undefined;
   const offSignals = onInterrupt(out, async () => {
     await started?.catch(() => undefined);

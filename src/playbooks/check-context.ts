@@ -13,6 +13,7 @@ import type { FilePath, PeerRef } from './playbook.ts';
 import type { Issue } from './schema.ts';
 import { describe } from './schema.ts';
 import { formatPath, type DocPath, type SourcePos } from './source-map.ts';
+import type { PathRule } from './path-rule.ts';
 import { nearest } from './suggest.ts';
 
 export class CheckContext {
@@ -25,6 +26,8 @@ export class CheckContext {
     readonly baseDir: string,
     schemaIssues: readonly Issue[],
     readonly checkFiles: boolean,
+    /** Where file paths may lead (DESIGN.md §2.3). */
+    readonly paths: PathRule,
     /** Line and column of a value, for the positions carried by steps and nodes. */
     readonly locate: (path: DocPath, anchor?: 'key' | 'value') => SourcePos,
   ) {
@@ -110,9 +113,13 @@ export class CheckContext {
     return this.unknownNode(v, path, 'value', this.nodeNames, ', or host:port');
   }
 
+  /** A file or folder path, relative to the playbook's folder, that must stay where `paths` allows. */
   file(v: unknown, path: DocPath): FilePath | undefined {
     if (typeof v !== 'string' || this.isBlocked(path)) return undefined;
-    return { text: v, resolved: resolve(this.baseDir, v) };
+    const resolved = resolve(this.baseDir, v);
+    const outside = this.paths.problem(resolved, v, { disk: this.checkFiles });
+    if (outside) return this.report(path, outside, 'PATH_OUTSIDE');
+    return { text: v, resolved };
   }
 
   /** With `checkFiles` (loading from disk): a file to send must exist, unless an `export` writes it. */

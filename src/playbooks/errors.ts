@@ -14,7 +14,9 @@ export type PlaybookErrorCode =
   | 'BAD_SIZE'
   | 'BAD_VALUE'
   | 'DUPLICATE'
-  | 'MISSING_FILE';
+  | 'MISSING_FILE'
+  /** A file or folder outside the playbook's folder, the working folder and `--allow-paths`. */
+  | 'PATH_OUTSIDE';
 
 export interface PlaybookError {
   readonly code: PlaybookErrorCode;

@@ -10,6 +10,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { CheckContext } from './check-context.ts';
 import { compareErrors, type PlaybookError } from './errors.ts';
 import { normalise } from './normalise.ts';
+import { PathRule } from './path-rule.ts';
 import type { Playbook } from './playbook.ts';
 import { schemaIssues, type Issue } from './schema.ts';
 import { formatPath, SourceMap } from './source-map.ts';
@@ -25,6 +26,10 @@ export interface LoadOptions {
   readonly baseDir?: string;
   /** Also report files to send that do not exist (default false: loading text touches no disk). */
   readonly checkFiles?: boolean;
+  /** The working folder, where file paths may also lead (default: the process's). */
+  readonly cwd?: string;
+  /** More folders file paths may lead into (`--allow-paths`). */
+  readonly allowPaths?: readonly string[];
 }
 
 /** Parses and checks playbook text. `file` names it in errors and locates relative paths. */
@@ -49,7 +54,8 @@ export function loadPlaybook(text: string, file: string, opts: LoadOptions = {})
   }
   const fromSchema = schemaIssues(data);
   const baseDir = opts.baseDir ?? dirname(resolve(file));
-  const ctx = new CheckContext(baseDir, fromSchema, opts.checkFiles ?? false, (path, anchor = 'value') =>
+  const paths = PathRule.forPlaybook(baseDir, opts.cwd ?? process.cwd(), opts.allowPaths ?? []);
+  const ctx = new CheckContext(baseDir, fromSchema, opts.checkFiles ?? false, paths, (path, anchor = 'value') =>
     anchor === 'key' ? map.key(path) : map.value(path),
   );
   const playbook = normalise(ctx, data, file);
