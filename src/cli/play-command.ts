@@ -35,10 +35,11 @@ export function checkCommand(): Command {
     .action(async (file: string, o: { allowPaths?: string[] }) => {
       const { loadPlaybookFile } = await import('../playbooks/load.ts');
       const { formatErrors } = await import('../playbooks/errors.ts');
-      const { errors } = await loadPlaybookFile(file, { allowPaths: o.allowPaths ?? [] });
+      const { errors, found } = await loadPlaybookFile(file, { allowPaths: o.allowPaths ?? [] });
       if (errors.length) {
+        const n = found ?? errors.length;
         process.stderr.write(formatErrors(errors) + '\n');
-        process.stderr.write(`${errors.length} error${errors.length === 1 ? '' : 's'} in ${file}\n`);
+        process.stderr.write(`${n.toLocaleString('en-US')} error${n === 1 ? '' : 's'} in ${file}\n`);
         process.exitCode = 2;
         return;
       }

@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import { relative } from 'node:path';
+import { clusterProblem, machineCapacity } from '../playbooks/capacity.ts';
 import { InProcessCluster, type Cluster } from '../playbooks/cluster.ts';
 import { formatErrors } from '../playbooks/errors.ts';
 import { loadPlaybookFile } from '../playbooks/load.ts';
@@ -52,6 +53,12 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
   if (o.dryRun) {
     out(formatPlan(plan));
     return 0;
+  }
+  // Before anything starts: a cluster this machine cannot open would die half-way (issue 15 item 8).
+  const tooBig = clusterProblem(plan.nodes.length, plan.isolation, machineCapacity());
+  if (tooBig) {
+    process.stderr.write(`peerlab play: ${tooBig}\n`);
+    return 2;
   }
   const reproduce = `peerlab play ${relative(process.cwd(), file) || file} --seed ${plan.seed}${o.speed !== undefined ? ` --speed ${o.speed}` : ''}`;
   out(`${chalk.bold(plan.name)} — ${plan.nodes.length} nodes, seed ${plan.seed} (reproduce with: ${reproduce})\n`);

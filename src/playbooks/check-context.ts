@@ -13,12 +13,14 @@ import type { FilePath, PeerRef } from './playbook.ts';
 import type { Issue } from './schema.ts';
 import { describe } from './schema.ts';
 import { formatPath, type DocPath, type SourcePos } from './source-map.ts';
+import { count, PLAYBOOK_LIMITS } from './limits.ts';
 import type { PathRule } from './path-rule.ts';
 import { nearest } from './suggest.ts';
 
 export class CheckContext {
   readonly issues: Issue[] = [];
-  nodeNames: readonly string[] = [];
+  private names: readonly string[] = [];
+  private nameSet = new Set<string>();
   scale = DEFAULT_SCALE;
   private readonly blocked: Set<string>;
 
@@ -33,6 +35,16 @@ export class CheckContext {
   ) {
     // Values that failed the schema are not read again: their problem is already reported once.
     this.blocked = new Set(schemaIssues.filter((i) => i.anchor === 'value').map((i) => formatPath(i.path)));
+  }
+
+  /** The playbook's node names, in document order. */
+  get nodeNames(): readonly string[] {
+    return this.names;
+  }
+
+  set nodeNames(names: readonly string[]) {
+    this.names = names;
+    this.nameSet = new Set(names);
   }
 
   report(path: DocPath, message: string, code: Issue['code'] = 'BAD_VALUE', anchor: Issue['anchor'] = 'value', suggestion?: string): undefined {
@@ -81,7 +93,7 @@ export class CheckContext {
   /** A single node name (`all` refused). `anchor: 'key'` when the name is a mapping key. */
   node(v: unknown, path: DocPath, anchor: 'key' | 'value' = 'value'): string | undefined {
     if (typeof v !== 'string' || this.isBlocked(path)) return undefined;
-    if (this.nodeNames.includes(v)) return v;
+    if (this.nameSet.has(v)) return v;
     if (v === 'all') return this.report(path, "'all' is not allowed here: name one node", 'UNKNOWN_NODE', anchor);
     return this.unknownNode(v, path, anchor, this.nodeNames);
   }
@@ -90,7 +102,7 @@ export class CheckContext {
   nodeOrAll(v: unknown, path: DocPath, anchor: 'key' | 'value' = 'value'): string[] | undefined {
     if (typeof v !== 'string' || this.isBlocked(path)) return undefined;
     if (v === 'all') return [...this.nodeNames];
-    if (this.nodeNames.includes(v)) return [v];
+    if (this.nameSet.has(v)) return [v];
     return this.unknownNode(v, path, anchor, [...this.nodeNames, 'all'], ' or all');
   }
 
@@ -106,7 +118,7 @@ export class CheckContext {
   /** A node of the playbook or an outside `host:port`. */
   peer(v: unknown, path: DocPath): PeerRef | undefined {
     if (typeof v !== 'string' || this.isBlocked(path)) return undefined;
-    if (this.nodeNames.includes(v)) return { node: v };
+    if (this.nameSet.has(v)) return { node: v };
     const addr = tryParseAddress(v);
     if (addr) return { address: formatAddress(addr) };
     if (v === 'all') return this.report(path, "'all' is not allowed here: name one node or give host:port", 'UNKNOWN_NODE');
@@ -128,9 +140,17 @@ export class CheckContext {
     this.report(path, `file not found: ${p.text} (paths are relative to the playbook's folder)`, 'MISSING_FILE');
   }
 
+  /**
+   * Unknown node: a did-you-mean, or the first names. Linear output (issue 15 item 8): the list
+   * stops at PLAYBOOK_LIMITS.listedNames, and past the errors that will be shown no suggestion is
+   * searched for at all.
+   */
   private unknownNode(v: string, path: DocPath, anchor: 'key' | 'value', candidates: readonly string[], or = ''): undefined {
+    if (this.issues.length >= PLAYBOOK_LIMITS.errors) return this.report(path, `unknown node '${v}'`, 'UNKNOWN_NODE', anchor);
     const suggestion = nearest(v, candidates);
-    const known = this.nodeNames.length ? ` (nodes are ${this.nodeNames.join(', ')}${or})` : '';
+    const names = this.names.slice(0, PLAYBOOK_LIMITS.listedNames).join(', ');
+    const more = this.names.length > PLAYBOOK_LIMITS.listedNames ? ` and ${count(this.names.length - PLAYBOOK_LIMITS.listedNames)} more` : '';
+    const known = this.names.length ? ` (nodes are ${names}${more}${or})` : '';
     return this.report(path, suggestion ? `unknown node '${v}'` : `unknown node '${v}'${known}`, 'UNKNOWN_NODE', anchor, suggestion);
   }
 }
