@@ -47,7 +47,7 @@ let bindPort = 0;
 if (a.as === 'peer') {
   node = new Node({ name: 'bench-tx', host: '127.0.0.1', port: 0, memory: true, seed: 2 });
   await node.start();
-  await node.join(`127.0.0.1:${port}`, { timeout: 10_000 });
+  await node.join(`127.0.0.1:${port}`, { timeout: '10s' });
   from = node.id;
   // The flood must come from the peer's own address: a known id from elsewhere is refused as spoofed.
   bindPort = node.port;

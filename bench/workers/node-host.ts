@@ -97,7 +97,7 @@ serve(
     peers: () => node.peers().map((p) => ({ name: p.name, addr: p.addr, state: p.state })),
     async join(args) {
       const start = now();
-      const peer = await node.join(String(args.addr), { timeout: 10_000 });
+      const peer = await node.join(String(args.addr), { timeout: '10s' });
       const joined = now();
       const expect = args.expect === undefined ? 0 : Number(args.expect);
       const done = expect ? await waitSize(expect, Number(args.timeoutMs ?? 300_000)) : joined;

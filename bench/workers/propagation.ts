@@ -66,7 +66,7 @@ const sentByType = (): Record<string, number> => {
 try {
   const tStart = now();
   await Promise.all(nodes.map((n) => n.start()));
-  for (const n of nodes.slice(1)) await n.join(nodes[0]!.address, { timeout: 10_000 });
+  for (const n of nodes.slice(1)) await n.join(nodes[0]!.address, { timeout: '10s' });
   const meshMs = await waitUntil('a full mesh', () => nodes.every((n) => n.peers().length === N - 1), 30_000);
   log(`${N} nodes started and meshed in ${Math.round(now() - tStart)} ms (mesh wait ${Math.round(meshMs)} ms)`);
   await sleep(2 * INTERVAL);

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { isPeerlabError } from '../runtime/errors.ts';
-import { startControlServer } from '../runtime/control/index.ts';
+import { startControlServer, type ControlServer } from '../runtime/control/index.ts';
+import type { Node } from '../runtime/node.ts';
 import { startNode } from '../repl/local-nodes.ts';
 import { addNodeOptions, toNodeOptions, type NodeCliOptions } from './options.ts';
 import { eventJson } from './render-event.ts';
@@ -18,11 +19,28 @@ export function nodeCommand(): Command {
     // Human lines are the REPL's (same colours, same names); --json prints every event.
     const paint = makePaint(colourLevel(process.stdout));
     const names = new NameBook();
+    let node: Node | undefined;
+    let control: ControlServer | undefined;
+    let stopping = false;
+    const stop = async (code: number): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      await node?.stop();
+      // The control server goes with the node; awaited so that a memory node's socket folder is
+      // removed before the process exits (issue 15 item 11).
+      await control?.stop();
+      process.exit(code);
+    };
+    // Before anything is started: a signal during start-up stops cleanly too.
+    process.on('SIGINT', () => void stop(0));
+    process.on('SIGTERM', () => void stop(0));
     // An unnamed node on the default data dir moves to the next free one (.peerlab/node-2, ...).
     const unnamed = o.name === undefined && o.data === undefined && !o.memory;
-    const node = await startNode(toNodeOptions(o), {
+    node = await startNode(toNodeOptions(o), {
       freeDataDir: unnamed,
-      prepare: (n) =>
+      prepare: (n) => {
+        // Known before it starts, so that a signal during start-up stops it cleanly.
+        node = n;
         n.on('*', (e) => {
           if (o.json) return out(eventJson(e));
           if (QUIET_EVENTS.has(e.type)) return;
@@ -30,22 +48,15 @@ export function nodeCommand(): Command {
           if (e.type === 'peer-added') names.addAddress(d.peer, d.name);
           names.add(d.id, d.name);
           out(formatEvent(e, paint, names));
-        }),
+        });
+      },
     });
+    if (stopping) return;
     // The local control socket: `peerlab attach DATA_DIR` and playbooks with isolation: process.
-    const control = await startControlServer(node);
-    out(o.json ? JSON.stringify({ type: 'control-socket', node: node.name, path: control.path }) : `control socket: ${control.path}`);
-    let stopping = false;
-    const stop = async (code: number): Promise<void> => {
-      if (stopping) return;
-      stopping = true;
-      await node.stop();
-      process.exit(code);
-    };
+    control = await startControlServer(node);
     // leave() or stop() through the control socket ends the process too.
     node.on('node-stopped', () => void stop(0));
-    process.on('SIGINT', () => void stop(0));
-    process.on('SIGTERM', () => void stop(0));
+    out(o.json ? JSON.stringify({ type: 'control-socket', node: node.name, path: control.path }) : `control socket: ${control.path}`);
     for (const addr of o.join ?? []) {
       node.join(addr, { timeout: Infinity }).catch((err: unknown) => {
         if (isPeerlabError(err, 'STOPPED')) return;

@@ -1,8 +1,10 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatAddress, tryParseAddress } from '../runtime/address.ts';
 import { NAME_PATTERN, type NodeOptions } from '../runtime/config.ts';
 import { parseAmount } from '../runtime/ledger/amount.ts';
-import { tryParseBytes, tryParseDuration } from '../runtime/units.ts';
+import { readDuration, tryParseBytes } from '../runtime/units.ts';
 
 /** Option parsers: each turns a bad value into one clear line (commander prints it, we exit 2). */
 export const parse = {
@@ -18,10 +20,27 @@ export const parse = {
   addresses(v: string, prev: string[] = []): string[] {
     return [...prev, parse.address(v)];
   },
+  /** A duration with its unit, longer than 0 and within what a timer can hold (DESIGN.md §2.1). */
   duration(v: string): number {
-    const ms = tryParseDuration(v);
-    if (ms === null || ms <= 0) throw new InvalidArgumentError('expected a duration like 200ms, 2s or 1m.');
-    return ms;
+    const r = readDuration(v);
+    if (!r.ok && r.kind === 'bare') throw new InvalidArgumentError(`A duration ${r.message}`);
+    // The value itself is already in commander's line ("argument '2400h' is invalid").
+    if (!r.ok && r.kind === 'range') throw new InvalidArgumentError(`A duration ${r.message.replace(/, got .*$/, '')}.`);
+    if (!r.ok) throw new InvalidArgumentError('expected a duration like 200ms, 2s or 1m.');
+    if (r.ms <= 0) throw new InvalidArgumentError('expected a duration longer than 0, like 200ms, 2s or 1m.');
+    return r.ms;
+  },
+  /** `--allow-paths DIR` (repeatable): an existing folder, made absolute. */
+  folders(v: string, prev: string[] = []): string[] {
+    const dir = resolve(v);
+    let ok = false;
+    try {
+      ok = statSync(dir).isDirectory();
+    } catch {
+      // reported below
+    }
+    if (!ok) throw new InvalidArgumentError('no such folder.');
+    return [...prev, dir];
   },
   bytes(v: string): number {
     const b = tryParseBytes(v);

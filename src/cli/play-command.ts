@@ -21,6 +21,7 @@ export function playCommand(): Command {
     .option('--dry-run', 'print the plan (robot actions included) and run nothing')
     .option('--events [kinds]', "print node events as they happen, as the REPL shows them: every kind, or these (comma list, * matches anything, e.g. 'txn-*,peer-added')")
     .option('-v, --verbose', 'the same as --events')
+    .option('--allow-paths <dir>', "let file steps reach this folder too, besides the playbook's and the working folder (repeatable)", parse.folders)
     .action(async (file: string, o: PlayOptions) => {
       // Loaded on use, so that other commands (the REPL above all) start faster.
       const { play } = await import('./play.ts');
@@ -32,13 +33,15 @@ export function checkCommand(): Command {
   return new Command('check')
     .description('validate a playbook; print every error with line:column (exit 0 valid, 2 invalid)')
     .argument('<file>', 'playbook YAML file')
-    .action(async (file: string) => {
+    .option('--allow-paths <dir>', "let file steps reach this folder too, besides the playbook's and the working folder (repeatable)", parse.folders)
+    .action(async (file: string, o: { allowPaths?: string[] }) => {
       const { loadPlaybookFile } = await import('../playbooks/load.ts');
       const { formatErrors } = await import('../playbooks/errors.ts');
-      const { errors } = await loadPlaybookFile(file);
+      const { errors, found } = await loadPlaybookFile(file, { allowPaths: o.allowPaths ?? [] });
       if (errors.length) {
+        const n = found ?? errors.length;
         process.stderr.write(formatErrors(errors) + '\n');
-        process.stderr.write(`${errors.length} error${errors.length === 1 ? '' : 's'} in ${file}\n`);
+        process.stderr.write(`${n.toLocaleString('en-US')} error${n === 1 ? '' : 's'} in ${file}\n`);
         process.exitCode = 2;
         return;
       }

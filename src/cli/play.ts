@@ -1,7 +1,9 @@
 import chalk from 'chalk';
+import { clusterProblem, machineCapacity } from '../playbooks/capacity.ts';
 import { InProcessCluster, type Cluster } from '../playbooks/cluster.ts';
 import { formatErrors } from '../playbooks/errors.ts';
 import { loadPlaybookFile } from '../playbooks/load.ts';
+import { guardPaths, PathRule } from '../playbooks/path-rule.ts';
 import { formatPlan, planPlaybook, type Plan } from '../playbooks/plan.ts';
 import { buildReport, writeReport, type NodeSummary, type PlaybookReport } from '../playbooks/report.ts';
 import { Runner } from '../playbooks/runner.ts';
@@ -23,6 +25,8 @@ export interface PlayOptions {
   events?: EventChoice;
   /** Same as `events: true`. */
   verbose?: boolean;
+  /** Folders file steps may reach besides the playbook's and the working folder. */
+  allowPaths?: string[];
 }
 
 /** Writes to several trace sinks at once (a file and the in-memory copy the HTML report reads). */
@@ -38,7 +42,7 @@ class TeeTrace implements TraceSink {
 
 /** Runs a playbook file; returns the exit code (0, 1 or 2). */
 export async function play(file: string, o: PlayOptions, out: (s: string) => void): Promise<number> {
-  const { playbook, errors } = await loadPlaybookFile(file);
+  const { playbook, errors } = await loadPlaybookFile(file, { allowPaths: o.allowPaths ?? [] });
   if (!playbook || errors.length) {
     process.stderr.write(formatErrors(errors) + '\n');
     return 2;
@@ -54,6 +58,12 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
     out(formatPlan(plan));
     return 0;
   }
+  // Before anything starts: a cluster this machine cannot open would die half-way (issue 15 item 8).
+  const tooBig = clusterProblem(plan.nodes.length, plan.isolation, machineCapacity());
+  if (tooBig) {
+    process.stderr.write(`peerlab play: ${tooBig}\n`);
+    return 2;
+  }
   const reproduce = `${peerlabCommand()} play ${pathFrom(process.cwd(), file)} --seed ${plan.seed}${o.speed !== undefined ? ` --speed ${o.speed}` : ''}`;
   out(`${chalk.bold(plan.name)} — ${plan.nodes.length} nodes, seed ${plan.seed} (reproduce with: ${reproduce})\n`);
 
@@ -67,10 +77,21 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
   if (memory) sinks.push(memory);
   const trace = sinks.length ? new TeeTrace(sinks) : undefined;
   const events = o.events || o.verbose ? new EventPrinter(o.events || true, out) : undefined;
-  const cluster: Cluster = await makeCluster(plan, trace, events?.onEvent);
+  // File steps are checked against the path rule again right before each call (a link may change).
+  const cluster: Cluster = guardPaths(
+    await makeCluster(plan, trace, events?.onEvent),
+    PathRule.forPlaybook(playbook.baseDir, process.cwd(), o.allowPaths ?? []),
+  );
+  let started: Promise<void> | undefined;
+  const offSignals = onInterrupt(out, async () => {
+    await started?.catch(() => undefined);
+    await cluster.stop();
+    await trace?.close();
+  });
   let report: PlaybookReport | undefined;
   try {
-    await cluster.start();
+    started = cluster.start();
+    await started;
     for (const h of cluster.all()) events?.learn(h.id, h.name, h.address);
     out(chalk.gray(`nodes: ${cluster.all().map((h) => `${h.name} ${h.address}`).join(', ')}\n`));
     const progress = new PlayProgress();
@@ -87,6 +108,7 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
   } finally {
     await cluster.stop();
     await trace?.close();
+    offSignals();
   }
   out(renderSummary(report));
   if (o.report) {
@@ -105,6 +127,30 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
     out(chalk.gray(`diagram written to ${o.html} (${s.nodes} nodes, ${s.delivered} messages, ${s.events} events)\n`));
   }
   return report.exitCode;
+}
+
+const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * SIGINT / SIGTERM during a run (issue 15 item 11): stop the nodes (a process cluster's children
+ * included), remove the run's temp dir with its keys and ledgers, then exit 128 + the signal's
+ * number. A second signal exits at once. Returns the function that removes the handlers.
+ */
+function onInterrupt(out: (s: string) => void, stopAll: () => Promise<void>): () => void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    const code = SIGNAL_EXIT[signal] ?? 1;
+    if (stopping) process.exit(code);
+    stopping = true;
+    out(`\n${signal}: stopping the nodes and removing the run's temporary files (again to quit at once)\n`);
+    void stopAll().finally(() => process.exit(code));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
 }
 
 async function makeCluster(plan: Plan, trace: TraceSink | undefined, listen: ((e: PeerlabEvent) => void) | undefined): Promise<Cluster> {

@@ -8,16 +8,19 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatAddress, tryParseAddress } from '../runtime/address.ts';
 import { DEFAULT_SCALE, parseAmount, type Units } from '../runtime/ledger/amount.ts';
-import { tryParseBytes, tryParseDuration } from '../runtime/units.ts';
+import { readDuration, tryParseBytes } from '../runtime/units.ts';
 import type { FilePath, PeerRef } from './playbook.ts';
 import type { Issue } from './schema.ts';
 import { describe } from './schema.ts';
 import { formatPath, type DocPath, type SourcePos } from './source-map.ts';
+import { count, PLAYBOOK_LIMITS } from './limits.ts';
+import type { PathRule } from './path-rule.ts';
 import { nearest } from './suggest.ts';
 
 export class CheckContext {
   readonly issues: Issue[] = [];
-  nodeNames: readonly string[] = [];
+  private names: readonly string[] = [];
+  private nameSet = new Set<string>();
   scale = DEFAULT_SCALE;
   private readonly blocked: Set<string>;
 
@@ -25,11 +28,23 @@ export class CheckContext {
     readonly baseDir: string,
     schemaIssues: readonly Issue[],
     readonly checkFiles: boolean,
+    /** Where file paths may lead (DESIGN.md §2.3). */
+    readonly paths: PathRule,
     /** Line and column of a value, for the positions carried by steps and nodes. */
     readonly locate: (path: DocPath, anchor?: 'key' | 'value') => SourcePos,
   ) {
     // Values that failed the schema are not read again: their problem is already reported once.
     this.blocked = new Set(schemaIssues.filter((i) => i.anchor === 'value').map((i) => formatPath(i.path)));
+  }
+
+  /** The playbook's node names, in document order. */
+  get nodeNames(): readonly string[] {
+    return this.names;
+  }
+
+  set nodeNames(names: readonly string[]) {
+    this.names = names;
+    this.nameSet = new Set(names);
   }
 
   report(path: DocPath, message: string, code: Issue['code'] = 'BAD_VALUE', anchor: Issue['anchor'] = 'value', suggestion?: string): undefined {
@@ -54,10 +69,9 @@ export class CheckContext {
 
   duration(v: unknown, path: DocPath, opts: { positive?: boolean } = {}): number | undefined {
     if (v === undefined || this.isBlocked(path)) return undefined;
-    const ms = tryParseDuration(v);
-    if (ms === null || !Number.isSafeInteger(Math.round(ms))) {
-      return this.report(path, `must be a duration like 200ms, 2s or 1m, got ${describe(v)}`, 'BAD_DURATION');
-    }
+    const r = readDuration(v);
+    if (!r.ok) return this.report(path, r.message, 'BAD_DURATION');
+    const ms = r.ms;
     if (opts.positive && ms <= 0) return this.report(path, `must be longer than 0, got ${describe(v)}`, 'BAD_DURATION');
     return ms;
   }
@@ -79,7 +93,7 @@ export class CheckContext {
   /** A single node name (`all` refused). `anchor: 'key'` when the name is a mapping key. */
   node(v: unknown, path: DocPath, anchor: 'key' | 'value' = 'value'): string | undefined {
     if (typeof v !== 'string' || this.isBlocked(path)) return undefined;
-    if (this.nodeNames.includes(v)) return v;
+    if (this.nameSet.has(v)) return v;
     if (v === 'all') return this.report(path, "'all' is not allowed here: name one node", 'UNKNOWN_NODE', anchor);
     return this.unknownNode(v, path, anchor, this.nodeNames);
   }
@@ -88,7 +102,7 @@ export class CheckContext {
   nodeOrAll(v: unknown, path: DocPath, anchor: 'key' | 'value' = 'value'): string[] | undefined {
     if (typeof v !== 'string' || this.isBlocked(path)) return undefined;
     if (v === 'all') return [...this.nodeNames];
-    if (this.nodeNames.includes(v)) return [v];
+    if (this.nameSet.has(v)) return [v];
     return this.unknownNode(v, path, anchor, [...this.nodeNames, 'all'], ' or all');
   }
 
@@ -104,16 +118,20 @@ export class CheckContext {
   /** A node of the playbook or an outside `host:port`. */
   peer(v: unknown, path: DocPath): PeerRef | undefined {
     if (typeof v !== 'string' || this.isBlocked(path)) return undefined;
-    if (this.nodeNames.includes(v)) return { node: v };
+    if (this.nameSet.has(v)) return { node: v };
     const addr = tryParseAddress(v);
     if (addr) return { address: formatAddress(addr) };
     if (v === 'all') return this.report(path, "'all' is not allowed here: name one node or give host:port", 'UNKNOWN_NODE');
     return this.unknownNode(v, path, 'value', this.nodeNames, ', or host:port');
   }
 
+  /** A file or folder path, relative to the playbook's folder, that must stay where `paths` allows. */
   file(v: unknown, path: DocPath): FilePath | undefined {
     if (typeof v !== 'string' || this.isBlocked(path)) return undefined;
-    return { text: v, resolved: resolve(this.baseDir, v) };
+    const resolved = resolve(this.baseDir, v);
+    const outside = this.paths.problem(resolved, v, { disk: this.checkFiles });
+    if (outside) return this.report(path, outside, 'PATH_OUTSIDE');
+    return { text: v, resolved };
   }
 
   /** With `checkFiles` (loading from disk): a file to send must exist, unless an `export` writes it. */
@@ -122,9 +140,17 @@ export class CheckContext {
     this.report(path, `file not found: ${p.text} (paths are relative to the playbook's folder)`, 'MISSING_FILE');
   }
 
+  /**
+   * Unknown node: a did-you-mean, or the first names. Linear output (issue 15 item 8): the list
+   * stops at PLAYBOOK_LIMITS.listedNames, and past the errors that will be shown no suggestion is
+   * searched for at all.
+   */
   private unknownNode(v: string, path: DocPath, anchor: 'key' | 'value', candidates: readonly string[], or = ''): undefined {
+    if (this.issues.length >= PLAYBOOK_LIMITS.errors) return this.report(path, `unknown node '${v}'`, 'UNKNOWN_NODE', anchor);
     const suggestion = nearest(v, candidates);
-    const known = this.nodeNames.length ? ` (nodes are ${this.nodeNames.join(', ')}${or})` : '';
+    const names = this.names.slice(0, PLAYBOOK_LIMITS.listedNames).join(', ');
+    const more = this.names.length > PLAYBOOK_LIMITS.listedNames ? ` and ${count(this.names.length - PLAYBOOK_LIMITS.listedNames)} more` : '';
+    const known = this.names.length ? ` (nodes are ${names}${more}${or})` : '';
     return this.report(path, suggestion ? `unknown node '${v}'` : `unknown node '${v}'${known}`, 'UNKNOWN_NODE', anchor, suggestion);
   }
 }

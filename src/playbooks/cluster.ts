@@ -33,12 +33,13 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export function faultInput(f: FaultSpec): Record<string, number> {
-  const out: Record<string, number> = {};
+export function faultInput(f: FaultSpec): Record<string, number | string> {
+  // Delays travel as durations with their unit: `faults.set` refuses bare numbers (DESIGN.md §2.1).
+  const out: Record<string, number | string> = {};
   if (f.drop !== undefined) out.drop = f.drop;
   if (f.dropIn !== undefined) out.dropIn = f.dropIn;
-  if (f.delayMs !== undefined) out.delay = f.delayMs;
-  if (f.jitterMs !== undefined) out.jitter = f.jitterMs;
+  if (f.delayMs !== undefined) out.delay = `${f.delayMs}ms`;
+  if (f.jitterMs !== undefined) out.jitter = `${f.jitterMs}ms`;
   if (f.duplicate !== undefined) out.duplicate = f.duplicate;
   return out;
 }

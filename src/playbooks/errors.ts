@@ -14,7 +14,11 @@ export type PlaybookErrorCode =
   | 'BAD_SIZE'
   | 'BAD_VALUE'
   | 'DUPLICATE'
-  | 'MISSING_FILE';
+  | 'MISSING_FILE'
+  /** Past a bound of PLAYBOOK_LIMITS (size, nodes, steps, nesting), or the count of errors not listed. */
+  | 'LIMIT'
+  /** A file or folder outside the playbook's folder, the working folder and `--allow-paths`. */
+  | 'PATH_OUTSIDE';
 
 export interface PlaybookError {
   readonly code: PlaybookErrorCode;
@@ -39,7 +43,7 @@ export function compareErrors(a: PlaybookError, b: PlaybookError): number {
 export function formatErrors(errors: readonly PlaybookError[]): string {
   return errors
     .map((e) => {
-      if (e.code === 'IO') return `${e.file}: ${e.message}`;
+      if (e.code === 'IO' || e.line === 0) return `${e.file}: ${e.message}`;
       return `${e.file}:${e.line}:${e.column}: ${e.path ? `${e.path}: ` : ''}${e.message}`;
     })
     .join('\n');

@@ -168,8 +168,8 @@ function definitions(): Schema {
   const nodeText = (description: string): Schema => described(description, { type: 'string', minLength: 1 });
   return {
     seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
-    duration: described('A duration like 200ms, 2s, 1.5m or 1h (a bare number is milliseconds).', {
-      type: ['string', 'number'], minimum: 0, pattern: '^\\s*(\\d+|\\d+(\\.\\d+)?\\s*(ms|s|m|h))\\s*$',
+    duration: described('A duration with its unit: 200ms, 2s, 1.5m or 1h, at most 596h (a bare number is refused: 3 could mean 3s or 3ms).', {
+      type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)\\s*$',
     }),
     amount: described('An exact decimal amount like 25.50.', { type: ['string', 'number'], minimum: 0, pattern: '^\\s*\\d+(\\.\\d+)?\\s*$' }),
     size: described('A size in bytes like 4096, 10MB or 256MiB.', {

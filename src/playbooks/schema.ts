@@ -6,6 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { bareDurationHint } from '../runtime/units.ts';
 import type { PlaybookErrorCode } from './errors.ts';
 import { buildPlaybookSchema } from './playbook-schema.ts';
 import { formatPath, pointerToPath, type DocPath } from './source-map.ts';
@@ -164,6 +165,10 @@ function translate(c: Compiled, e: ErrorObject, root: unknown, unknownAt: Set<st
   if (c.stepBranches.has(parent)) return null; // "must have required property 'join'" x 25
   if (e.keyword === 'oneOf' && parent === c.step) return stepActionIssue(c, e, path, unknownAt);
 
+  if (code === 'BAD_DURATION' && (e.keyword === 'type' || e.keyword === 'pattern')) {
+    const bare = bareDurationHint(e.data);
+    if (bare) return { code, path, anchor: 'value', message: bare };
+  }
   switch (e.keyword) {
     case 'type': {
       const phrase = hint?.phrase ?? typePhrase(e.schema);

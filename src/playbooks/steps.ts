@@ -11,6 +11,7 @@ import { isCallKind, readCall } from './call-steps.ts';
 import { CLUSTER_STEPS } from './playbook-schema.ts';
 import type { FaultSpec, FilePath, Step, StepAction, StepKind } from './playbook.ts';
 import { MAX_ROBOT_ACTIONS, robotActionCount, robotWeights, type RobotActionsInput } from '../runtime/robot-plan.ts';
+import { count } from './limits.ts';
 import { formatPath, type DocPath } from './source-map.ts';
 
 export const STEP_MODIFIERS = ['at', 'mayFail', 'name'] as const;
@@ -27,6 +28,8 @@ export class StepReader {
   /** Resolved paths that `export` steps write: sending them later is fine even if absent now. */
   private readonly written = new Set<string>();
   private readonly fileChecks: [FilePath, DocPath][] = [];
+  /** Actions all robot steps so far would plan: bounded in all, not only per step (issue 15 item 8). */
+  private robotActions = 0;
 
   constructor(private readonly ctx: CheckContext) {}
 
@@ -158,6 +161,15 @@ export class StepReader {
       const n = robotActionCount(nodes.length, everyMs, forMs);
       ctx.report(at('every'), `this robot would plan ${n} actions (at most ${MAX_ROBOT_ACTIONS}): use a longer every or a shorter for`);
       return undefined;
+    }
+    if (nodes && everyMs !== undefined && forMs !== undefined) {
+      this.robotActions += robotActionCount(nodes.length, everyMs, forMs);
+      if (this.robotActions > MAX_ROBOT_ACTIONS) {
+        const total = this.robotActions;
+        this.robotActions = -Infinity; // said once
+        ctx.report(at('every'), `robots in this playbook would plan ${count(total)} actions in all (at most ${count(MAX_ROBOT_ACTIONS)}): use a longer every, a shorter for or fewer robot steps`);
+        return undefined;
+      }
     }
     if (!nodes || everyMs === undefined || forMs === undefined || maxAmount === undefined || !weights) return undefined;
     return {

@@ -55,7 +55,7 @@ export async function startLocalNodes(opts: NodeOptions[], o: { freeDataDir?: bo
 export async function meshLocalNodes(nodes: Node[], timeoutMs = 5000): Promise<[string, string][]> {
   if (nodes.length < 2) return [];
   const [first, ...rest] = nodes as [Node, ...Node[]];
-  await Promise.all(rest.map((n) => n.join(first.advertised, { timeout: timeoutMs })));
+  await Promise.all(rest.map((n) => n.join(first.advertised, { timeout: `${timeoutMs}ms` })));
   const want = nodes.length - 1;
   const full = (): boolean => nodes.every((n) => n.peers().length >= want);
   if (!full()) {

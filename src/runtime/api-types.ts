@@ -120,7 +120,7 @@ export const param = {
     schema: { type: 'object', maxProperties: 16, additionalProperties: { type: ['string', 'number', 'boolean', 'null'] }, description: 'custom fields: string keys, scalar values' },
   }),
   path: (name: string, io: 'read' | 'write'): ApiParam => ({ name, kind: 'path', io, schema: { type: 'string', minLength: 1, description: io === 'read' ? 'a file to send' : 'a file to write' } }),
-  duration: (name: string, optional = true): ApiParam => ({ name, kind: 'duration', schema: { type: ['string', 'number'], description: 'a duration like 200ms or 2s (a number is ms)' }, ...opt(optional) }),
+  duration: (name: string, optional = true): ApiParam => ({ name, kind: 'duration', schema: { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)\\s*$', description: 'a duration with its unit, like 200ms or 2s' }, ...opt(optional) }),
   probability: (name: string): ApiParam => ({ name, kind: 'probability', optional: true, schema: { type: 'number', minimum: 0, maximum: 1 } }),
   number: (name: string, schema: JsonSchema = { type: 'number' }): ApiParam => ({ name, kind: 'number', optional: true, schema }),
   index: (name: string): ApiParam => ({ name, kind: 'index', schema: { type: 'integer', minimum: 0 } }),

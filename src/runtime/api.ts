@@ -31,7 +31,7 @@ const TABLE = [
   },
   {
     name: 'join', group: 'peers', signature: 'node.join(addr)', summary: 'join a network through a peer',
-    description: 'Contacts one peer (retrying until it answers, 30 s by default), exchanges peer lists, greets every new peer and syncs. Resolves with the peer. Options: {timeout}.',
+    description: 'Contacts one peer (retrying until it answers, 30 s by default), exchanges peer lists, greets every new peer and syncs. Resolves with the peer. Options: {timeout}, a duration like \'10s\'.',
     example: "await node.join('127.0.0.1:5001')", params: [param.address('addr'), TIMEOUT], effect: 'write', result: { shape: 'peer' },
     exposed: both({ key: 'join', order: 10, caller: 'node', args: { addr: 'peer' }, description: 'Join the network through a peer', selfError: 'a node cannot join itself' }),
   },
@@ -164,7 +164,7 @@ const TABLE = [
   // ---- faults
   {
     name: 'faults.set', group: 'faults', signature: 'node.faults.set({ drop, dropIn, delay, jitter, duplicate, peer? })', summary: 'inject faults',
-    description: 'drop / dropIn: chance each sent / received datagram is lost; delay and jitter in ms; duplicate: chance a datagram is sent twice. With peer, only that link. Decisions come from the seeded PRNG.',
+    description: 'drop / dropIn: chance each sent / received datagram is lost; delay and jitter as durations (\'20ms\'); duplicate: chance a datagram is sent twice. With peer, only that link. Decisions come from the seeded PRNG.',
     example: 'node.faults.set({ drop: 0.3 })', params: [param.options('input', FAULT_OPTIONS, false)], effect: 'write', exposed: BOTH, result: { shape: 'faults' },
   },
   {
@@ -188,8 +188,8 @@ const TABLE = [
   // ---- heartbeat (the control server answers `heartbeat.get` for the two properties)
   {
     name: 'heartbeat.interval', group: 'heartbeat', signature: 'node.heartbeat.interval', summary: 'probe interval (ms), settable',
-    description: 'How often a quiet peer is probed. Readable and settable: node.heartbeat.interval = 500 (or a duration like "500ms").',
-    example: 'node.heartbeat.interval = 500', property: true, params: [], effect: 'read', exposed: { repl: true, control: false },
+    description: 'How often a quiet peer is probed, read in ms. Settable with a duration: node.heartbeat.interval = \'500ms\' (a bare number is refused).',
+    example: "node.heartbeat.interval = '500ms'", property: true, params: [], effect: 'read', exposed: { repl: true, control: false },
   },
   {
     name: 'heartbeat.timeout', group: 'heartbeat', signature: 'node.heartbeat.timeout', summary: 'removal timeout (ms), settable',
@@ -198,7 +198,7 @@ const TABLE = [
   },
   {
     name: 'heartbeat.set', group: 'heartbeat', signature: 'node.heartbeat.set({ interval, timeout })', summary: 'change both at once',
-    description: 'Sets interval and/or timeout (ms or durations); the timeout must be longer than the interval.',
+    description: 'Sets interval and/or timeout, as durations with their unit (\'500ms\', \'5s\'); the timeout must be longer than the interval.',
     example: "node.heartbeat.set({ interval: '1s', timeout: '5s' })", params: [param.options('settings', [param.duration('interval'), param.duration('timeout')], false)],
     effect: 'write', exposed: BOTH, result: { shape: 'heartbeat' },
   },

@@ -8,7 +8,7 @@ import { DEFAULT_MAX_PEERS } from './membership/peer-table.ts';
 import type { FaultInput } from './net/faults.ts';
 import type { Transport } from './net/transport.ts';
 import type { TraceSink } from './trace.ts';
-import { parseBytes, parseDuration } from './units.ts';
+import { durationMs, parseBytes } from './units.ts';
 import { DEFAULT_MAX_DATAGRAM } from './wire/messages.ts';
 import { DEFAULT_MAX_FILE_BYTES } from './transfer/types.ts';
 import type { NetworkParams } from './wire/membership.ts';
@@ -75,8 +75,8 @@ export function resolveConfig(o: NodeOptions): NodeConfig {
   const initial = parseAmount(o.initialBalance ?? DEFAULT_INITIAL_BALANCE, scale, { allowZero: true });
   if (!initial.ok) throw new PeerlabError('BAD_AMOUNT', `initial balance: ${initial.message}`);
   const heartbeat: HeartbeatSettings = {
-    interval: o.heartbeat?.interval === undefined ? DEFAULT_HEARTBEAT.interval : parseDuration(o.heartbeat.interval, 'heartbeat interval'),
-    timeout: o.heartbeat?.timeout === undefined ? DEFAULT_HEARTBEAT.timeout : parseDuration(o.heartbeat.timeout, 'heartbeat timeout'),
+    interval: o.heartbeat?.interval === undefined ? DEFAULT_HEARTBEAT.interval : durationMs(o.heartbeat.interval, 'heartbeat interval'),
+    timeout: o.heartbeat?.timeout === undefined ? DEFAULT_HEARTBEAT.timeout : durationMs(o.heartbeat.timeout, 'heartbeat timeout'),
   };
   if (o.heartbeat?.interval !== undefined && o.heartbeat.timeout === undefined) {
     heartbeat.timeout = Math.max(heartbeat.timeout, 3 * heartbeat.interval);

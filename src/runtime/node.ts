@@ -14,7 +14,7 @@ import { UdpTransport } from './net/udp-transport.ts';
 import { Prng } from './prng.ts';
 import { Stats, type StatsSnapshot } from './stats.ts';
 import { TraceWriter, type TraceSink } from './trace.ts';
-import { parseDuration } from './units.ts';
+import { describeValue, parseDuration } from './units.ts';
 import {
   AppendLog, FilePeerStore, MemoryAppendLog, MemoryPeerStore, exportCsv, lockDataDir, prepareDataDir,
   type DataDirLayout, type DataDirLock, type PeerRecord, type PeerStore, type RecordLog,
@@ -564,7 +564,7 @@ export class Node {
   /** The transaction at 0-based index `i` of transactions(). */
   transaction(i: number): TransactionRow {
     this.running_();
-    if (!Number.isInteger(i) || i < 0) throw new PeerlabError('BAD_ARGUMENT', `index must be a whole number from 0, got ${JSON.stringify(i)}`);
+    if (!Number.isInteger(i) || i < 0) throw new PeerlabError('BAD_ARGUMENT', `index must be a whole number from 0, got ${describeValue(i)}`);
     const e = this.ledgerNode!.ledger.transaction(i);
     if (!e) throw new PeerlabError('BAD_ARGUMENT', `no transaction at index ${i} (this node holds ${this.ledgerNode!.ledger.size})`);
     return this.row(e);
@@ -662,7 +662,7 @@ export class Node {
 
   /** An account id from a full id, or a peer's address, name or id prefix. */
   resolveAccount(ref: string): string {
-    if (typeof ref !== 'string' || ref === '') throw new PeerlabError('BAD_ARGUMENT', `expected a peer address, name or account id, got ${JSON.stringify(ref)}`);
+    if (typeof ref !== 'string' || ref === '') throw new PeerlabError('BAD_ARGUMENT', `expected a peer address, name or account id, got ${describeValue(ref)}`);
     if (isValidId(ref)) return ref;
     if (ref === this.name) return this.id;
     return this.findPeer(ref)!.id;
@@ -870,14 +870,14 @@ export class Node {
 
   private parseAddr(addr: unknown): Address {
     const a = tryParseAddress(addr);
-    if (!a) throw new PeerlabError('BAD_ADDRESS', `expected an address like 127.0.0.1:5001, got ${JSON.stringify(addr)}`);
+    if (!a) throw new PeerlabError('BAD_ADDRESS', `expected an address like 127.0.0.1:5001, got ${describeValue(addr)}`);
     return a;
   }
 
   /** A peer by address, name or id prefix. */
   findPeer(ref: string, required = true): Peer | undefined {
     const { table } = this.running_();
-    if (typeof ref !== 'string' || ref.length === 0) throw new PeerlabError('BAD_ARGUMENT', `expected a peer address, name or id prefix, got ${JSON.stringify(ref)}`);
+    if (typeof ref !== 'string' || ref.length === 0) throw new PeerlabError('BAD_ARGUMENT', `expected a peer address, name or id prefix, got ${describeValue(ref)}`);
     const a = tryParseAddress(ref);
     const found = table.find(a ? formatAddress(a) : ref);
     if (found.ambiguous) {

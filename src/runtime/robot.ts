@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from './clock.ts';
 import { PeerlabError } from './errors.ts';
 import { parseAmount, type Units } from './ledger/amount.ts';
 import { ROBOT_ACTION_KINDS, RobotDecider, robotWeights, type RobotActionKind, type RobotActionsInput, type RobotDecision } from './robot-plan.ts';
-import { parseDuration } from './units.ts';
+import { describeValue, parseDuration } from './units.ts';
 
 export interface RobotStartOptions {
   /** Time between actions (default 1s). */
@@ -57,13 +57,13 @@ export class Robot {
     const known = ['every', 'maxAmount', 'actions', 'seed', 'for'];
     const unknown = Object.keys(opts).filter((k) => !known.includes(k));
     if (unknown.length) throw new PeerlabError('BAD_ARGUMENT', `unknown robot option ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ')})`);
-    const every = parseDuration(opts.every ?? 1000, 'robot every');
+    const every = parseDuration(opts.every ?? '1s', 'robot every');
     if (every < 1) throw new PeerlabError('BAD_DURATION', 'robot every must be at least 1ms');
     const max = parseAmount(opts.maxAmount ?? 10, this.host.scale);
     if (!max.ok) throw new PeerlabError('BAD_AMOUNT', `robot maxAmount: ${max.message}`);
     robotWeights(opts.actions);
     const seed = opts.seed ?? this.defaultSeed;
-    if (!Number.isSafeInteger(seed)) throw new PeerlabError('BAD_ARGUMENT', `robot seed must be an integer, got ${JSON.stringify(opts.seed)}`);
+    if (!Number.isSafeInteger(seed)) throw new PeerlabError('BAD_ARGUMENT', `robot seed must be an integer, got ${describeValue(opts.seed)}`);
     const forMs = opts.for === undefined ? undefined : parseDuration(opts.for, 'robot for');
     this.halt();
     this.decider = new RobotDecider({ seed, maxAmount: max.units as Units, ...(opts.actions ? { actions: opts.actions } : {}) });

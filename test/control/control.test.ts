@@ -98,7 +98,7 @@ describe('control socket (in-process node, real socket)', () => {
     expect(sent.to).toBe(b.id);
     expect(((await client.call('faults.set', [{ drop: 0.25 }])) as { node: { drop: number } }).node.drop).toBe(0.25);
     expect(a.faults.get().node.drop).toBe(0.25);
-    expect(await client.call('heartbeat.set', [{ interval: 150, timeout: 1500 }])).toEqual({ interval: 150, timeout: 1500 });
+    expect(await client.call('heartbeat.set', [{ interval: '150ms', timeout: '1500ms' }])).toEqual({ interval: 150, timeout: 1500 });
     expect(await client.call('heartbeat.get')).toEqual({ interval: 150, timeout: 1500 });
     const err = await client.call('send', [b.name, 'lots']).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PeerlabError);

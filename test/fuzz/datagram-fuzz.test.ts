@@ -320,8 +320,8 @@ describe('datagram fuzz against a running node (real UDP)', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 
     // Still answering: its peer's ping, and a well-formed ping from the fuzzing socket itself.
-    expect(await b.ping(a.address, { timeout: 2000 })).toBeGreaterThanOrEqual(0);
-    expect(await a.ping(b.address, { timeout: 2000 })).toBeGreaterThanOrEqual(0);
+    expect(await b.ping(a.address, { timeout: '2s' })).toBeGreaterThanOrEqual(0);
+    expect(await a.ping(b.address, { timeout: '2s' })).toBeGreaterThanOrEqual(0);
     const acked = new Promise<Envelope>((resolve) => {
       sock.on('message', (m) => {
         const r = decode(m);

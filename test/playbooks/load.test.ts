@@ -303,7 +303,7 @@ describe('normalised step shapes', () => {
 
   it('keeps modifiers and nested steps', () => {
     const pb = valid(
-      `${NODES}  - { at: 1.5s, name: late, mayFail: true, ping: { from: alice, to: bob } }\n  - parallel:\n      - sync: carol\n      - wait: 200\n`,
+      `${NODES}  - { at: 1.5s, name: late, mayFail: true, ping: { from: alice, to: bob } }\n  - parallel:\n      - sync: carol\n      - wait: 200ms\n`,
     );
     expect(pb.steps[0]).toMatchObject({ at: 1500, name: 'late', mayFail: true, action: { kind: 'ping', from: 'alice', to: 'bob' } });
     const par = action(pb.steps[1]);
@@ -318,7 +318,7 @@ describe('normalised step shapes', () => {
   it('expands counts for every node and reads all condition kinds', () => {
     const sha = 'AB'.repeat(32);
     const pb = valid(
-      `${NODES}  - waitFor: { transactions: 3, peers: { alice: 2 }, fileReceived: [{ node: bob, sha256: ${sha} }], logged: { node: all, type: fork-detected }, balances: { bob: 0 }, within: 0 }\n`,
+      `${NODES}  - waitFor: { transactions: 3, peers: { alice: 2 }, fileReceived: [{ node: bob, sha256: ${sha} }], logged: { node: all, type: fork-detected }, balances: { bob: 0 }, within: 0s }\n`,
     );
     const a = action(pb.steps[0]);
     expect(a).toMatchObject({ kind: 'waitFor', withinMs: 0 });

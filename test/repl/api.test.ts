@@ -126,7 +126,7 @@ describe('the node API from the REPL', () => {
   });
 
   it('faults: set, partition, heal, reset, get', async () => {
-    expect(await h.run('node.faults.set({ drop: 0.5, delay: 5 })')).toMatch(/faults: drop 0\.5, delay 5/);
+    expect(await h.run("node.faults.set({ drop: 0.5, delay: '5ms' })")).toMatch(/faults: drop 0\.5, delay 5/);
     expect(await h.run(`node.faults.partition(['${carol.advertised}'])`)).toMatch(/partitioned from 127\.0\.0\.1:\d+/);
     expect(await h.run('node.faults.heal()')).not.toMatch(/partitioned/);
     expect(await h.run('node.faults.reset()')).toMatch(/faults: none/);
@@ -135,7 +135,7 @@ describe('the node API from the REPL', () => {
 
   it('heartbeat: readable and settable', async () => {
     expect(await h.run('node.heartbeat.interval')).toBe('100\n');
-    await h.run('node.heartbeat.interval = 120');
+    await h.run("node.heartbeat.interval = '120ms'");
     expect(alice.heartbeat.interval).toBe(120);
     expect(await h.run("node.heartbeat.set({ timeout: '3s' })")).toMatch(/heartbeat: interval 120 ms, timeout 3000 ms/);
   });

@@ -32,7 +32,7 @@ describe('chaos: five node processes, robots, drops, duplicates and a SIGKILL', 
     await Promise.all(nodes.map((n) => n.ready));
     for (const n of nodes.slice(1)) await n.call('join', { addr: nodes[0]!.address });
     // Robots send as fast as they can (one send at a time each) for 20 s; n4 is killed mid-run.
-    const robot = { every: 1, maxAmount: 200, actions: ['send', 'sendCustom'] };
+    const robot = { every: '1ms', maxAmount: 200, actions: ['send', 'sendCustom'] };
     await Promise.all(nodes.map((n, i) => n.call('robot', { options: { ...robot, seed: i } })));
     const started = Date.now();
     await new Promise((r) => setTimeout(r, 8000));

@@ -33,7 +33,7 @@ describe('ledger over real UDP and TCP', () => {
     nodes = await startNodes(4, { faults: { drop: 0.2, duplicate: 0.1 }, heartbeat: { interval: 100, timeout: 1500 } });
     for (const n of nodes.slice(1)) await n.join(nodes[0]!.address);
     await until(() => nodes.every((n) => n.peers().length === 3), 'full mesh');
-    for (const [i, n] of nodes.entries()) n.robot.start({ every: 5, maxAmount: 300, actions: { send: 4, sendCustom: 1 }, seed: 10 + i });
+    for (const [i, n] of nodes.entries()) n.robot.start({ every: '5ms', maxAmount: 300, actions: { send: 4, sendCustom: 1 }, seed: 10 + i });
     await until(() => nodes.every((n) => n.robot.status().actions >= 25), 'every robot acted 25 times', 15_000);
     for (const n of nodes) n.robot.stop();
     await until(() => converged(nodes), 'ledgers converge', 15_000);

@@ -35,7 +35,7 @@ describe('membership over real UDP', () => {
     const [b] = await startNodes(1, { initialBalance: 500 }, 'b');
     nodes = [a!, b!];
     const refusedAtA = a!.events.waitFor('peer-refused', () => true, 5000);
-    const err = await b!.join(a!.address, { timeout: 3000 }).catch((e: unknown) => e);
+    const err = await b!.join(a!.address, { timeout: '3s' }).catch((e: unknown) => e);
     expect(isPeerlabError(err, 'INCOMPATIBLE')).toBe(true);
     expect(String((err as Error).message)).toMatch(/network parameters differ/);
     const ev = await refusedAtA;
@@ -55,7 +55,7 @@ describe('membership over real UDP', () => {
     expect(names(a)).toEqual(['c']);
     // b keeps pinging a, c gossips b's address to a, and a's discovery hears of b: none brings it back.
     await a.discover();
-    const rejoin = await b.join(a.address, { timeout: 500 }).catch((e: unknown) => e);
+    const rejoin = await b.join(a.address, { timeout: '500ms' }).catch((e: unknown) => e);
     expect(isPeerlabError(rejoin, 'BANNED_PEER')).toBe(true);
     await until(() => b.peers().every((p) => p.name !== 'a'), 'b times out a', 5000);
     expect(names(a)).toEqual(['c']);
@@ -79,7 +79,7 @@ describe('membership over real UDP', () => {
     const rtt = await a.ping(b.address);
     expect(rtt).toBeGreaterThanOrEqual(0);
     await b.stop();
-    await expect(a.ping(b.address, { timeout: 300 })).rejects.toThrow(/did not answer/);
+    await expect(a.ping(b.address, { timeout: '300ms' })).rejects.toThrow(/did not answer/);
   });
 });
 

@@ -49,7 +49,7 @@ async function prepare(): Promise<void> {
     await nodes[1]!.join(nodes[0]!.address);
     await nodes[2]!.join(nodes[0]!.address);
     await until(() => nodes.every((n) => n.peers().length === 2), 'every node knows the other two');
-    nodes.forEach((n, i) => n.robot.start({ every: 20, maxAmount: 5, seed: i + 1 }));
+    nodes.forEach((n, i) => n.robot.start({ every: '20ms', maxAmount: 5, seed: i + 1 }));
     await new Promise((r) => setTimeout(r, 600));
     nodes.forEach((n) => n.robot.stop());
     await new Promise((r) => setTimeout(r, 200));

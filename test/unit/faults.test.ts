@@ -27,7 +27,7 @@ function run(p: FaultPlan, n = 300): Decision[] {
   return out;
 }
 
-const MIXED: FaultInput = { drop: 0.3, dropIn: 0.2, delay: 10, jitter: 40, duplicate: 0.25 };
+const MIXED: FaultInput = { drop: 0.3, dropIn: 0.2, delay: '10ms', jitter: '40ms', duplicate: 0.25 };
 
 function expectBadArgument(fn: () => unknown, field: RegExp): void {
   let err: unknown;
@@ -60,7 +60,7 @@ describe('FaultPlan: determinism', () => {
 
   it('each decision draws the same numbers whatever the settings, so later decisions stay aligned', () => {
     const quiet = plan(7);
-    const noisy = plan(7, { drop: 1, dropIn: 1, duplicate: 1, delay: 100, jitter: 100 });
+    const noisy = plan(7, { drop: 1, dropIn: 1, duplicate: 1, delay: '100ms', jitter: '100ms' });
     run(quiet, 100);
     run(noisy, 100);
     quiet.set(MIXED);
@@ -112,7 +112,7 @@ describe('FaultPlan: drop, dropIn, delay, duplicate', () => {
   });
 
   it('delay and jitter give delays within [delay, delay + jitter]', () => {
-    const p = plan(1, { delay: '50ms', jitter: 20 });
+    const p = plan(1, { delay: '50ms', jitter: '20ms' });
     const seen = new Set<number>();
     for (let i = 0; i < 500; i++) {
       const d = p.decideOut(A);
@@ -127,7 +127,7 @@ describe('FaultPlan: drop, dropIn, delay, duplicate', () => {
   });
 
   it('duplicate 1 produces two delays per datagram; duplicate 0 never does', () => {
-    const p = plan(1, { duplicate: 1, delay: 5, jitter: 10 });
+    const p = plan(1, { duplicate: 1, delay: '5ms', jitter: '10ms' });
     for (let i = 0; i < 200; i++) {
       const d = p.decideOut(A);
       if (!d.deliver) throw new Error('dropped with drop 0');
@@ -163,7 +163,7 @@ describe('FaultPlan: per-peer links', () => {
   });
 
   it('a link inherits what it does not override, and patches merge', () => {
-    const p = plan(1, { delay: 30 });
+    const p = plan(1, { delay: '30ms' });
     p.set({ peer: B, dropIn: 1 });
     p.set({ peer: B, duplicate: 1 });
     expect(p.effective(B)).toEqual({ ...NO_FAULTS, delay: 30, dropIn: 1, duplicate: 1 });

@@ -1,7 +1,7 @@
 import { tryParseAddress, formatAddress } from '../address.ts';
 import { PeerlabError } from '../errors.ts';
 import type { Prng } from '../prng.ts';
-import { parseDuration, parseProbability } from '../units.ts';
+import { describeValue, parseDuration, parseProbability } from '../units.ts';
 
 /** Fault settings of one node or one link (DESIGN.md §3.7). Times in ms. */
 export interface FaultSettings {
@@ -132,6 +132,6 @@ export class FaultPlan {
 
 function linkKey(addr: string): string {
   const a = tryParseAddress(addr);
-  if (!a) throw new PeerlabError('BAD_ADDRESS', `fault peer must be an address like 127.0.0.1:5001, got ${JSON.stringify(addr)}`);
+  if (!a) throw new PeerlabError('BAD_ADDRESS', `fault peer must be an address like 127.0.0.1:5001, got ${describeValue(addr)}`);
   return formatAddress(a);
 }
