@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from './clock.ts';
 import { PeerlabError } from './errors.ts';
-import { parseAmount, type Units } from './ledger/amount.ts';
+import type { Emit } from './events.ts';
+import { formatUnits, parseAmount, type Units } from './ledger/amount.ts';
 import { RobotDecider, robotWeights, type RobotActionKind, type RobotActionsInput, type RobotDecision } from './robot-plan.ts';
 import { parseDuration } from './units.ts';
 
@@ -26,13 +27,41 @@ export interface RobotStatus {
   lastError?: string;
 }
 
+/** The node API a robot acts through (the same calls a user makes). */
+export interface RobotTarget {
+  send(to: string, amount: string): Promise<unknown>;
+  sendCustom(to: string, amount: string, fields: Record<string, unknown>): Promise<unknown>;
+  ping(addr: string, opts: { timeout: number }): Promise<unknown>;
+  requestBalance(addr: string): Promise<unknown>;
+  sync(peer: string): Promise<unknown>;
+}
+
 /** What a robot needs from its node. */
 export interface RobotHost {
+  node: RobotTarget;
   /** Who it may act on (peer ids), never itself. */
   targets(): string[];
-  act(decision: RobotDecision): Promise<unknown>;
   scale: number;
-  emit(type: string, data: Record<string, unknown>): void;
+  /** The heartbeat interval: a robot's ping waits for two of them (at least 500 ms). */
+  interval(): number;
+  emit: Emit;
+}
+
+/** Carries out one decision through the node's API. */
+export function act(host: RobotHost, d: RobotDecision): Promise<unknown> {
+  const amount = (units: bigint): string => formatUnits(units, host.scale);
+  switch (d.kind) {
+    case 'send':
+      return host.node.send(d.to, amount(d.amount));
+    case 'sendCustom':
+      return host.node.sendCustom(d.to, amount(d.amount), { ...d.fields });
+    case 'ping':
+      return host.node.ping(d.to, { timeout: Math.max(500, 2 * host.interval()) });
+    case 'requestBalance':
+      return host.node.requestBalance(d.to);
+    case 'sync':
+      return host.node.sync(d.to);
+  }
 }
 
 const ZERO = (): Record<RobotActionKind, { ok: number; failed: number }> => ({
@@ -51,6 +80,7 @@ export class Robot {
   private decider: RobotDecider | undefined;
   private status_: RobotStatus = { running: false, every: 0, maxAmount: '0', seed: 0, actions: 0, outcomes: ZERO() };
   private generation = 0;
+  private stopped: Array<() => void> = [];
 
   constructor(private readonly host: RobotHost, private readonly clock: Clock, private readonly defaultSeed: number) {}
 
@@ -83,6 +113,7 @@ export class Robot {
       this.halt();
       this.status_.running = false;
       this.host.emit('robot-stopped', { actions: this.status_.actions });
+      for (const fn of this.stopped.splice(0)) fn();
     }
     return this.status();
   }
@@ -92,8 +123,8 @@ export class Robot {
   }
 
   /** Resolves once the robot has stopped (by itself after `for`, or by stop()). */
-  async done(pollMs = 20): Promise<RobotStatus> {
-    while (this.status_.running) await new Promise((r) => setTimeout(r, pollMs));
+  async done(): Promise<RobotStatus> {
+    if (this.status_.running) await new Promise<void>((resolve) => this.stopped.push(resolve));
     return this.status();
   }
 
@@ -116,7 +147,7 @@ export class Robot {
     if (decision) {
       this.status_.actions++;
       try {
-        await this.host.act(decision);
+        await act(this.host, decision);
         this.status_.outcomes[decision.kind].ok++;
       } catch (err) {
         this.status_.outcomes[decision.kind].failed++;
