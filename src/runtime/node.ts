@@ -30,13 +30,6 @@ import { TraceWriter, type TraceSink } from './trace.ts';
 import { inboxWithPayments, receivedWithPayments, sendWithFile } from './transfer/payments.ts';
 import type { InboxEntry, SendResult as FileSendResult } from './transfer/index.ts';
 import { parseDuration } from './units.ts';
-import { LEDGER_MESSAGES } from './wire/ledger.ts';
-import { registerFamily } from './wire/messages.ts';
-import { TRANSFER_MESSAGES } from './wire/transfer.ts';
-
-registerFamily(LEDGER_MESSAGES);
-registerFamily(TRANSFER_MESSAGES);
-
 export type { NodeOptions } from './config.ts';
 export type { TransactionRow, BalanceRow } from './ledger/view.ts';
 export type { PeerInfo } from './membership/peer-directory.ts';

@@ -5,7 +5,7 @@ import { MemoryNetwork } from '../../../src/runtime/net/memory-transport.ts';
 import { Node } from '../../../src/runtime/node.ts';
 import { helloSigningBytes, MAX_PEERS_PER_MESSAGE, type HelloBody } from '../../../src/runtime/wire/membership.ts';
 import {
-  assertValidBody, decode, DEFAULT_MAX_DATAGRAM, encode, knownTypes, PROTOCOL_VERSION,
+  assertValidBody, decode, DEFAULT_MAX_DATAGRAM, encode, PROTOCOL_VERSION,
   type DecodeResult, type Envelope, type RejectReason,
 } from '../../../src/runtime/wire/messages.ts';
 import { until } from '../../helpers.ts';
@@ -39,32 +39,7 @@ function withBodyText(t: string, bodyText: string): string {
   return `{"v":1,"t":${JSON.stringify(t)},"f":"${alice.id}","l":1,"id":"${randomUUID()}","b":${bodyText}}`;
 }
 
-const SAMPLES: Record<string, object> = {
-  hello: signedHello(alice),
-  refuse: { code: 'INCOMPATIBLE', reason: 'network parameters differ', re: 'abcdefgh12345678' },
-  ping: { seq: 1, dg: 'deadbeef' },
-  ack: { seq: 1 },
-  'ping-req': { target: bob.id, addr: '127.0.0.1:5002', seq: 42 },
-  'indirect-ack': { target: bob.id, seq: 42 },
-  'peers-req': { seq: 3 },
-  peers: { peers: [{ id: bob.id, addr: '[::1]:5002', name: 'bob' }], re: 3 },
-  bye: {},
-};
-
-describe('wire: round trips', () => {
-  it('knows every membership message type', () => {
-    expect(knownTypes()).toEqual(expect.arrayContaining(Object.keys(SAMPLES)));
-  });
-
-  for (const [type, body] of Object.entries(SAMPLES)) {
-    it(`round-trips a ${type} message`, () => {
-      const e = env(type, body);
-      const r = decode(encode(e));
-      expect(r).toEqual({ ok: true, msg: e });
-      expect(() => assertValidBody(type, body)).not.toThrow();
-    });
-  }
-
+describe('wire: a hello on the wire', () => {
   it('a decoded hand-built hello carries a signature that verifies, and only for its signer', () => {
     const r = decode(encode(env('hello', signedHello(alice))));
     if (!r.ok) throw new Error(`hello rejected: ${r.reason} ${r.detail}`);
