@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/runtime/clock.ts';
 import type { PeerlabEvent } from '../../../src/runtime/events.ts';
 import { Identity } from '../../../src/runtime/identity.ts';
+import { MemoryStreamNetwork } from '../../../src/runtime/net/memory-streams.ts';
 import { MemoryNetwork } from '../../../src/runtime/net/memory-transport.ts';
 import type { FaultInput } from '../../../src/runtime/net/faults.ts';
 import { Node } from '../../../src/runtime/node.ts';
@@ -36,6 +37,7 @@ const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 function sim(n: number, opts: { seed?: number; faults?: FaultInput } = {}): Sim {
   const clock = new ManualClock();
   const net = new MemoryNetwork();
+  const streams = new MemoryStreamNetwork();
   const identities = Array.from({ length: n }, () => Identity.generate());
   const nodes: Node[] = [];
   const events: PeerlabEvent[] = [];
@@ -46,6 +48,7 @@ function sim(n: number, opts: { seed?: number; faults?: FaultInput } = {}): Sim 
         name: String.fromCharCode(97 + i),
         clock,
         transport: net.transport('127.0.0.1', BASE_PORT + i),
+        streams: streams.transport('127.0.0.1', BASE_PORT + i),
         memory: true,
         seed: (opts.seed ?? 1) * 100 + i + nodes.length * 1000,
         heartbeat: HEARTBEAT,
@@ -275,8 +278,9 @@ describe('traces (simulated time)', () => {
     const trace = new MemoryTrace();
     const clock = new ManualClock();
     const net = new MemoryNetwork();
+    const streams = new MemoryStreamNetwork();
     const mk = (i: number): Node =>
-      new Node({ name: `t${i}`, clock, transport: net.transport('127.0.0.1', 6001 + i), memory: true, seed: i, heartbeat: HEARTBEAT, trace, faults: { drop: 0.3 } });
+      new Node({ name: `t${i}`, clock, transport: net.transport('127.0.0.1', 6001 + i), streams: streams.transport('127.0.0.1', 6001 + i), memory: true, seed: i, heartbeat: HEARTBEAT, trace, faults: { drop: 0.3 } });
     const x = mk(0);
     const y = mk(1);
     const s = (current = { stopAll: () => Promise.all([x.stop(), y.stop()]).then(() => undefined) } as Sim);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Node } from '../../../src/runtime/node.ts';
 import { isPeerlabError } from '../../../src/runtime/errors.ts';
 import { startNodes, stopAll, until } from '../../helpers.ts';
+import { MemoryWorld } from '../memory-world.ts';
 
 let nodes: Node[] = [];
 afterEach(async () => {
@@ -11,9 +12,9 @@ afterEach(async () => {
 
 const names = (n: Node): string[] => n.peers().map((p) => p.name).sort();
 
-describe('membership over real UDP', () => {
+describe('membership (in-memory network)', () => {
   it('joins and learns the other peers through peer-list exchange', async () => {
-    nodes = await startNodes(4);
+    nodes = await new MemoryWorld().startNodes(4);
     const [a, b, c, d] = nodes as [Node, Node, Node, Node];
     await b.join(a.address);
     await c.join(a.address);
@@ -24,15 +25,16 @@ describe('membership over real UDP', () => {
   });
 
   it('two nodes joining through the same peer at the same moment find each other', async () => {
-    nodes = await startNodes(3);
+    nodes = await new MemoryWorld().startNodes(3);
     const [a, b, c] = nodes as [Node, Node, Node];
     await Promise.all([b.join(a.address), c.join(a.address)]);
     await until(() => b.peers().some((p) => p.name === 'c') && c.peers().some((p) => p.name === 'b'), 'b and c know each other');
   });
 
   it('refuses a peer with different network parameters, on both sides', async () => {
-    const [a] = await startNodes(1);
-    const [b] = await startNodes(1, { initialBalance: 500 }, 'b');
+    const world = new MemoryWorld();
+    const [a] = await world.startNodes(1);
+    const [b] = await world.startNodes(1, { initialBalance: 500 }, 'b');
     nodes = [a!, b!];
     const refusedAtA = a!.events.waitFor('peer-refused', () => true, 5000);
     const err = await b!.join(a!.address, { timeout: 3000 }).catch((e: unknown) => e);
@@ -46,7 +48,7 @@ describe('membership over real UDP', () => {
   });
 
   it('a user-removed peer stays out until added again; a timed-out peer comes back on contact', async () => {
-    nodes = await startNodes(3);
+    nodes = await new MemoryWorld().startNodes(3);
     const [a, b, c] = nodes as [Node, Node, Node];
     await b.join(a.address);
     await c.join(a.address);
@@ -65,7 +67,7 @@ describe('membership over real UDP', () => {
   });
 
   it('rejects bad addresses and self joins with clear errors', async () => {
-    nodes = await startNodes(1);
+    nodes = await new MemoryWorld().startNodes(1);
     const [a] = nodes as [Node];
     await expect(a.join('nope')).rejects.toThrow(/host:port|address/);
     await expect(a.join('127.0.0.1:70000')).rejects.toThrow(/address/);
@@ -73,6 +75,9 @@ describe('membership over real UDP', () => {
     expect(() => a.removePeer('ghost')).toThrow(/no peer "ghost"/);
   });
 
+});
+
+describe('membership over real UDP', () => {
   it('ping returns a round-trip time and fails clearly for a silent address', async () => {
     nodes = await startNodes(2);
     const [a, b] = nodes as [Node, Node];

@@ -6,6 +6,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAMPORT_MAX_AHEAD } from '../../../src/runtime/clock.ts';
 import { Identity } from '../../../src/runtime/identity.ts';
+import { MemoryStreamNetwork } from '../../../src/runtime/net/memory-streams.ts';
 import { MemoryNetwork } from '../../../src/runtime/net/memory-transport.ts';
 import { Node } from '../../../src/runtime/node.ts';
 import { Prng } from '../../../src/runtime/prng.ts';
@@ -340,7 +341,7 @@ describe('hostile Lamport times', () => {
   // every message the node sends fails the envelope schema at its peers.
   it('a peer cannot push a node clock past Number.MAX_SAFE_INTEGER', async () => {
     const net = new MemoryNetwork();
-    const node = new Node({ name: 'target', memory: true, seed: 1, transport: net.transport('127.0.0.1', 7001) });
+    const node = new Node({ name: 'target', memory: true, seed: 1, transport: net.transport('127.0.0.1', 7001), streams: new MemoryStreamNetwork().transport() });
     const raw = net.transport('127.0.0.1', 7002);
     const replies: Buffer[] = [];
     raw.onReceive((d) => replies.push(d));

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Node } from '../../../src/runtime/node.ts';
-import { startNodes, stopAll, until } from '../../helpers.ts';
+import { stopAll, until } from '../../helpers.ts';
+import { MemoryWorld } from '../memory-world.ts';
 
 let nodes: Node[] = [];
 afterEach(async () => {
@@ -8,9 +9,9 @@ afterEach(async () => {
   nodes = [];
 });
 
-describe('partitions over real UDP', () => {
+describe('partitions (in-memory network)', () => {
   it('a partition that outlasts the timeout heals by itself once lifted', async () => {
-    nodes = await startNodes(3, { heartbeat: { interval: 100, timeout: 800 } });
+    nodes = await new MemoryWorld().startNodes(3, { heartbeat: { interval: 100, timeout: 800 } });
     const [a, b, c] = nodes as [Node, Node, Node];
     await b.join(a.address);
     await c.join(a.address);

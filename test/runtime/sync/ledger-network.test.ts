@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readCsvRows } from '../../../src/runtime/store/index.ts';
 import type { Node } from '../../../src/runtime/node.ts';
 import { startNodes, stopAll, until } from '../../helpers.ts';
+import { MemoryWorld } from '../memory-world.ts';
 
 let nodes: Node[] = [];
 afterEach(async () => {
@@ -28,9 +29,9 @@ function expectHealthyLedgers(ns: Node[]): void {
   }
 }
 
-describe('ledger over real UDP and TCP', () => {
+describe('ledger sync (in-memory network and streams)', () => {
   it('robots under drops and duplicates end with identical ledgers and conserved money', async () => {
-    nodes = await startNodes(4, { faults: { drop: 0.2, duplicate: 0.1 }, heartbeat: { interval: 100, timeout: 1500 } });
+    nodes = await new MemoryWorld().startNodes(4, { faults: { drop: 0.2, duplicate: 0.1 }, heartbeat: { interval: 100, timeout: 1500 } });
     for (const n of nodes.slice(1)) await n.join(nodes[0]!.address);
     await until(() => nodes.every((n) => n.peers().length === 3), 'full mesh');
     for (const [i, n] of nodes.entries()) n.robot.start({ every: 5, maxAmount: 300, actions: { send: 4, sendCustom: 1 }, seed: 10 + i });
@@ -59,7 +60,7 @@ describe('ledger over real UDP and TCP', () => {
   });
 
   it('a partition [2 | 3] with transactions on both sides heals to identical ledgers', async () => {
-    nodes = await startNodes(5, { heartbeat: { interval: 100, timeout: 1000 } });
+    nodes = await new MemoryWorld().startNodes(5, { heartbeat: { interval: 100, timeout: 1000 } });
     for (const n of nodes.slice(1)) await n.join(nodes[0]!.address);
     await until(() => nodes.every((n) => n.peers().length === 4), 'full mesh');
     const left = nodes.slice(0, 2);
@@ -80,6 +81,23 @@ describe('ledger over real UDP and TCP', () => {
     expectHealthyLedgers(nodes);
   });
 
+  it('sync reports what was learned and from whom; requestBalance answers', async () => {
+    nodes = await new MemoryWorld().startNodes(2);
+    const [a, b] = nodes as [Node, Node];
+    await b.join(a.address);
+    // b misses a's sends: drop everything a sends to b, then heal and sync.
+    a.faults.set({ drop: 1, peer: b.address });
+    await a.send(b.name, 5);
+    await a.send(b.name, 6);
+    a.faults.reset();
+    const r = await b.sync(a.name);
+    expect(r.peers).toEqual([expect.objectContaining({ name: 'a', learned: 2 })]);
+    expect(r.learned).toBe(2);
+    expect(await a.requestBalance(b.name)).toMatchObject({ name: 'b', balance: '1011.00' });
+  });
+});
+
+describe('ledger over real UDP and TCP', () => {
   it('a new node joining a network of 10,000 transactions ends up holding all of them', async () => {
     nodes = await startNodes(2, { heartbeat: { interval: 200, timeout: 3000 } });
     const [a, b] = nodes as [Node, Node];
@@ -99,21 +117,6 @@ describe('ledger over real UDP and TCP', () => {
     expect(c!.digest()).toBe(a.digest());
     const ab = (n: Node) => n.balances().filter((x) => x.account === a.id || x.account === b.id);
     expect(ab(c!)).toEqual(ab(a));
-  });
-
-  it('sync reports what was learned and from whom; requestBalance answers', async () => {
-    nodes = await startNodes(2);
-    const [a, b] = nodes as [Node, Node];
-    await b.join(a.address);
-    // b misses a's sends: drop everything a sends to b, then heal and sync.
-    a.faults.set({ drop: 1, peer: b.address });
-    await a.send(b.name, 5);
-    await a.send(b.name, 6);
-    a.faults.reset();
-    const r = await b.sync(a.name);
-    expect(r.peers).toEqual([expect.objectContaining({ name: 'a', learned: 2 })]);
-    expect(r.learned).toBe(2);
-    expect(await a.requestBalance(b.name)).toMatchObject({ name: 'b', balance: '1011.00' });
   });
 });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Identity, verifySignature } from '../../../src/runtime/identity.ts';
+import { MemoryStreamNetwork } from '../../../src/runtime/net/memory-streams.ts';
 import { MemoryNetwork } from '../../../src/runtime/net/memory-transport.ts';
 import { Node } from '../../../src/runtime/node.ts';
 import { helloSigningBytes, MAX_PEERS_PER_MESSAGE, type HelloBody } from '../../../src/runtime/wire/membership.ts';
@@ -55,7 +56,7 @@ describe('wire: a hello on the wire', () => {
     const got: Buffer[] = [];
     sink.onReceive((d) => got.push(d));
     await sink.start();
-    const node = new Node({ name: 'sender', memory: true, seed: 1, transport: net.transport('127.0.0.1', 6001) });
+    const node = new Node({ name: 'sender', memory: true, seed: 1, transport: net.transport('127.0.0.1', 6001), streams: new MemoryStreamNetwork().transport() });
     await node.start();
     try {
       const joining = node.join('127.0.0.1:6999').catch((e: unknown) => e);
