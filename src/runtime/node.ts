@@ -9,7 +9,7 @@ import { fieldsArg } from './ledger/fields.ts';
 import type { BalanceRow, ForkRow, PendingRow, TransactionRow } from './ledger/view.ts';
 import type { HeartbeatSettings } from './membership/heartbeat.ts';
 import { heartbeatControl, type HeartbeatControl } from './membership/heartbeat-control.ts';
-import type { DiscoverResult } from './membership/membership.ts';
+import type { DiscoverResult } from './membership/peer-exchange.ts';
 import { addressArg, type PeerInfo } from './membership/peer-directory.ts';
 import type { Peer } from './membership/peer-table.ts';
 import { faultControl, type FaultControl } from './net/fault-control.ts';
@@ -149,6 +149,7 @@ export class Node {
     this.robot.stop();
     p.ticker.stop();
     p.membership.stop();
+    p.exchange.stop();
     p.heartbeat.stop();
     p.sync.stop();
     await p.transfer.stop().catch(() => undefined);
@@ -189,10 +190,11 @@ export class Node {
 
   /** Joins the network through `addr`: handshake (retried until it answers), peer lists exchanged. */
   async join(addr: string, opts: { timeout?: number | string } = {}): Promise<PeerInfo> {
-    const { membership, sync, directory } = this.running_();
+    const { membership, exchange, sync, directory } = this.running_();
     const address = addressArg(addr);
     const timeout = opts.timeout === undefined ? undefined : opts.timeout === Infinity ? Infinity : parseDuration(opts.timeout, 'timeout');
     const peer = await membership.join(address, timeout === undefined ? {} : { timeout });
+    await exchange.requestPeers([peer.address], 2000);
     // Catch up on the network's ledger over TCP, then keep up through gossip and digests.
     await sync.pullFrom(peer);
     return directory.info(peer);
@@ -204,7 +206,7 @@ export class Node {
     const address = addressArg(addr);
     table.unbanAddress(formatAddress(address));
     const timeout = opts.timeout === undefined ? 10_000 : parseDuration(opts.timeout, 'timeout');
-    return directory.info(await membership.join(address, { timeout, exchange: false }));
+    return directory.info(await membership.join(address, { timeout }));
   }
 
   /** Removes a peer and bans it (by id and address) until a user adds it again. */
@@ -212,10 +214,10 @@ export class Node {
 
   /** Asks peers (or the given addresses) for their peer lists and greets the new ones. */
   async discover(addrs?: string[]): Promise<DiscoverResult> {
-    const { membership, table } = this.running_();
+    const { exchange, table } = this.running_();
     if (addrs !== undefined && !Array.isArray(addrs)) throw new PeerlabError('BAD_ARGUMENT', 'discover expects a list of addresses, or nothing');
     const targets = addrs ? addrs.map((a) => addressArg(a)) : table.list().map((p) => p.address);
-    return membership.discover(targets, Math.max(1000, 2 * this.hb.interval));
+    return exchange.discover(targets, Math.max(1000, 2 * this.hb.interval));
   }
 
   /** Tells peers we are leaving, then stops. */

@@ -9,6 +9,7 @@ import { Heartbeat, type HeartbeatSettings } from './membership/heartbeat.ts';
 import { Membership } from './membership/membership.ts';
 import { PeerBook } from './membership/peer-book.ts';
 import { PeerDirectory } from './membership/peer-directory.ts';
+import { PeerExchange } from './membership/peer-exchange.ts';
 import { PeerTable } from './membership/peer-table.ts';
 import type { FaultPlan } from './net/faults.ts';
 import { Messenger } from './net/messenger.ts';
@@ -57,9 +58,10 @@ export async function buildParts(x: PartsContext) {
   const base = { clock, emit, maxDatagram: c.maxDatagram };
   const table = new PeerTable(identity.id, () => x.self.advertised, c.maxPeers);
   const messenger = new Messenger({ ...base, transport, selfId: identity.id, self: x.self, lamport, random, faults: x.faultPlan, stats: x.stats, trace: x.trace, peers: table });
-  const membership = new Membership({ ...base, identity, table, messenger, prng: x.prng.fork('membership'), random, params: c.params, self: x.self, heartbeat: hb });
+  const membership = new Membership({ clock, emit, identity, table, messenger, random, params: c.params, self: x.self, heartbeat: hb });
   const names = new AccountNames(table, membership);
   names.remember(identity.id, x.self.name);
+  const exchange = new PeerExchange({ table, messenger, membership, clock, prng: x.prng.fork('membership'), heartbeat: hb, maxDatagram: c.maxDatagram });
   const directory = new PeerDirectory({ table, membership, clock, emit, self: x.self });
   const book = new PeerBook({ store: store.peers, table, membership, clock, heartbeat: hb });
   const heartbeat = new Heartbeat({ settings: hb, table, membership, messenger, clock, prng: x.prng.fork('heartbeat'), emit });
@@ -71,11 +73,11 @@ export async function buildParts(x: PartsContext) {
   const sync = new SyncEngine({ ...base, ledger, messenger, heartbeat, membership, bulk, table, prng: x.prng.fork('sync'), selfId: identity.id });
   const transfer = new TransferService({ inboxDir: store.inboxDir, mux, messenger, peers: table, emit, clock, random, maxFileBytes: c.maxFileSize });
   await transfer.start();
-  const ticking = [['heartbeat', heartbeat], ['membership', membership], ['sync', sync], ['pending', ledger]] as const;
+  const ticking = [['heartbeat', heartbeat], ['membership', membership], ['peer exchange', exchange], ['sync', sync], ['pending', ledger]] as const;
   const ticker = new Ticker(clock, () => heartbeat.tickMs, ticking, (part, err) => {
     emit('log', { level: 'error', message: `${part} tick: ${(err as Error)?.message ?? String(err)}` });
   });
-  return { store, transport, mux, table, messenger, membership, names, directory, book, heartbeat, ledger, view, bulk, sync, transfer, ticker };
+  return { store, transport, mux, table, messenger, membership, exchange, names, directory, book, heartbeat, ledger, view, bulk, sync, transfer, ticker };
 }
 
 export type Parts = Awaited<ReturnType<typeof buildParts>>;

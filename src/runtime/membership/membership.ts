@@ -4,13 +4,11 @@ import { PeerlabError } from '../errors.ts';
 import type { Emit, EventData } from '../events.ts';
 import { verifySignature, type Identity } from '../identity.ts';
 import type { Messenger, Rejection } from '../net/messenger.ts';
-import type { Prng } from '../prng.ts';
 import type { Random } from '../random.ts';
 import type { Envelope } from '../wire/messages.ts';
 import { PROTOCOL_VERSION } from '../wire/messages.ts';
 import {
-  MAX_PEERS_PER_MESSAGE, helloSigningBytes,
-  type HelloBody, type NetworkParams, type PeersBody, type PeersReqBody, type RefuseBody,
+  helloSigningBytes, type HelloBody, type NetworkParams, type RefuseBody,
 } from '../wire/membership.ts';
 import type { Peer, PeerTable } from './peer-table.ts';
 
@@ -19,7 +17,6 @@ export interface MembershipOptions {
   table: PeerTable;
   messenger: Messenger;
   clock: Clock;
-  prng: Prng;
   /** Hello nonces. */
   random: Random;
   params: NetworkParams;
@@ -27,7 +24,6 @@ export interface MembershipOptions {
   self: { readonly name: string; readonly advertised: string };
   /** Live heartbeat settings. */
   heartbeat: { readonly interval: number; readonly timeout: number };
-  maxDatagram: number;
   emit: Emit;
 }
 
@@ -38,33 +34,18 @@ interface HelloWaiter {
   reject: (err: Error) => void;
 }
 
-interface PeersWaiter {
-  resolve: () => void;
-}
-
 export interface JoinOptions {
   /** Give up after this long (ms). Infinity retries until the peer answers. Default 30 s. */
   timeout?: number;
-  /** Exchange peer lists after the handshake (join) or not (addPeer). Default true. */
-  exchange?: boolean;
-}
-
-export interface DiscoverResult {
-  asked: string[];
-  answered: string[];
-  added: string[];
 }
 
 /**
- * Signed hello handshake, joins, peer-list gossip, bans, leaving, and re-trying peers that went
- * silent (DESIGN.md §3.2). Failure detection itself is the Heartbeat's job; it calls expire().
+ * Signed hello handshake, joins, bans, leaving, and re-trying peers that went silent (DESIGN.md
+ * §3.2). Peer lists are the PeerExchange's; failure detection is the Heartbeat's (it calls expire()).
  */
 export class Membership {
   private readonly helloWaiters = new Map<string, HelloWaiter>();
-  private readonly peersWaiters = new Map<number, PeersWaiter>();
   private readonly lastHelloTo = new Map<string, number>();
-  private peersSeq = 0;
-  private lastExchange = 0;
   private readonly addedListeners: Array<(peer: Peer, via: Via) => void> = [];
   private readonly changeListeners: Array<() => void> = [];
 
@@ -72,8 +53,6 @@ export class Membership {
     const m = o.messenger;
     m.handle('hello', (msg, from) => this.onHello(msg as Envelope<HelloBody>, from));
     m.handle('refuse', (msg, from) => this.onRefuse(msg as Envelope<RefuseBody>, from));
-    m.handle('peers-req', (msg, from) => this.onPeersReq(msg as Envelope<PeersReqBody>, from));
-    m.handle('peers', (msg) => this.onPeers(msg as Envelope<PeersBody>));
     m.handle('bye', (msg) => this.onBye(msg));
     m.onContact((msg, from) => this.onContact(msg, from));
     m.onRejected((from, reason, detail, partial) => this.onRejected(from, reason, detail, partial));
@@ -166,8 +145,6 @@ export class Membership {
     if (added) {
       const via = wasDead ? 'readmit' : 'hello';
       this.o.emit('peer-added', { peer: peer.addr, id: peer.id, name: peer.name, via });
-      // Push what we know so nodes that joined through us at the same moment find each other.
-      this.sendPeers(peer.address);
       this.added(peer, via);
       this.changed();
     }
@@ -235,7 +212,7 @@ export class Membership {
     this.helloRateLimited(dead ? dead.address : from);
   }
 
-  /** A rate-limited hello asking for one back (e.g. to a peer heard from a new address). */
+  /** A rate-limited hello asking for one back (a peer heard from a new address, or heard of from others). */
   greet(to: Address): void {
     this.helloRateLimited(to);
   }
@@ -253,9 +230,9 @@ export class Membership {
     this.sendHello(to, true);
   }
 
-  // ---- join / add / discover / leave ----------------------------------------------------
+  // ---- join / leave ----------------------------------------------------------------------
 
-  /** Contacts `address` until it answers our hello (retrying with backoff), then exchanges peer lists. */
+  /** Contacts `address` until it answers our hello (retrying with backoff). */
   async join(address: Address, opts: JoinOptions = {}): Promise<Peer> {
     const addr = formatAddress(address);
     if (addr === this.o.self.advertised || addr === formatAddress(this.o.messenger.address)) {
@@ -297,82 +274,7 @@ export class Membership {
       };
       attempt();
     });
-    if (opts.exchange !== false) await this.requestPeers([peer.address], 2000);
     return peer;
-  }
-
-  /** Asks the given addresses for their peer lists; resolves when all answered or after `waitMs`. */
-  async requestPeers(targets: Address[], waitMs: number): Promise<string[]> {
-    const answered: string[] = [];
-    await Promise.all(
-      targets.map(
-        (to) =>
-          new Promise<void>((resolve) => {
-            const seq = ++this.peersSeq;
-            const timer = this.o.clock.setTimeout(() => {
-              this.peersWaiters.delete(seq);
-              resolve();
-            }, waitMs);
-            this.peersWaiters.set(seq, {
-              resolve: () => {
-                this.o.clock.clearTimeout(timer);
-                this.peersWaiters.delete(seq);
-                answered.push(formatAddress(to));
-                resolve();
-              },
-            });
-            this.o.messenger.send(to, 'peers-req', { seq });
-          }),
-      ),
-    );
-    return answered;
-  }
-
-  private onPeersReq(msg: Envelope<PeersReqBody>, from: Address): void {
-    if (this.o.table.isBanned(msg.f, formatAddress(from))) return;
-    this.sendPeers(from, msg.b.seq, msg.f);
-  }
-
-  sendPeers(to: Address, re?: number, exclude?: string): void {
-    const all = this.o.table.list().filter((p) => p.id !== exclude);
-    // As many entries as fit one datagram (names and addresses vary in length).
-    const budget = this.o.maxDatagram - 300;
-    const peers: PeersBody['peers'] = [];
-    let size = 0;
-    for (const p of this.o.prng.shuffle(all)) {
-      if (peers.length >= MAX_PEERS_PER_MESSAGE) break;
-      const entry = { id: p.id, addr: p.addr, name: p.name };
-      const len = JSON.stringify(entry).length + 1;
-      if (size + len > budget) break;
-      peers.push(entry);
-      size += len;
-    }
-    const body: PeersBody = { peers };
-    if (re !== undefined) body.re = re;
-    this.o.messenger.send(to, 'peers', body);
-  }
-
-  private onPeers(msg: Envelope<PeersBody>): void {
-    const { table } = this.o;
-    if (table.isBanned(msg.f)) return;
-    for (const entry of msg.b.peers) {
-      const a = tryParseAddress(entry.addr);
-      if (!a) continue;
-      const addr = formatAddress(a);
-      if (table.has(entry.id) || table.refusal(entry.id, addr) !== null) continue;
-      if (table.getByAddr(addr)) continue;
-      this.helloRateLimited(a);
-    }
-    if (msg.b.re !== undefined) this.peersWaiters.get(msg.b.re)?.resolve();
-  }
-
-  async discover(targets: Address[], waitMs: number): Promise<DiscoverResult> {
-    const before = new Set(this.o.table.list().map((p) => p.id));
-    const answered = await this.requestPeers(targets, waitMs);
-    // Give the hellos we just sent one round trip to come back.
-    await new Promise<void>((r) => this.o.clock.setTimeout(r, Math.min(waitMs, 500)));
-    const added = this.o.table.list().filter((p) => !before.has(p.id)).map((p) => p.addr);
-    return { asked: targets.map(formatAddress), answered, added };
   }
 
   /** Tells every peer we are leaving (twice, as datagrams may be lost). */
@@ -410,12 +312,6 @@ export class Membership {
       d.backoff = Math.min(d.backoff * 2, cap);
       d.nextTry = now + d.backoff;
     }
-    // Periodic peer-list exchange with one random peer.
-    if (now - this.lastExchange >= 3 * interval) {
-      this.lastExchange = now;
-      const peers = this.o.table.list();
-      if (peers.length) this.sendPeers(this.o.prng.pick(peers).address);
-    }
   }
 
   stop(): void {
@@ -423,7 +319,5 @@ export class Membership {
       this.helloWaiters.delete(nonce);
       w.reject(new PeerlabError('STOPPED', 'the node stopped'));
     }
-    for (const w of this.peersWaiters.values()) w.resolve();
-    this.peersWaiters.clear();
   }
 }
