@@ -30,6 +30,7 @@ import { TraceWriter, type TraceSink } from './trace.ts';
 import { inboxWithPayments, receivedWithPayments, sendWithFile } from './transfer/payments.ts';
 import type { InboxEntry, SendResult as FileSendResult } from './transfer/index.ts';
 import { parseDuration } from './units.ts';
+
 export type { NodeOptions } from './config.ts';
 export type { TransactionRow, BalanceRow } from './ledger/view.ts';
 export type { PeerInfo } from './membership/peer-directory.ts';
