@@ -8,9 +8,9 @@
  * 50 accounts) as JSON lines, then alternates:
  * - verify: `crypto.verify` over their canonical bytes, keys and signatures prepared beforehand
  *   (the limit: nothing that verifies every signature on one core goes faster);
- * - ingest: a fresh LedgerNode with a real AppendLog (fsync on) in a temp dir; every line is
- *   JSON-parsed and handed to `LedgerNode.ingest` in batches of 512, awaited one after another --
- *   exactly what a TCP catch-up does (sync/bulk.ts `pull`). The time covers parse, schema, id
+ * - ingest: a fresh DurableLedger with a real AppendLog (fsync on) in a temp dir; every line is
+ *   JSON-parsed and handed, with its text, to `DurableLedger.ingest` in batches of 512, awaited one
+ *   after another -- exactly what a TCP catch-up does (sync/bulk.ts `pull`). The time covers parse, schema, id
  *   (SHA-256 of the canonical bytes), signature, chain and economics checks, the group-committed
  *   write and its fdatasync, and the events.
  * Best round of each counts (interference only ever lowers a rate). An extra informational figure
@@ -64,7 +64,7 @@ export const ledgerIngest: Benchmark = {
         opts.log(`${NAME} round ${r}/${rounds}: verify ${Math.round(v.rate).toLocaleString('en-US')}/s, ingest ${Math.round(i.rate).toLocaleString('en-US')}/s (${i.count.toLocaleString('en-US')} transactions, ${i.fsyncs} fsyncs) -> ${(i.rate / v.rate).toFixed(2)}`);
       }
       const gossipCount = opts.quick ? 3000 : 6000;
-      const gossip = await rpc.call<IngestResult>('ingest', { batch: 1, inflight: 64, count: gossipCount }, 300_000);
+      const gossip = await rpc.call<IngestResult>('ingest', { batch: 1, inflight: 64, count: gossipCount, lines: false }, 300_000);
       opts.log(`${NAME} one per call, 64 in flight: ${Math.round(gossip.rate).toLocaleString('en-US')}/s (${gossip.fsyncs} fsyncs for ${gossip.count} transactions)`);
 
       const bestVerify = verifies.reduce((a, b) => (b.rate > a.rate ? b : a));
@@ -86,7 +86,7 @@ export const ledgerIngest: Benchmark = {
             usPerVerify: perTxnUs(bestVerify.rate),
             rounds: ingests.map((i, k) => ({ ingestRate: Math.round(i.rate), verifyRate: Math.round(verifies[k]!.rate), ms: Math.round(i.ms), fsyncs: i.fsyncs, writes: i.writes, logBytes: i.logBytes, events: i.events })),
             fixture: { transactions: fixture.count, accounts: 50, generatedMs: fixture.genMs },
-            measured: 'JSON.parse of each line + LedgerNode.ingest(batch, via) awaited batch after batch, real AppendLog with fdatasync, EventLog + EventBus as in Node',
+            measured: 'JSON.parse of each line + DurableLedger.ingest(batch, via, lines) awaited batch after batch, real AppendLog with fdatasync, EventLog + EventBus as in Node',
           },
         }),
         makeFigure(NAME, {

@@ -1,6 +1,6 @@
 /**
  * Where a playbook may read and write (DESIGN.md §2.3, issue 15 item 7): the files it sends
- * (`sendFile`, `sendWithFile`), the files it writes (`export`) and its nodes' `data` folders
+ * (the file steps), the files it writes (`export`) and its nodes' `data` folders
  * resolve inside the playbook's folder or the working folder, or a folder the user allowed with
  * `--allow-paths DIR`. A playbook from someone else must not read `/etc/shadow` or overwrite
  * `../outside/victim.txt`. `..` and absolute paths are judged on the resolved path; symbolic

@@ -182,5 +182,6 @@ export class ProcessCluster implements Cluster {
 /** A `peerlab node --json` line back as an event: its fixed keys, and the rest as data. */
 function eventOf(line: Record<string, unknown>): PeerlabEvent {
   const { type, node, lamport, time, ...data } = line;
-  return { type: String(type), node: String(node), lamport: Number(lamport), time: Number(time), data };
+  // A line our own `peerlab node --json` wrote for an event it emitted: its type and data match.
+  return { type, node: String(node), lamport: Number(lamport), time: Number(time), data } as PeerlabEvent;
 }

@@ -5,7 +5,11 @@
  * what a schema cannot say (defaults, semantics, an example) is written here, and a test fails
  * when a step or condition has no entry, an example does not load, or the file is stale.
  */
+import { API, ROBOT_ACTIONS } from '../runtime/api.ts';
 import { buildPlaybookSchema } from './playbook-schema.ts';
+
+/** The robot's actions with their default weights, as the API table sets them. */
+const ROBOT_DEFAULTS = Object.entries(ROBOT_ACTIONS).map(([k, w]) => `${k} ${w}`).join(', ');
 
 type Schema = Record<string, unknown>;
 
@@ -16,24 +20,13 @@ export interface ReferenceEntry {
   readonly notes?: readonly string[];
 }
 
-/** What each step does beyond its schema, with an example. Every step kind has an entry. */
-export const STEP_NOTES: Readonly<Record<string, ReferenceEntry>> = {
-  join: { example: '- join: { node: bob, peer: alice }', notes: ['Retried with backoff until the peer answers (30 s); then peer lists are exchanged and every new peer is greeted.', '`peer` may also be an outside address `host:port`.'] },
-  addPeer: { example: '- addPeer: { node: carol, peer: bob }', notes: ['No peer lists are exchanged. Lifts a ban set by removePeer.'] },
-  removePeer: { example: '- removePeer: { node: alice, peer: carol }', notes: ['The peer is banned until an addPeer names it again.'] },
-  leave: { example: '- leave: carol', notes: ['The node says goodbye (peers drop it at once) and stops; `restart` starts it again.'] },
-  discover: { example: '- discover: { node: carol }', notes: ['Without `peers`, every peer of the node is asked.'] },
-  send: { example: '- send: { from: alice, to: bob, amount: 25.50 }', notes: ['Fails the run when the sender cannot pay (INSUFFICIENT_FUNDS), unless `mayFail: true`.'] },
-  sendCustom: { example: '- sendCustom: { from: bob, to: carol, amount: 12, fields: { Name: Connor } }' },
-  sendFile: { example: '- sendFile: { from: alice, to: carol, path: fixtures/hello.txt }', notes: ['Ends when the receiver has verified and stored the file.', 'Paths are relative to the playbook\'s folder.'] },
-  sendWithFile: { example: '- sendWithFile: { from: alice, to: bob, amount: 3, path: fixtures/hello.txt, fields: { Memo: invoice } }', notes: ['Sends the file, then a payment whose transaction references it.'] },
-  ping: { example: '- ping: { from: alice, to: bob }' },
-  requestBalance: { example: '- requestBalance: { from: alice, to: bob }' },
+/** What the playbook's own steps do beyond their schema, with an example (method-backed steps carry theirs in the API table). */
+const CLUSTER_STEP_NOTES: Readonly<Record<string, ReferenceEntry>> = {
   sync: { example: '- sync: all', notes: ['Never fails the run: outcomes are counted in the report.'] },
   robot: {
     example: '- robot: { nodes: [alice, bob], every: 100ms, for: 5s, maxAmount: 50, actions: { send: 3, ping: 1 } }',
     notes: [
-      'Actions (default weights): send 4, sendCustom 1, ping 2, requestBalance 1, sync 1; a list gives equal weights.',
+      `Actions (default weights): ${ROBOT_DEFAULTS}; a list gives equal weights.`,
       'Planned from the seed (`seed`, else derived from the playbook seed): `--dry-run` prints every action.',
       'The step lasts its `for`; with `background: true` the next step starts at once. Robot actions never fail the run.',
       'A lone robot node acts on every other node; several act on each other.',
@@ -66,7 +59,6 @@ export const STEP_NOTES: Readonly<Record<string, ReferenceEntry>> = {
   heal: { example: '- heal: {}', notes: ['`heal: {}` (or `heal:`) ends every partition and cut; `heal: { node: carol }` ends the cuts carol made, as `node.faults.heal()` does.'] },
   crash: { example: '- crash: carol', notes: ['No goodbye, no flush beyond what is already durable; with `isolation: process` a real SIGKILL.'] },
   restart: { example: '- restart: carol', notes: ['Same port, same data directory; the node gets its faults, partitions and cuts back.'] },
-  clearAndRebuild: { example: '- clearAndRebuild: bob', notes: ['Wipes the ledger (the identity stays) and pulls it back from peers.'] },
   wait: { example: '- wait: 2s', notes: ['Scaled by `--speed`.'] },
   waitFor: {
     example: '- waitFor: { converged: all, within: 10s }',
@@ -76,9 +68,14 @@ export const STEP_NOTES: Readonly<Record<string, ReferenceEntry>> = {
     ],
   },
   expect: { example: '- expect: { totalBalance: 3000, noNegativeBalances: true }', notes: ['Checks once; each condition is one test case in the report (JUnit with `--report out.xml`).'] },
-  export: { example: '- export: { node: alice, path: out/alice.csv }', notes: ['Columns: index, id, sender, receiver, amount, lamport, timestamp, fields, file.'] },
   say: { example: '- say: Now the partition heals.', notes: ['Shown in the progress view and written into the trace; `peerlab replay` pauses on it.'] },
   parallel: { example: '- parallel:\n    - send: { from: alice, to: bob, amount: 1 }\n    - send: { from: bob, to: carol, amount: 1 }', notes: ['Ends when all its steps have; its steps cannot have `at`.'] },
+};
+
+/** Every step kind's entry: the API table's method-backed steps, then the playbook's own. */
+export const STEP_NOTES: Readonly<Record<string, ReferenceEntry>> = {
+  ...Object.fromEntries(API.flatMap((m) => (m.exposed.step ? [[m.exposed.step.key, { example: m.exposed.step.example, ...(m.exposed.step.notes ? { notes: m.exposed.step.notes } : {}) }]] : []))),
+  ...CLUSTER_STEP_NOTES,
 };
 
 /** What each condition checks beyond its schema, with an example. Every condition has an entry. */
@@ -163,7 +160,7 @@ const FIELD_TEXT: Readonly<Record<string, string>> = {
   every: 'How often each robot node acts.',
   for: 'How long the robot runs.',
   maxAmount: 'Each send moves a random amount up to this.',
-  actions: 'Default: send 4, sendCustom 1, ping 2, requestBalance 1, sync 1.',
+  actions: `Default: ${ROBOT_DEFAULTS}.`,
   background: 'Default false: the step lasts its `for`. True: the next step starts at once.',
   seed: 'Default: derived from the playbook seed.',
   drop: 'Chance each sent datagram is lost.',

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIP } from './net/ip.ts';
 import { PeerlabError } from './errors.ts';
 
 /** A parsed, validated `host:port`. Hosts are IPv4/IPv6 literals or DNS-style names. */
@@ -56,4 +56,10 @@ export function formatAddress(a: Address): string {
 
 export function sameAddress(a: Address, b: Address): boolean {
   return a.host === b.host && a.port === b.port;
+}
+
+/** The address peers should use for a node bound to `bound`: a wildcard bind is reached on loopback. */
+export function advertisedAddress(bound: Address): Address {
+  const host = bound.host === '0.0.0.0' ? '127.0.0.1' : bound.host === '::' ? '::1' : bound.host;
+  return { host, port: bound.port };
 }

@@ -60,6 +60,10 @@ export interface StepSpec {
   readonly description: string;
   /** Refusal when a step names its own node as the peer (default: "a node cannot be a peer of itself"). */
   readonly selfError?: string;
+  /** For playbooks/REFERENCE.md: a step that loads in a playbook with nodes alice, bob and carol. */
+  readonly example: string;
+  /** For playbooks/REFERENCE.md: defaults and semantics, one point per line. */
+  readonly notes?: readonly string[];
 }
 
 /** Where users can call it. The live view (issue 14) offers what the control socket allows. */

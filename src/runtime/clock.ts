@@ -2,7 +2,10 @@ import { PeerlabError } from './errors.ts';
 
 /** Wall clock and timers, injected so heartbeats, robots and faults are testable without sleeping. */
 export interface Clock {
+  /** Wall time, ms since the epoch. */
   now(): number;
+  /** A monotonic time in ms with sub-millisecond resolution, for measuring round trips. */
+  monotonic(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle | undefined): void;
 }
@@ -13,6 +16,7 @@ export interface TimerHandle {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout(fn, ms) {
     const t = setTimeout(fn, ms);
     t.unref?.();
@@ -40,6 +44,10 @@ export class ManualClock implements Clock {
   }
 
   now(): number {
+    return this.time;
+  }
+
+  monotonic(): number {
     return this.time;
   }
 

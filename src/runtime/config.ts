@@ -6,7 +6,9 @@ import { DEFAULT_SCALE, MAX_SCALE, formatUnits, parseAmount } from './ledger/amo
 import { DEFAULT_HEARTBEAT, validateHeartbeat, type HeartbeatSettings } from './membership/heartbeat.ts';
 import { DEFAULT_MAX_PEERS } from './membership/peer-table.ts';
 import type { FaultInput } from './net/faults.ts';
+import type { StreamTransport } from './net/stream-transport.ts';
 import type { Transport } from './net/transport.ts';
+import { randomSeed, type Random } from './random.ts';
 import type { TraceSink } from './trace.ts';
 import { durationMs, parseBytes } from './units.ts';
 import { DEFAULT_MAX_DATAGRAM } from './wire/messages.ts';
@@ -34,9 +36,17 @@ export interface NodeOptions {
   maxFileSize?: number | string;
   /** A trace file path, or a sink shared by several nodes. */
   trace?: string | TraceSink;
-  /** Injected for tests. */
+  /** Injected for tests (and, later, simulation): time and timers. */
   clock?: Clock;
+  /** Datagrams (default: UDP on host:port). */
   transport?: Transport;
+  /**
+   * Streams for bulk sync and files (default: TCP on host and the UDP port; with an injected
+   * `transport`, whose port numbers are not real, on a free TCP port).
+   */
+  streams?: StreamTransport;
+  /** Message ids, nonces, tokens, transfer ids and new keys (default: node:crypto). */
+  random?: Random;
   identity?: Identity;
 }
 
@@ -82,7 +92,7 @@ export function resolveConfig(o: NodeOptions): NodeConfig {
     heartbeat.timeout = Math.max(heartbeat.timeout, 3 * heartbeat.interval);
   }
   validateHeartbeat(heartbeat);
-  const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const seed = o.seed ?? randomSeed(o.random);
   if (!Number.isSafeInteger(seed)) throw new PeerlabError('BAD_ARGUMENT', `seed must be an integer, got ${JSON.stringify(o.seed)}`);
   const maxPeers = o.maxPeers ?? DEFAULT_MAX_PEERS;
   if (!Number.isInteger(maxPeers) || maxPeers < 1) throw new PeerlabError('BAD_ARGUMENT', `maxPeers must be a positive integer`);

@@ -1,24 +1,58 @@
+import { systemClock, type Clock } from './clock.ts';
+import type { DropCode, RejectCode, VoidCode } from './ledger/codes.ts';
+import type { Was } from './ledger/results.ts';
+import type { FaultSnapshot } from './net/faults.ts';
+import type { RefuseReason } from './wire/transfer.ts';
+
 /**
  * Typed events (DESIGN.md §2.4). The core never prints: it emits these, keeps a bounded log of
  * them, and writes traces; the REPL and CLI decide what to show.
+ *
+ * The map is closed: every event the runtime emits is listed here with its data, so emitting a
+ * misspelled type, or the wrong data for a type, fails the type check.
  */
-export interface EventData {
+type PeerData = { peer: string; id: string; name: string };
+/** A transaction as events show it: names where the node knows them. */
+type TxnData = { id: string; from: string; to: string; amount: string; seq: number; lamport: number };
+/** What every file event of one transfer carries. */
+type FileData = { transferId: string; peer: string; peerId: string; name: string; size: number; sha256: string };
+type Direction = 'in' | 'out';
+
+export type EventData = {
   'node-started': { address: string; id: string; initialBalance: string; scale: number };
   'node-stopped': Record<string, never>;
-  'peer-added': { peer: string; id: string; name: string; via: 'join' | 'hello' | 'discovery' | 'readmit' | 'user' };
-  'peer-removed': { peer: string; id: string; name: string; reason: 'user' | 'timeout' | 'left' | 'replaced' | 'refused' };
-  'peer-suspected': { peer: string; id: string; name: string; silentMs: number };
-  'peer-refuted': { peer: string; id: string; name: string };
+  'peer-added': PeerData & { via: 'join' | 'hello' | 'discovery' | 'readmit' | 'user' };
+  'peer-removed': PeerData & { reason: 'user' | 'timeout' | 'left' | 'replaced' | 'refused' };
+  'peer-suspected': PeerData & { silentMs: number };
+  'peer-refuted': PeerData;
   'peer-refused': { peer: string; reason: string; code: string; side: 'local' | 'remote' };
-  'heartbeat-timeout': { peer: string; id: string; name: string; silentMs: number };
-  'message-dropped': { peer: string; msgType: string; msgId: string; direction: 'out' | 'in'; reason: string };
+  'heartbeat-timeout': PeerData & { silentMs: number };
+  'message-dropped': { peer: string; msgType: string; msgId: string; direction: Direction; reason: string };
   'message-rejected': { peer: string; reason: string; detail: string };
-  'faults-changed': { faults: unknown };
+  'faults-changed': { faults: FaultSnapshot };
   log: { level: string; message: string };
-  [other: string]: unknown;
-}
+  'robot-started': { every: number; maxAmount: string; seed: number };
+  'robot-stopped': { actions: number };
+  'ledger-cleared': { cleared: number };
+  'txn-accepted': TxnData & { was: Was };
+  'txn-voided': TxnData & { code: VoidCode; was: Was };
+  'txn-pending': TxnData & { code: 'MISSING_DEPENDENCIES'; missing: number };
+  'txn-rejected': { id: string; code: RejectCode | string; reason: string; from?: string };
+  'txn-dropped': TxnData & { code: DropCode };
+  'fork-detected': { account: string; seq: number; proof: string[] };
+  'file-offered': FileData & { direction: Direction };
+  'file-progress': { transferId: string; peer: string; name: string; direction: Direction; bytes: number; total: number; rate: number };
+  'file-retry': FileData & { attempt: number; reason: string; delayMs: number };
+  'file-sent': FileData & { ms: number; retries: number; resentBytes: number };
+  'file-refused': {
+    transferId: string; peer: string; peerId?: string; name: string; size: number; reason: RefuseReason;
+    limit: number | undefined; side: 'local' | 'remote'; message?: string;
+  };
+  'file-failed': FileData & { direction: Direction; reason: string; code?: string; attempts?: number; willRetry?: boolean };
+  'file-received': FileData & { file: string; path: string; ms: number; connections: number; receivedBytes: number };
+};
 
-export type EventType = keyof EventData & string;
+export type EventType = keyof EventData;
 
 export interface PeerlabEvent<K extends EventType = EventType> {
   type: K;
@@ -30,11 +64,17 @@ export interface PeerlabEvent<K extends EventType = EventType> {
   data: EventData[K];
 }
 
+/** How a part of the node reports an event; the node adds its name, Lamport time and wall time. */
+export type Emit = <K extends EventType>(type: K, data: EventData[K]) => void;
+
 export type Listener<K extends EventType = EventType> = (event: PeerlabEvent<K>) => void;
 
 /** A minimal typed emitter; `'*'` listens to every event. Listener errors never reach the emitter. */
 export class EventBus {
   private readonly listeners = new Map<string, Set<Listener<any>>>();
+
+  /** The clock bounds waitFor (a simulated clock, in simulation). */
+  constructor(private readonly clock: Clock = systemClock) {}
 
   on(type: '*', fn: Listener<EventType>): () => void;
   on<K extends EventType>(type: K, fn: Listener<K>): () => void;
@@ -66,13 +106,13 @@ export class EventBus {
   /** Resolves with the first event of `type` that satisfies `pred`, or rejects after `timeoutMs`. */
   waitFor<K extends EventType>(type: K, pred: (e: PeerlabEvent<K>) => boolean = () => true, timeoutMs = 10_000): Promise<PeerlabEvent<K>> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         off();
         reject(new Error(`timed out after ${timeoutMs}ms waiting for ${type}`));
       }, timeoutMs);
       const off = this.on(type, (e) => {
         if (!pred(e)) return;
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         off();
         resolve(e);
       });

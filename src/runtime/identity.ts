@@ -1,10 +1,11 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { PeerlabError } from './errors.ts';
+import { cryptoRandom, type Random } from './random.ts';
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw 32-byte key follows it (RFC 8410). */
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+/** DER prefix of an Ed25519 PKCS#8 private key; the raw 32-byte seed follows it (RFC 8410). */
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 export const SHORT_ID_LENGTH = 8;
@@ -22,37 +23,22 @@ export class Identity {
     this.id = der.subarray(SPKI_PREFIX.length).toString('base64url');
   }
 
-  static generate(): Identity {
-    return new Identity(generateKeyPairSync('ed25519').privateKey);
+  /** A new key pair from 32 bytes of `random` (the OS CSPRNG unless a seeded source is injected). */
+  static generate(random: Random = cryptoRandom): Identity {
+    return Identity.fromSeed(random.bytes(32));
+  }
+
+  /**
+   * The key pair of a 32-byte Ed25519 seed (RFC 8032 §5.1.5). The same seed always gives the same
+   * identity, so a simulation can derive a node's key from (run seed, node name).
+   */
+  static fromSeed(seed: Uint8Array): Identity {
+    if (seed.length !== 32) throw new PeerlabError('BAD_ARGUMENT', `an Ed25519 seed is 32 bytes, got ${seed.length}`);
+    return new Identity(createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' }));
   }
 
   static fromPem(pem: string): Identity {
     return new Identity(createPrivateKey(pem));
-  }
-
-  /** Loads `identity.key` from a data dir, creating it (mode 0600) on first start. */
-  static async loadOrCreate(dataDir: string): Promise<Identity> {
-    const file = join(dataDir, 'identity.key');
-    let pem: string | undefined;
-    try {
-      pem = await readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new PeerlabError('IO', `cannot read identity ${file}: ${(err as Error).message}`);
-      }
-    }
-    if (pem !== undefined) {
-      try {
-        return Identity.fromPem(pem);
-      } catch {
-        throw new PeerlabError('IO', `identity file ${file} is not a valid Ed25519 private key`);
-      }
-    }
-    const identity = Identity.generate();
-    await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    await writeFile(file, identity.toPem(), { mode: 0o600, flag: 'wx' });
-    await chmod(file, 0o600);
-    return identity;
   }
 
   get shortId(): string {

@@ -1,6 +1,8 @@
 import type { Clock, TimerHandle } from './clock.ts';
 import { PeerlabError } from './errors.ts';
-import { parseAmount, type Units } from './ledger/amount.ts';
+import type { Emit } from './events.ts';
+import { formatUnits, parseAmount, type Units } from './ledger/amount.ts';
+import { apiMethod } from './api.ts';
 import { ROBOT_ACTION_KINDS, RobotDecider, robotWeights, type RobotActionKind, type RobotActionsInput, type RobotDecision } from './robot-plan.ts';
 import { describeValue, parseDuration } from './units.ts';
 
@@ -26,13 +28,40 @@ export interface RobotStatus {
   lastError?: string;
 }
 
+/** The node API a robot acts through: the methods of the API table's `ROBOT_ACTIONS`. */
+export type RobotTarget = Record<RobotActionKind, (...args: any[]) => Promise<unknown>>;
+
 /** What a robot needs from its node. */
 export interface RobotHost {
+  node: RobotTarget;
   /** Who it may act on (peer ids), never itself. */
   targets(): string[];
-  act(decision: RobotDecision): Promise<unknown>;
   scale: number;
-  emit(type: string, data: Record<string, unknown>): void;
+  /** The heartbeat interval: a robot's ping waits for two of them (at least 500 ms). */
+  interval(): number;
+  emit: Emit;
+}
+
+/**
+ * Carries out one decision through the node's API, the same call a user makes: the arguments are
+ * laid out by the method's parameters in the API table (peer, amount, custom fields, options).
+ */
+export function act(host: RobotHost, d: RobotDecision): Promise<unknown> {
+  const params = apiMethod(d.kind)?.params ?? [];
+  const args = params.map((p): unknown => {
+    switch (p.kind) {
+      case 'amount':
+        return d.amount === undefined ? undefined : formatUnits(d.amount, host.scale);
+      case 'fields':
+        return { ...d.fields };
+      case 'options':
+        return { timeout: `${Math.max(500, 2 * host.interval())}ms` };
+      default:
+        return d.to;
+    }
+  });
+  while (args.length && args[args.length - 1] === undefined) args.pop();
+  return host.node[d.kind](...args);
 }
 
 const ZERO = (): Record<RobotActionKind, { ok: number; failed: number }> =>
@@ -49,6 +78,7 @@ export class Robot {
   private decider: RobotDecider | undefined;
   private status_: RobotStatus = { running: false, every: 0, maxAmount: '0', seed: 0, actions: 0, outcomes: ZERO() };
   private generation = 0;
+  private stopped: Array<() => void> = [];
 
   constructor(private readonly host: RobotHost, private readonly clock: Clock, private readonly defaultSeed: number) {}
 
@@ -81,6 +111,7 @@ export class Robot {
       this.halt();
       this.status_.running = false;
       this.host.emit('robot-stopped', { actions: this.status_.actions });
+      for (const fn of this.stopped.splice(0)) fn();
     }
     return this.status();
   }
@@ -90,8 +121,8 @@ export class Robot {
   }
 
   /** Resolves once the robot has stopped (by itself after `for`, or by stop()). */
-  async done(pollMs = 20): Promise<RobotStatus> {
-    while (this.status_.running) await new Promise((r) => setTimeout(r, pollMs));
+  async done(): Promise<RobotStatus> {
+    if (this.status_.running) await new Promise<void>((resolve) => this.stopped.push(resolve));
     return this.status();
   }
 
@@ -114,7 +145,7 @@ export class Robot {
     if (decision) {
       this.status_.actions++;
       try {
-        await this.host.act(decision);
+        await act(this.host, decision);
         this.status_.outcomes[decision.kind].ok++;
       } catch (err) {
         this.status_.outcomes[decision.kind].failed++;

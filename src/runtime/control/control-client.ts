@@ -3,8 +3,10 @@
  * playbook runner drives `isolation: process` nodes with it. Calls return promises; a failed call
  * rejects with a PeerlabError carrying the node's error code and message.
  */
-import { createConnection, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
+import { connectLocal } from '../net/local-socket.ts';
 import type { PeerlabEvent } from '../events.ts';
 import {
   absolutePathArgs,
@@ -23,13 +25,14 @@ export interface ControlCallOptions {
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout | undefined;
+  timer: TimerHandle | undefined;
   method: string;
 }
 
 export class ControlClient {
   readonly path: string;
-  private readonly socket: Socket;
+  private readonly socket: Duplex;
+  private readonly clock: Clock;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Map<(e: PeerlabEvent) => void, Set<string> | undefined>();
@@ -38,9 +41,10 @@ export class ControlClient {
   private closeReason = 'control connection closed';
   private readonly cwd: string;
 
-  private constructor(path: string, socket: Socket, cwd: string) {
+  private constructor(path: string, socket: Duplex, cwd: string, clock: Clock) {
     this.path = path;
     this.socket = socket;
+    this.clock = clock;
     this.cwd = cwd;
     const reader = new LineReader(MAX_REPLY_BYTES, (line) => this.onLine(line), () => this.fail('reply too large'));
     socket.on('data', (d: Buffer) => reader.push(d));
@@ -52,30 +56,22 @@ export class ControlClient {
    * Connects to the socket at `path`. A missing socket or one nobody listens on is UNREACHABLE; a
    * socket the user may not open is IO (permission denied).
    */
-  static connect(path: string, opts: { timeoutMs?: number; cwd?: string } = {}): Promise<ControlClient> {
+  static async connect(path: string, opts: { timeoutMs?: number; cwd?: string; clock?: Clock } = {}): Promise<ControlClient> {
     const timeoutMs = opts.timeoutMs ?? 5000;
-    return new Promise((resolve, reject) => {
-      const socket = createConnection(path);
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new PeerlabError('TIMEOUT', `control socket ${path} did not answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(new ControlClient(path, socket, opts.cwd ?? process.cwd()));
-      });
-      socket.once('error', (err: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        if (err.code === 'EACCES' || err.code === 'EPERM') {
-          reject(new PeerlabError('IO', `permission denied opening control socket ${path} (it belongs to another user)`));
-        } else if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
-          reject(new PeerlabError('UNREACHABLE', `no node is running there (no control socket at ${path})`));
-        } else {
-          reject(new PeerlabError('IO', `cannot open control socket ${path}: ${err.message}`));
-        }
-      });
-    });
+    const clock = opts.clock ?? systemClock;
+    let socket: Duplex;
+    try {
+      socket = await connectLocal(path, { timeoutMs, clock });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'ETIMEDOUT') throw new PeerlabError('TIMEOUT', `control socket ${path} did not answer within ${timeoutMs} ms`);
+      if (err.code === 'EACCES' || err.code === 'EPERM') {
+        throw new PeerlabError('IO', `permission denied opening control socket ${path} (it belongs to another user)`);
+      }
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') throw new PeerlabError('UNREACHABLE', `no node is running there (no control socket at ${path})`);
+      throw new PeerlabError('IO', `cannot open control socket ${path}: ${err.message}`);
+    }
+    return new ControlClient(path, socket, opts.cwd ?? process.cwd(), clock);
   }
 
   get closed(): boolean {
@@ -96,7 +92,7 @@ export class ControlClient {
       const timer =
         opts.timeoutMs === undefined
           ? undefined
-          : setTimeout(() => {
+          : this.clock.setTimeout(() => {
               this.pending.delete(id);
               reject(new PeerlabError('TIMEOUT', `${method} did not answer within ${opts.timeoutMs} ms`));
             }, opts.timeoutMs);
@@ -130,16 +126,16 @@ export class ControlClient {
   /** The first event of `type` (matching `pred`) from now on; TIMEOUT after `timeoutMs`. */
   async waitFor(type: string, pred: (e: PeerlabEvent) => boolean = () => true, timeoutMs = 10_000): Promise<PeerlabEvent> {
     let off: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     try {
       return await new Promise<PeerlabEvent>((resolve, reject) => {
-        timer = setTimeout(() => reject(new PeerlabError('TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${type}`)), timeoutMs);
+        timer = this.clock.setTimeout(() => reject(new PeerlabError('TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${type}`)), timeoutMs);
         this.subscribe((e) => {
           if (pred(e)) resolve(e);
         }, [type]).then((o) => (off = o), reject);
       });
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       off?.();
     }
   }
@@ -158,9 +154,9 @@ export class ControlClient {
     if (this.closed_) return;
     const ended = new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
     this.socket.end();
-    const timer = setTimeout(() => this.socket.destroy(), 1000);
+    const timer = this.clock.setTimeout(() => this.socket.destroy(), 1000);
     await ended;
-    clearTimeout(timer);
+    this.clock.clearTimeout(timer);
   }
 
   private onLine(line: string): void {
@@ -187,7 +183,7 @@ export class ControlClient {
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
-    clearTimeout(p.timer);
+    this.clock.clearTimeout(p.timer);
     if (m.ok === true) p.resolve((m as { result?: unknown }).result);
     else {
       const e = (m as { error?: { code?: string; message?: string } }).error ?? {};
@@ -202,7 +198,7 @@ export class ControlClient {
     this.socket.destroy();
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
-      clearTimeout(p.timer);
+      this.clock.clearTimeout(p.timer);
       p.reject(new PeerlabError('STOPPED', `${p.method}: ${this.closeReason}`));
     }
     for (const fn of [...this.closeListeners]) fn(this.closeReason);

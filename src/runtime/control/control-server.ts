@@ -6,11 +6,13 @@
  */
 import { rmSync, unlinkSync } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, rm, stat, unlink } from 'node:fs/promises';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { systemClock, type Clock } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
-import type { PeerlabEvent } from '../events.ts';
+import type { EventType, PeerlabEvent } from '../events.ts';
+import { answersLocal, listenLocal, type LocalServer } from '../net/local-socket.ts';
 import { dataDirLayout } from '../store/data-dir.ts';
 import {
   checkRequest,
@@ -34,11 +36,11 @@ export interface ControlTarget {
   readonly address: string;
   readonly advertised: string;
   readonly config: { readonly dataDir: string | undefined };
-  on(type: string, fn: (e: PeerlabEvent) => void): () => void;
+  on(type: '*' | EventType, fn: (e: PeerlabEvent) => void): () => void;
 }
 
 interface Connection {
-  readonly socket: Socket;
+  readonly socket: Duplex;
   inflight: number;
   unsubscribe: (() => void) | undefined;
 }
@@ -55,19 +57,21 @@ export class ControlServer {
   readonly path: string;
   /** A temp dir made for this socket (memory nodes), removed on stop. */
   readonly ownDir: string | undefined;
-  private server: Server | undefined;
+  private server: LocalServer | undefined;
   private readonly conns = new Set<Connection>();
   private offStopped: (() => void) | undefined;
   private closing = false;
   private stopPromise: Promise<void> | undefined;
+  private readonly clock: Clock;
 
   constructor(
     private readonly node: ControlTarget,
     path: string,
-    opts: { ownDir?: string } = {},
+    opts: { ownDir?: string; clock?: Clock } = {},
   ) {
     this.path = path;
     this.ownDir = opts.ownDir;
+    this.clock = opts.clock ?? systemClock;
   }
 
   get listening(): boolean {
@@ -81,11 +85,9 @@ export class ControlServer {
       const dir = dirname(this.path);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await tightenDir(dir);
-      await clearStale(this.path);
+      await clearStale(this.path, this.clock);
     }
-    const server = createServer((socket) => this.accept(socket));
-    await listen(server, this.path);
-    this.server = server;
+    this.server = await listenLocal(this.path, (socket) => this.accept(socket));
     if (!pipe) await chmod(this.path, 0o600);
     // The socket lives as long as the node: `leave()`, `stop()` or a signal end both.
     this.offStopped = this.node.on('node-stopped', () => void this.stop());
@@ -106,24 +108,23 @@ export class ControlServer {
     live.delete(this);
     const server = this.server;
     if (server) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = server.close();
       for (const c of this.conns) {
         c.unsubscribe?.();
         c.unsubscribe = undefined;
         if (c.inflight === 0) c.socket.end();
       }
-      const grace = setTimeout(() => {
+      const grace = this.clock.setTimeout(() => {
         for (const c of this.conns) c.socket.destroy();
       }, CLOSE_GRACE_MS);
-      grace.unref();
       await closed;
-      clearTimeout(grace);
+      this.clock.clearTimeout(grace);
     }
     if (!isNamedPipe(this.path)) await unlink(this.path).catch(() => undefined);
     if (this.ownDir) await rm(this.ownDir, { recursive: true, force: true }).catch(() => undefined);
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: Duplex): void {
     const conn: Connection = { socket, inflight: 0, unsubscribe: undefined };
     if (this.closing) {
       socket.destroy();
@@ -281,7 +282,7 @@ async function tightenDir(dir: string): Promise<void> {
 }
 
 /** A socket file left by a crashed process is removed; a live one is an error; a non-socket is never touched. */
-async function clearStale(path: string): Promise<void> {
+async function clearStale(path: string, clock: Clock): Promise<void> {
   let st;
   try {
     st = await lstat(path);
@@ -290,49 +291,8 @@ async function clearStale(path: string): Promise<void> {
     throw err;
   }
   if (!st.isSocket()) throw new PeerlabError('IO', `${path} exists and is not a socket; move it away or use another data dir`);
-  if (await answers(path)) throw new PeerlabError('ALREADY_RUNNING', `another node already answers on its control socket ${path}`);
+  if (await answersLocal(path, { timeoutMs: 1000, clock })) throw new PeerlabError('ALREADY_RUNNING', `another node already answers on its control socket ${path}`);
   await unlink(path).catch(() => undefined);
-}
-
-function answers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection(path);
-    const done = (v: boolean): void => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve(v);
-    };
-    const timer = setTimeout(() => done(true), 1000);
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-}
-
-/** Binds with umask 0177 so the socket is never, even briefly, open to others (then chmod 0600). */
-function listen(server: Server, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => {
-      server.off('listening', onListening);
-      reject(err);
-    };
-    const onListening = (): void => {
-      server.off('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    let old: number | undefined;
-    try {
-      old = process.umask(0o177);
-    } catch {
-      old = undefined; // worker threads cannot change the umask; chmod below still applies
-    }
-    try {
-      server.listen(path);
-    } finally {
-      if (old !== undefined) process.umask(old);
-    }
-  });
 }
 
 function installExitHook(): void {

@@ -3,6 +3,8 @@
  * key, at most 16 fields and 1 KiB serialized. Every refusal names the offending keys, because a
  * user sending money with fields like `{ Amount: 3 }` needs to see which key was the problem.
  */
+import { PeerlabError } from '../errors.ts';
+
 export type FieldValue = string | number | boolean | null;
 export type Fields = Readonly<Record<string, FieldValue>>;
 
@@ -88,4 +90,12 @@ function plural(keys: string[]): string {
 
 function fail(code: FieldErrorCode, message: string, keys: string[]): FieldsResult {
   return { ok: false, code, message, keys };
+}
+
+/** Custom fields as a user passes them with a payment: an object, else BAD_FIELDS. */
+export function fieldsArg(fields: unknown): Record<string, unknown> {
+  if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) {
+    throw new PeerlabError('BAD_FIELDS', 'fields must be an object like { Name: "Connor" }');
+  }
+  return fields as Record<string, unknown>;
 }

@@ -1,3 +1,4 @@
+import { systemClock } from '../clock.ts';
 import type { Identity } from '../identity.ts';
 import { toUnits, type Units } from './amount.ts';
 import { Account, type ChainView, type StoredEntry, type TxnStatus } from './account.ts';
@@ -57,7 +58,7 @@ export class Ledger implements EconomicsHost {
   constructor(opts: LedgerOptions) {
     this.params = opts.params;
     this.initial = opts.params.initialBalance;
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? systemClock.now;
     this.buffer = new PendingBuffer(opts.maxPending, opts.pendingTtlMs);
   }
 

@@ -1,7 +1,8 @@
 import { formatAddress, type Address } from '../address.ts';
 import type { Clock } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
-import type { Messenger } from '../messenger.ts';
+import type { Emit } from '../events.ts';
+import type { Messenger } from '../net/messenger.ts';
 import type { Prng } from '../prng.ts';
 import type { Envelope } from '../wire/messages.ts';
 import type { AckBody, IndirectAckBody, PingBody, PingReqBody } from '../wire/membership.ts';
@@ -41,6 +42,24 @@ export function validateHeartbeat(s: HeartbeatSettings): void {
   }
 }
 
+export interface HeartbeatOptions {
+  /** Live settings: `node.heartbeat.set()` changes them in place. */
+  settings: HeartbeatSettings;
+  table: PeerTable;
+  membership: Membership;
+  messenger: Messenger;
+  clock: Clock;
+  prng: Prng;
+  emit: Emit;
+}
+
+/** What rides on pings and acks: the sender's ledger digest (anti-entropy). */
+export interface DigestCarrier {
+  digest(): string | undefined;
+  /** A peer's piggybacked digest arrived. */
+  onDigest(peer: Peer, digest: string): void;
+}
+
 /**
  * Failure detection in the spirit of SWIM with Lifeguard's suspicion (DESIGN.md §3.3):
  * - any message is a sign of life, so busy links need no probes at all;
@@ -57,24 +76,32 @@ export class Heartbeat {
   private readonly lastIndirect = new Map<string, number>();
   private seq = 0;
   private lastTick = 0;
-  /** Digest to piggyback on pings and acks (anti-entropy), supplied by the ledger. */
-  digest: () => string | undefined = () => undefined;
-  /** Called with the digest a peer piggybacked (anti-entropy trigger). */
-  onDigest: (peer: Peer, digest: string) => void = () => {};
+  private carrier: DigestCarrier | undefined;
+  private readonly settings: HeartbeatSettings;
+  private readonly table: PeerTable;
+  private readonly membership: Membership;
+  private readonly messenger: Messenger;
+  private readonly clock: Clock;
+  private readonly prng: Prng;
+  private readonly emit: Emit;
 
-  constructor(
-    private readonly settings: HeartbeatSettings,
-    private readonly table: PeerTable,
-    private readonly membership: Membership,
-    private readonly messenger: Messenger,
-    private readonly clock: Clock,
-    private readonly prng: Prng,
-    private readonly emit: (type: string, data: Record<string, unknown>) => void,
-  ) {
+  constructor(o: HeartbeatOptions) {
+    ({ settings: this.settings, table: this.table, membership: this.membership, messenger: this.messenger, clock: this.clock, prng: this.prng, emit: this.emit } = o);
+    const { messenger } = o;
     messenger.handle('ping', (msg, from) => this.onPing(msg as Envelope<PingBody>, from));
     messenger.handle('ack', (msg) => this.onAck(msg as Envelope<AckBody>));
     messenger.handle('ping-req', (msg, from) => this.onPingReq(msg as Envelope<PingReqBody>, from));
     messenger.handle('indirect-ack', (msg) => this.onIndirectAck(msg as Envelope<IndirectAckBody>));
+  }
+
+  /** The probe interval now, ms (`node.heartbeat.set()` may change it). */
+  get interval(): number {
+    return this.settings.interval;
+  }
+
+  /** Lets the ledger's sync piggyback its digest on pings and acks. */
+  carry(carrier: DigestCarrier): void {
+    this.carrier = carrier;
   }
 
   /** Tick period: a quarter interval, so probes spread and removal is detected promptly. */
@@ -163,9 +190,9 @@ export class Heartbeat {
         const seq = this.nextSeq();
         seqs.push(seq);
         const sentAt = this.clock.now();
-        // Round-trip times are measured with the high-resolution clock (Date.now() is whole ms).
-        const hr = performance.now();
-        this.probes.set(seq, { sentAt, resolve: () => done(() => resolve(performance.now() - hr)) });
+        // Round-trip times are measured with the monotonic clock (wall time is whole ms).
+        const hr = this.clock.monotonic();
+        this.probes.set(seq, { sentAt, resolve: () => done(() => resolve(this.clock.monotonic() - hr)) });
         this.messenger.send(to, 'ping', this.withDigest({ seq }));
         timer = this.clock.setTimeout(attempt, Math.max(1, Math.min(timeoutMs / 3, timeoutMs - (sentAt - started))));
       };
@@ -174,7 +201,7 @@ export class Heartbeat {
   }
 
   private withDigest<T extends { seq: number }>(body: T): T & { dg?: string } {
-    const dg = this.digest();
+    const dg = this.carrier?.digest();
     return dg ? { ...body, dg } : body;
   }
 
@@ -225,7 +252,7 @@ export class Heartbeat {
   private noteDigest(from: string, dg: string | undefined): void {
     if (!dg) return;
     const peer = this.table.get(from);
-    if (peer) this.onDigest(peer, dg);
+    if (peer) this.carrier?.onDigest(peer, dg);
   }
 
   private expireOld(now: number): void {

@@ -1,15 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { formatAddress, tryParseAddress, type Address } from '../address.ts';
 import type { Clock } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
+import type { Emit, EventData } from '../events.ts';
 import { verifySignature, type Identity } from '../identity.ts';
-import type { Messenger } from '../messenger.ts';
-import type { Prng } from '../prng.ts';
+import type { Messenger, Rejection } from '../net/messenger.ts';
+import type { Random } from '../random.ts';
 import type { Envelope } from '../wire/messages.ts';
 import { PROTOCOL_VERSION } from '../wire/messages.ts';
 import {
-  MAX_PEERS_PER_MESSAGE, helloSigningBytes,
-  type HelloBody, type NetworkParams, type PeersBody, type PeersReqBody, type RefuseBody,
+  helloSigningBytes, type HelloBody, type NetworkParams, type RefuseBody,
 } from '../wire/membership.ts';
 import type { Peer, PeerTable } from './peer-table.ts';
 
@@ -18,68 +17,83 @@ export interface MembershipOptions {
   table: PeerTable;
   messenger: Messenger;
   clock: Clock;
-  prng: Prng;
+  /** Hello nonces. */
+  random: Random;
   params: NetworkParams;
-  name: () => string;
-  /** The address peers should use for us (advertised). */
-  advertised: () => string;
-  heartbeat: () => { interval: number; timeout: number };
-  maxDatagram: number;
-  emit: (type: string, data: Record<string, unknown>) => void;
-  /** Counts and reports a message that decoded but failed a deeper check (signature, address). */
-  reject: (from: Address, reason: string, detail: string) => void;
-  /** Called when a peer enters the table (sync hook). */
-  onPeerAdded?: (peer: Peer, via: string) => void;
-  onPeersChanged?: () => void;
+  /** This node: its name, and the address peers should use for it (advertised). */
+  self: { readonly name: string; readonly advertised: string };
+  /** Live heartbeat settings. */
+  heartbeat: { readonly interval: number; readonly timeout: number };
+  emit: Emit;
 }
+
+type Via = EventData['peer-added']['via'];
 
 interface HelloWaiter {
   resolve: (peer: Peer) => void;
   reject: (err: Error) => void;
 }
 
-interface PeersWaiter {
-  resolve: () => void;
-}
-
 export interface JoinOptions {
   /** Give up after this long (ms). Infinity retries until the peer answers. Default 30 s. */
   timeout?: number;
-  /** Exchange peer lists after the handshake (join) or not (addPeer). Default true. */
-  exchange?: boolean;
-}
-
-export interface DiscoverResult {
-  asked: string[];
-  answered: string[];
-  added: string[];
 }
 
 /**
- * Signed hello handshake, joins, peer-list gossip, bans, leaving, and re-trying peers that went
- * silent (DESIGN.md §3.2). Failure detection itself is the Heartbeat's job; it calls expire().
+ * Signed hello handshake, joins, bans, leaving, and re-trying peers that went silent (DESIGN.md
+ * §3.2). Peer lists are the PeerExchange's; failure detection is the Heartbeat's (it calls expire()).
  */
 export class Membership {
   private readonly helloWaiters = new Map<string, HelloWaiter>();
-  private readonly peersWaiters = new Map<number, PeersWaiter>();
   private readonly lastHelloTo = new Map<string, number>();
-  private peersSeq = 0;
-  private lastExchange = 0;
+  private readonly addedListeners: Array<(peer: Peer, via: Via) => void> = [];
+  private readonly changeListeners: Array<() => void> = [];
 
   constructor(private readonly o: MembershipOptions) {
     const m = o.messenger;
     m.handle('hello', (msg, from) => this.onHello(msg as Envelope<HelloBody>, from));
     m.handle('refuse', (msg, from) => this.onRefuse(msg as Envelope<RefuseBody>, from));
-    m.handle('peers-req', (msg, from) => this.onPeersReq(msg as Envelope<PeersReqBody>, from));
-    m.handle('peers', (msg) => this.onPeers(msg as Envelope<PeersBody>));
     m.handle('bye', (msg) => this.onBye(msg));
+    m.onContact((msg, from) => this.onContact(msg, from));
+    m.onRejected((from, reason, detail, partial) => this.onRejected(from, reason, detail, partial));
+  }
+
+  /** Calls `fn` when a peer enters the table (new, or back after a timeout). */
+  onPeerAdded(fn: (peer: Peer, via: Via) => void): void {
+    this.addedListeners.push(fn);
+  }
+
+  /** Calls `fn` whenever the peer table or its bans changed (to persist them). */
+  onPeersChanged(fn: () => void): void {
+    this.changeListeners.push(fn);
+  }
+
+  /** Tells the listeners the peer table changed (also after a change made elsewhere, e.g. a ban). */
+  changed(): void {
+    for (const fn of this.changeListeners) fn();
+  }
+
+  private added(peer: Peer, via: Via): void {
+    for (const fn of this.addedListeners) fn(peer, via);
+  }
+
+  /** A datagram the messenger (or a service) refused. */
+  private onRejected(from: Address, reason: Rejection, detail: string, partial?: Partial<Envelope>): void {
+    // A peer that really moved re-proves who it is with a signed hello (rate-limited).
+    if (reason === 'spoofed-sender') this.greet(from);
+    // An old or new protocol version saying hello gets a clear refusal rather than silence.
+    if (reason === 'unsupported-version' && partial?.t === 'hello') {
+      const nonce = (partial.b as { nonce?: unknown } | undefined)?.nonce;
+      const re = typeof nonce === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(nonce) ? nonce : undefined;
+      this.refuse(from, 'INCOMPATIBLE', detail, re);
+    }
   }
 
   // ---- handshake -------------------------------------------------------------------------
 
   /** Sends a signed hello; returns its nonce. */
   sendHello(to: Address, reply: boolean, re?: string): string {
-    const nonce = randomBytes(12).toString('base64url');
+    const nonce = this.o.random.bytes(12).toString('base64url');
     this.sendSigned(to, nonce, reply, re);
     this.lastHelloTo.set(formatAddress(to), this.o.clock.now());
     return nonce;
@@ -87,7 +101,7 @@ export class Membership {
 
   private sendSigned(to: Address, nonce: string, reply: boolean, re?: string): string {
     const body: Omit<HelloBody, 'sig'> = {
-      name: this.o.name(), addr: this.o.advertised(), version: PROTOCOL_VERSION, params: this.o.params,
+      name: this.o.self.name, addr: this.o.self.advertised, version: PROTOCOL_VERSION, params: this.o.params,
       nonce, reply, ...(re ? { re } : {}),
     };
     const sig = this.o.identity.sign(helloSigningBytes(this.o.identity.id, body)).toString('base64url');
@@ -98,12 +112,12 @@ export class Membership {
     const b = msg.b;
     const { table } = this.o;
     if (!verifySignature(msg.f, helloSigningBytes(msg.f, b), Buffer.from(b.sig, 'base64url'))) {
-      this.o.reject(from, 'bad-signature', 'hello signature does not verify');
+      this.o.messenger.reject(from, 'bad-signature', 'hello signature does not verify');
       return;
     }
     const advertised = tryParseAddress(b.addr);
     if (!advertised) {
-      this.o.reject(from, 'bad-address', `hello advertises ${JSON.stringify(b.addr).slice(0, 80)}`);
+      this.o.messenger.reject(from, 'bad-address', `hello advertises ${JSON.stringify(b.addr).slice(0, 80)}`);
       return;
     }
     const addr = formatAddress(advertised);
@@ -114,11 +128,11 @@ export class Membership {
     }
     const refusal = table.refusal(msg.f, addr);
     if (refusal === 'banned') {
-      this.refuse(from, 'BANNED', `${this.o.name()} has removed you; it accepts you again only when its user adds you`, b.nonce);
+      this.refuse(from, 'BANNED', `${this.o.self.name} has removed you; it accepts you again only when its user adds you`, b.nonce);
       return;
     }
     if (refusal === 'full') {
-      this.refuse(from, 'FULL', `${this.o.name()} already has ${table.maxPeers} peers`, b.nonce);
+      this.refuse(from, 'FULL', `${this.o.self.name} already has ${table.maxPeers} peers`, b.nonce);
       return;
     }
     if (refusal === 'self') return;
@@ -127,14 +141,12 @@ export class Membership {
     const { peer, added, displaced } = table.upsert(msg.f, advertised, b.name, now);
     peer.seenFrom = formatAddress(from);
     if (displaced) this.o.emit('peer-removed', { peer: displaced.addr, id: displaced.id, name: displaced.name, reason: 'replaced' });
-    if (b.reply) this.sendSigned(from, randomBytes(12).toString('base64url'), false, b.nonce);
+    if (b.reply) this.sendSigned(from, this.o.random.bytes(12).toString('base64url'), false, b.nonce);
     if (added) {
       const via = wasDead ? 'readmit' : 'hello';
       this.o.emit('peer-added', { peer: peer.addr, id: peer.id, name: peer.name, via });
-      // Push what we know so nodes that joined through us at the same moment find each other.
-      this.sendPeers(peer.address);
-      this.o.onPeerAdded?.(peer, via);
-      this.o.onPeersChanged?.();
+      this.added(peer, via);
+      this.changed();
     }
     if (b.re) {
       const w = this.helloWaiters.get(b.re);
@@ -167,7 +179,7 @@ export class Membership {
     if (known && msg.b.code === 'BANNED') {
       this.o.table.remove(known.id);
       this.o.emit('peer-removed', { peer: known.addr, id: known.id, name: known.name, reason: 'refused' });
-      this.o.onPeersChanged?.();
+      this.changed();
     }
     if (msg.b.re) {
       const w = this.helloWaiters.get(msg.b.re);
@@ -200,7 +212,7 @@ export class Membership {
     this.helloRateLimited(dead ? dead.address : from);
   }
 
-  /** A rate-limited hello asking for one back (e.g. to a peer heard from a new address). */
+  /** A rate-limited hello asking for one back (a peer heard from a new address, or heard of from others). */
   greet(to: Address): void {
     this.helloRateLimited(to);
   }
@@ -209,7 +221,7 @@ export class Membership {
     const key = formatAddress(to);
     const now = this.o.clock.now();
     const last = this.lastHelloTo.get(key) ?? -Infinity;
-    if (now - last < Math.max(100, this.o.heartbeat().interval / 2)) return;
+    if (now - last < Math.max(100, this.o.heartbeat.interval / 2)) return;
     if (this.lastHelloTo.size > 4096) {
       // Forget the oldest half rather than all: clearing would lift the rate limit for everyone.
       const cutoff = [...this.lastHelloTo.values()].sort((x, y) => x - y)[2048]!;
@@ -218,12 +230,12 @@ export class Membership {
     this.sendHello(to, true);
   }
 
-  // ---- join / add / discover / leave ----------------------------------------------------
+  // ---- join / leave ----------------------------------------------------------------------
 
-  /** Contacts `address` until it answers our hello (retrying with backoff), then exchanges peer lists. */
+  /** Contacts `address` until it answers our hello (retrying with backoff). */
   async join(address: Address, opts: JoinOptions = {}): Promise<Peer> {
     const addr = formatAddress(address);
-    if (addr === this.o.advertised() || addr === formatAddress(this.o.messenger.address)) {
+    if (addr === this.o.self.advertised || addr === formatAddress(this.o.messenger.address)) {
       throw new PeerlabError('SELF_PEER', `${addr} is this node's own address`);
     }
     if (this.o.table.isBanned(undefined, addr)) {
@@ -262,82 +274,7 @@ export class Membership {
       };
       attempt();
     });
-    if (opts.exchange !== false) await this.requestPeers([peer.address], 2000);
     return peer;
-  }
-
-  /** Asks the given addresses for their peer lists; resolves when all answered or after `waitMs`. */
-  async requestPeers(targets: Address[], waitMs: number): Promise<string[]> {
-    const answered: string[] = [];
-    await Promise.all(
-      targets.map(
-        (to) =>
-          new Promise<void>((resolve) => {
-            const seq = ++this.peersSeq;
-            const timer = this.o.clock.setTimeout(() => {
-              this.peersWaiters.delete(seq);
-              resolve();
-            }, waitMs);
-            this.peersWaiters.set(seq, {
-              resolve: () => {
-                this.o.clock.clearTimeout(timer);
-                this.peersWaiters.delete(seq);
-                answered.push(formatAddress(to));
-                resolve();
-              },
-            });
-            this.o.messenger.send(to, 'peers-req', { seq });
-          }),
-      ),
-    );
-    return answered;
-  }
-
-  private onPeersReq(msg: Envelope<PeersReqBody>, from: Address): void {
-    if (this.o.table.isBanned(msg.f, formatAddress(from))) return;
-    this.sendPeers(from, msg.b.seq, msg.f);
-  }
-
-  sendPeers(to: Address, re?: number, exclude?: string): void {
-    const all = this.o.table.list().filter((p) => p.id !== exclude);
-    // As many entries as fit one datagram (names and addresses vary in length).
-    const budget = this.o.maxDatagram - 300;
-    const peers: PeersBody['peers'] = [];
-    let size = 0;
-    for (const p of this.o.prng.shuffle(all)) {
-      if (peers.length >= MAX_PEERS_PER_MESSAGE) break;
-      const entry = { id: p.id, addr: p.addr, name: p.name };
-      const len = JSON.stringify(entry).length + 1;
-      if (size + len > budget) break;
-      peers.push(entry);
-      size += len;
-    }
-    const body: PeersBody = { peers };
-    if (re !== undefined) body.re = re;
-    this.o.messenger.send(to, 'peers', body);
-  }
-
-  private onPeers(msg: Envelope<PeersBody>): void {
-    const { table } = this.o;
-    if (table.isBanned(msg.f)) return;
-    for (const entry of msg.b.peers) {
-      const a = tryParseAddress(entry.addr);
-      if (!a) continue;
-      const addr = formatAddress(a);
-      if (table.has(entry.id) || table.refusal(entry.id, addr) !== null) continue;
-      if (table.getByAddr(addr)) continue;
-      this.helloRateLimited(a);
-    }
-    if (msg.b.re !== undefined) this.peersWaiters.get(msg.b.re)?.resolve();
-  }
-
-  async discover(targets: Address[], waitMs: number): Promise<DiscoverResult> {
-    const before = new Set(this.o.table.list().map((p) => p.id));
-    const answered = await this.requestPeers(targets, waitMs);
-    // Give the hellos we just sent one round trip to come back.
-    await new Promise<void>((r) => this.o.clock.setTimeout(r, Math.min(waitMs, 500)));
-    const added = this.o.table.list().filter((p) => !before.has(p.id)).map((p) => p.addr);
-    return { asked: targets.map(formatAddress), answered, added };
   }
 
   /** Tells every peer we are leaving (twice, as datagrams may be lost). */
@@ -351,22 +288,22 @@ export class Membership {
     const peer = this.o.table.remove(msg.f);
     if (peer) {
       this.o.emit('peer-removed', { peer: peer.addr, id: peer.id, name: peer.name, reason: 'left' });
-      this.o.onPeersChanged?.();
+      this.changed();
     }
   }
 
   /** Removal for silence (called by the heartbeat): the peer goes to the retry list. */
   expire(peer: Peer, silentMs: number): void {
-    const { interval, timeout } = this.o.heartbeat();
+    const { interval, timeout } = this.o.heartbeat;
     this.o.table.markDead(peer, this.o.clock.now(), Math.max(interval, timeout / 2));
     this.o.emit('heartbeat-timeout', { peer: peer.addr, id: peer.id, name: peer.name, silentMs });
     this.o.emit('peer-removed', { peer: peer.addr, id: peer.id, name: peer.name, reason: 'timeout' });
-    this.o.onPeersChanged?.();
+    this.changed();
   }
 
   /** Periodic work, driven by the node's single timer. */
   tick(now: number): void {
-    const { interval, timeout } = this.o.heartbeat();
+    const { interval, timeout } = this.o.heartbeat;
     // Peers removed for silence are tried again, backing off, so a healed partition rejoins.
     const cap = Math.max(4 * timeout, 4 * interval);
     for (const d of this.o.table.dead()) {
@@ -375,12 +312,6 @@ export class Membership {
       d.backoff = Math.min(d.backoff * 2, cap);
       d.nextTry = now + d.backoff;
     }
-    // Periodic peer-list exchange with one random peer.
-    if (now - this.lastExchange >= 3 * interval) {
-      this.lastExchange = now;
-      const peers = this.o.table.list();
-      if (peers.length) this.sendPeers(this.o.prng.pick(peers).address);
-    }
   }
 
   stop(): void {
@@ -388,7 +319,5 @@ export class Membership {
       this.helloWaiters.delete(nonce);
       w.reject(new PeerlabError('STOPPED', 'the node stopped'));
     }
-    for (const w of this.peersWaiters.values()) w.resolve();
-    this.peersWaiters.clear();
   }
 }

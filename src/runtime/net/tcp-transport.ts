@@ -1,44 +1,48 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { formatAddress, type Address } from '../address.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
+import type { StreamConnectOptions, StreamHandler, StreamTransport } from './stream-transport.ts';
 
 /**
  * TCP at the edge: one listener per node and an outgoing connector. Everything above this file
  * sees plain `Duplex` streams (DESIGN.md §1: only net/ imports node:net).
  */
-export type StreamHandler = (stream: Duplex) => void;
-
-export interface TcpListenerOptions {
+export interface TcpTransportOptions {
   host: string;
   /** 0 (the default) picks a free port. */
   port?: number;
+  /** Times connection attempts. */
+  clock?: Clock;
 }
 
-export class TcpListener {
+/** A connection that goes quiet for this long is dropped (file streams ack far more often). */
+const IDLE_SOCKET_MS = 60_000;
+const MAX_CONNECTIONS = 256;
+
+export class TcpTransport implements StreamTransport {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private boundPort = 0;
+  private readonly clock: Clock;
 
-  constructor(private readonly options: TcpListenerOptions) {}
+  constructor(private readonly options: TcpTransportOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
-  /** The port actually bound; 0 before start. */
   get port(): number {
     return this.boundPort;
   }
 
-  async start(onStream: StreamHandler): Promise<number> {
+  async listen(onStream: StreamHandler): Promise<number> {
     if (this.server) return this.boundPort;
     const server = createServer({ noDelay: true }, (socket) => {
-      this.sockets.add(socket);
-      // A connection that goes quiet for a minute is dropped (file streams ack far more often).
-      socket.setTimeout(60_000, () => socket.destroy());
-      socket.once('close', () => this.sockets.delete(socket));
-      // Without a listener, a reset by the peer would be an uncaught 'error'.
-      socket.on('error', () => {});
+      this.track(socket);
+      socket.setTimeout(IDLE_SOCKET_MS, () => socket.destroy());
       onStream(socket);
     });
-    server.maxConnections = 256;
+    server.maxConnections = MAX_CONNECTIONS;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
@@ -57,45 +61,45 @@ export class TcpListener {
     return this.boundPort;
   }
 
-  /** Idempotent: stops accepting, then destroys every open connection. */
+  connect(to: Address, opts: StreamConnectOptions): Promise<Duplex> {
+    const where = formatAddress(to);
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: to.host, port: to.port, noDelay: true });
+      const timer = this.clock.setTimeout(() => {
+        fail(new PeerlabError('TIMEOUT', `no TCP connection to ${where} within ${opts.timeoutMs}ms`));
+      }, opts.timeoutMs);
+      const onError = (err: Error): void => {
+        fail(new PeerlabError('UNREACHABLE', `cannot connect to ${where}: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+      };
+      const fail = (err: PeerlabError): void => {
+        this.clock.clearTimeout(timer);
+        socket.destroy();
+        reject(err);
+      };
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        this.clock.clearTimeout(timer);
+        socket.off('error', onError);
+        this.track(socket);
+        resolve(socket);
+      });
+    });
+  }
+
+  /** Idempotent: stops accepting, then destroys every open connection (ours and accepted ones). */
   async stop(): Promise<void> {
     const server = this.server;
-    if (!server) return;
     this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
     await closed;
   }
-}
 
-export interface ConnectOptions {
-  timeoutMs: number;
-  clock?: Clock;
-}
-
-/** Opens a TCP connection; rejects with TIMEOUT or UNREACHABLE (never leaves a socket behind). */
-export function tcpConnect(host: string, port: number, options: ConnectOptions): Promise<Duplex> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, noDelay: true });
-    const clock = options.clock ?? systemClock;
-    const timer = clock.setTimeout(() => {
-      fail(new PeerlabError('TIMEOUT', `no TCP connection to ${host}:${port} within ${options.timeoutMs}ms`));
-    }, options.timeoutMs);
-    const onError = (err: Error): void => {
-      fail(new PeerlabError('UNREACHABLE', `cannot connect to ${host}:${port}: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
-    };
-    function fail(err: PeerlabError): void {
-      clock.clearTimeout(timer);
-      socket.destroy();
-      reject(err);
-    }
-    socket.once('error', onError);
-    socket.once('connect', () => {
-      clock.clearTimeout(timer);
-      socket.off('error', onError);
-      socket.on('error', () => {});
-      resolve(socket);
-    });
-  });
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    // Without a listener, a reset by the peer would be an uncaught 'error'.
+    socket.on('error', () => {});
+  }
 }

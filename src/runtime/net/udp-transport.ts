@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { isIP } from 'node:net';
+import { isIP } from './ip.ts';
 import type { Address } from '../address.ts';
 import { PeerlabError } from '../errors.ts';
 import type { Transport } from './transport.ts';

@@ -1,8 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { cryptoRandom } from '../random.ts';
 import { PeerlabError } from '../errors.ts';
 import { ioError } from './group-commit-log.ts';
 
@@ -135,7 +136,7 @@ export class DataDirLock {
 export async function lockDataDir(dir: string | DataDirLayout): Promise<DataDirLock> {
   const layout = typeof dir === 'string' ? dataDirLayout(dir) : dir;
   const path = layout.lock;
-  const token = randomUUID();
+  const token = cryptoRandom.uuid();
   const info: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString(), token };
   const staging = `${path}.${process.pid}.${token.slice(0, 8)}`;
   try {

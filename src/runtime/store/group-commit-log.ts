@@ -1,5 +1,5 @@
 import { PeerlabError } from '../errors.ts';
-import { encodeRecord } from './log-format.ts';
+import { encodeJsonLine, encodeRecord } from './log-format.ts';
 
 /** What the ledger (or the inbox index) needs from an append-only log, on disk or in memory. */
 export interface RecordLog<T> {
@@ -7,8 +7,11 @@ export interface RecordLog<T> {
   open(): Promise<T[]>;
   /** Resolves once the record is written and (on disk) fsynced. */
   append(record: T): Promise<void>;
-  /** Appends several records in one write; resolves once all are durable. */
-  appendMany(records: readonly T[]): Promise<void>;
+  /**
+   * Appends several records in one write; resolves once all are durable. `json[i]`, when set, is
+   * record i's JSON text, written as it is rather than serialised again.
+   */
+  appendMany(records: readonly T[], json?: readonly (string | undefined)[]): Promise<void>;
   /** Resolves once every append and rewrite requested before it has settled. */
   flush(): Promise<void>;
   /** Atomically replaces the whole log with these records (temp file, then rename). */
@@ -114,11 +117,15 @@ export abstract class GroupCommitLog<T> implements RecordLog<T> {
     return this.appendMany([record]);
   }
 
-  appendMany(records: readonly T[]): Promise<void> {
+  appendMany(records: readonly T[], json?: readonly (string | undefined)[]): Promise<void> {
     try {
       this.checkWritable();
       if (records.length === 0) return Promise.resolve();
-      const lines = records.map((r) => encodeRecord(r, this.maxRecordBytes));
+      const max = this.maxRecordBytes;
+      const lines = records.map((r, i) => {
+        const text = json?.[i];
+        return text === undefined || text.includes('\n') ? encodeRecord(r, max) : encodeJsonLine(text, max);
+      });
       const bytes = lines.length === 1 ? lines[0]! : Buffer.concat(lines);
       this.stats.appends += records.length;
       return new Promise<void>((resolve, reject) => {

@@ -31,6 +31,14 @@ export function encodeRecord(record: unknown, maxRecordBytes: number): Buffer {
   if (typeof json !== 'string') {
     throw new PeerlabError('BAD_ARGUMENT', `log record is not JSON-serialisable: ${typeof record}`);
   }
+  return encodeJsonLine(json, maxRecordBytes);
+}
+
+/**
+ * Frames a record given as its JSON text (e.g. the very line a peer sent, already parsed and
+ * checked by the caller), saving a second serialisation. The text must not hold a raw newline.
+ */
+export function encodeJsonLine(json: string, maxRecordBytes: number): Buffer {
   const length = Buffer.byteLength(json);
   if (length > maxRecordBytes) {
     throw new PeerlabError('BAD_ARGUMENT', `log record is ${length} bytes, more than the ${maxRecordBytes}-byte limit`);

@@ -1,67 +1,120 @@
 import type { Duplex } from 'node:stream';
+import { formatAddress, type Address } from '../address.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
+import type { DurableLedger } from '../ledger/durable-ledger.ts';
 import type { Transaction } from '../ledger/transaction.ts';
-import { toWire, type FrontierChainWire } from '../wire/ledger.ts';
+import type { StreamMux } from '../net/stream-mux.ts';
+import {
+  decodeBulkLine, decodePullRequest, encodeBulkEnd, encodeBulkTxn, encodePullRequest,
+  MAX_BULK_LINE_BYTES, MAX_PULL_REQUEST_BYTES, SYNC_MAGIC_TEXT, type PullRequest,
+} from '../wire/bulk-sync.ts';
+import type { FrontierChainWire } from '../wire/ledger.ts';
+
+/** At most this many peers pull from us at once (each pull walks the whole ledger). */
+const MAX_SERVING = 4;
+const CONNECT_TIMEOUT_MS = 5000;
+
+export interface BulkSyncOptions {
+  mux: StreamMux;
+  ledger: DurableLedger;
+  clock: Clock;
+  selfId: string;
+  /** Who is behind an address, for the ledger's `via` (who sent a bad transaction). */
+  peers: { getByAddr(addr: string): { id: string } | undefined };
+}
 
 /**
- * Bulk catch-up over TCP (DESIGN.md §3.5: join, clear-and-rebuild, long partitions). The puller
- * opens a connection, writes the 4-byte magic `PLS1` and one JSON line with its frontier; the
- * server answers with the transactions the puller lacks, one JSON line each, dependencies first,
- * then `{"end":n}`. The stream is flow-controlled, so 100k transactions cost constant memory on
- * both sides apart from the ledger itself.
+ * Bulk catch-up over streams (DESIGN.md §3.5: join, clear-and-rebuild, long partitions): serves
+ * pulls on the node's stream mux (`PLS1`), at most MAX_SERVING at a time, and pulls from peers.
+ * The wire format is in wire/bulk-sync.ts. Streams are flow-controlled, so 100k transactions cost
+ * constant memory on both sides apart from the ledger itself.
  */
-export const SYNC_MAGIC = Buffer.from('PLS1', 'latin1');
-const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
-/** A transaction line is a few KiB at most; anything longer is an abusive server. */
-const MAX_LINE_BYTES = 256 * 1024;
+export class BulkSync {
+  private serving = 0;
+  /** Aborts pulls in flight when the node stops. */
+  private readonly stopping = new AbortController();
 
-export interface PullRequest {
-  from: string;
-  chains: FrontierChainWire[];
+  constructor(private readonly o: BulkSyncOptions) {
+    o.mux.handle(SYNC_MAGIC_TEXT, (stream) => this.serve(stream));
+  }
+
+  /** Pulls everything the node at `address` has that we lack; resolves with the count received. */
+  async pull(address: Address): Promise<number> {
+    const stream = await this.o.mux.dial(address, { timeoutMs: CONNECT_TIMEOUT_MS });
+    const ledger = this.o.ledger;
+    const via = this.o.peers.getByAddr(formatAddress(address))?.id;
+    return pull(
+      stream,
+      { from: this.o.selfId, chains: ledger.digest.frontier() },
+      async (items, json) => {
+        await ledger.ingest(items, via, json);
+      },
+      { clock: this.o.clock, signal: this.stopping.signal },
+    );
+  }
+
+  stop(): void {
+    this.stopping.abort();
+  }
+
+  private serve(stream: Duplex): void {
+    if (this.serving >= MAX_SERVING) {
+      stream.destroy();
+      return;
+    }
+    this.serving++;
+    // Only durable transactions are served (see DurableLedger.missingFor).
+    void servePull(stream, (chains) => this.o.ledger.missingFor(chains), this.o.clock)
+      .catch(() => stream.destroy())
+      .finally(() => this.serving--);
+  }
 }
 
 /** Serves one pull on an accepted stream (the magic already consumed). */
 export async function servePull(
   stream: Duplex,
   missingFor: (chains: FrontierChainWire[]) => Transaction[],
+  clock: Clock,
   timeoutMs = 10_000,
 ): Promise<number> {
-  const request = await readLine(stream, MAX_REQUEST_BYTES, timeoutMs);
-  let chains: FrontierChainWire[];
-  try {
-    const parsed = JSON.parse(request) as PullRequest;
-    if (!parsed || !Array.isArray(parsed.chains)) throw new Error('no chains');
-    chains = parsed.chains.filter(
-      (c) => c && typeof c.from === 'string' && Array.isArray(c.tips) &&
-        c.tips.every((t) => t && Number.isSafeInteger(t.seq) && typeof t.id === 'string'),
-    );
-  } catch {
+  const request = decodePullRequest(await readLine(stream, MAX_PULL_REQUEST_BYTES, timeoutMs, clock));
+  if (!request) {
     stream.destroy();
     throw new PeerlabError('BAD_ARGUMENT', 'malformed pull request');
   }
-  const txns = missingFor(chains);
+  const txns = missingFor(request.chains);
   for (const t of txns) {
-    if (!stream.write(JSON.stringify(toWire(t)) + '\n')) await drain(stream, timeoutMs);
+    if (!stream.write(encodeBulkTxn(t))) await drain(stream, timeoutMs, clock);
   }
-  await new Promise<void>((resolve) => stream.end(JSON.stringify({ end: txns.length }) + '\n', () => resolve()));
+  await new Promise<void>((resolve) => stream.end(encodeBulkEnd(txns.length), () => resolve()));
   return txns.length;
+}
+
+export interface PullOptions {
+  clock: Clock;
+  batch?: number;
+  idleTimeoutMs?: number;
+  deadlineMs?: number;
+  signal?: AbortSignal;
 }
 
 /**
  * Pulls from a connected stream: sends the request, hands transactions to `ingest` in batches
- * (awaited, so a slow disk slows the sender instead of filling memory). Returns how many arrived.
- * A server cannot make it hold more than one line of MAX_LINE_BYTES, stall it past the idle
- * timeout, or keep it busy past the overall deadline.
+ * (awaited, so a slow disk slows the sender instead of filling memory), each with the line it came
+ * in. Returns how many arrived. A server cannot make it hold more than one line of
+ * MAX_BULK_LINE_BYTES, stall it past the idle timeout, or keep it busy past the overall deadline.
  */
 export async function pull(
   stream: Duplex,
   request: PullRequest,
-  ingest: (batch: unknown[]) => Promise<void>,
-  opts: { batch?: number; idleTimeoutMs?: number; deadlineMs?: number; signal?: AbortSignal } = {},
+  ingest: (items: unknown[], json: string[]) => Promise<void>,
+  opts: PullOptions,
 ): Promise<number> {
+  const { clock } = opts;
   const batchSize = opts.batch ?? 512;
   const idleMs = opts.idleTimeoutMs ?? 15_000;
-  stream.write(Buffer.concat([SYNC_MAGIC, Buffer.from(JSON.stringify(request) + '\n')]));
+  stream.write(encodePullRequest(request));
   let received = 0;
   let ended = false;
   let failure: Error | undefined;
@@ -69,54 +122,53 @@ export async function pull(
     failure ??= err;
     stream.destroy();
   };
-  let idle = setTimeout(() => fail(new PeerlabError('TIMEOUT', `bulk sync stalled for ${idleMs / 1000} s`)), idleMs);
-  const deadline = setTimeout(() => fail(new PeerlabError('TIMEOUT', 'bulk sync took too long')), opts.deadlineMs ?? 10 * 60_000);
+  const stalled = (): void => fail(new PeerlabError('TIMEOUT', `bulk sync stalled for ${idleMs / 1000} s`));
+  let idle = clock.setTimeout(stalled, idleMs);
+  const deadline = clock.setTimeout(() => fail(new PeerlabError('TIMEOUT', 'bulk sync took too long')), opts.deadlineMs ?? 10 * 60_000);
   const onAbort = (): void => fail(new PeerlabError('STOPPED', 'the node stopped'));
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let partial = '';
-  let batch: unknown[] = [];
+  let items: unknown[] = [];
+  let lines: string[] = [];
   // Two batches in flight: the next one is validated while the previous one's fsync runs.
   const inflight: Promise<void>[] = [];
-  const submit = async (b: unknown[]): Promise<void> => {
-    inflight.push(ingest(b).catch((err: unknown) => fail(err instanceof Error ? err : new Error(String(err)))));
+  const submit = async (): Promise<void> => {
+    const b = items;
+    const j = lines;
+    items = [];
+    lines = [];
+    inflight.push(ingest(b, j).catch((err: unknown) => fail(err instanceof Error ? err : new Error(String(err)))));
     if (inflight.length >= 2) await inflight.shift();
   };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      clearTimeout(idle);
-      idle = setTimeout(() => fail(new PeerlabError('TIMEOUT', `bulk sync stalled for ${idleMs / 1000} s`)), idleMs);
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop()!;
-      if (partial.length > MAX_LINE_BYTES) throw new PeerlabError('IO', 'bulk sync stream sent an overlong line');
-      for (const line of lines) {
-        if (!line) continue;
-        let value: unknown;
-        try {
-          value = JSON.parse(line);
-        } catch {
-          throw new PeerlabError('IO', 'bulk sync stream sent a line that is not JSON');
-        }
-        if (value && typeof value === 'object' && 'end' in value) {
+      clock.clearTimeout(idle);
+      idle = clock.setTimeout(stalled, idleMs);
+      const split = (partial + chunk.toString('utf8')).split('\n');
+      partial = split.pop()!;
+      if (partial.length > MAX_BULK_LINE_BYTES) throw new PeerlabError('IO', 'bulk sync stream sent an overlong line');
+      for (const text of split) {
+        if (!text) continue;
+        const line = decodeBulkLine(text);
+        if (!line) throw new PeerlabError('IO', 'bulk sync stream sent a line that is not JSON');
+        if ('end' in line) {
           ended = true;
           break;
         }
-        batch.push(value);
+        items.push(line.txn);
+        lines.push(line.json);
         received++;
       }
-      if (batch.length >= batchSize || ended) {
-        const b = batch;
-        batch = [];
-        await submit(b);
-      }
+      if (items.length >= batchSize || ended) await submit();
       if (ended) break;
     }
-    if (batch.length) await submit(batch);
+    if (items.length) await submit();
     await Promise.all(inflight);
   } catch (err) {
     if (!failure) throw err;
   } finally {
-    clearTimeout(idle);
-    clearTimeout(deadline);
+    clock.clearTimeout(idle);
+    clock.clearTimeout(deadline);
     opts.signal?.removeEventListener('abort', onAbort);
     stream.destroy();
   }
@@ -126,19 +178,19 @@ export async function pull(
 }
 
 /** Waits for the reader to take more; a reader that stops reading is cut off after `timeoutMs`. */
-function drain(stream: Duplex, timeoutMs: number): Promise<void> {
+function drain(stream: Duplex, timeoutMs: number, clock: Clock): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       stream.destroy();
       onClose();
     }, timeoutMs);
     const onDrain = (): void => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       stream.off('close', onClose);
       resolve();
     };
     const onClose = (): void => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       stream.off('drain', onDrain);
       reject(new PeerlabError('IO', 'bulk sync connection closed'));
     };
@@ -148,11 +200,11 @@ function drain(stream: Duplex, timeoutMs: number): Promise<void> {
 }
 
 /** Reads one `\n`-terminated line (at most `max` bytes); anything after it is pushed back. */
-export function readLine(stream: Duplex, max: number, timeoutMs: number): Promise<string> {
+export function readLine(stream: Duplex, max: number, timeoutMs: number, clock: Clock): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const timer = setTimeout(() => finish(new PeerlabError('TIMEOUT', 'no request line in time')), timeoutMs);
+    const timer: TimerHandle = clock.setTimeout(() => finish(new PeerlabError('TIMEOUT', 'no request line in time')), timeoutMs);
     const onData = (chunk: Buffer): void => {
       const nl = chunk.indexOf(10);
       if (nl < 0) {
@@ -168,7 +220,7 @@ export function readLine(stream: Duplex, max: number, timeoutMs: number): Promis
     };
     const onEnd = (): void => finish(new PeerlabError('IO', 'connection closed before the request line'));
     function finish(err: Error | undefined, line?: string): void {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       stream.off('data', onData);
       stream.off('end', onEnd);
       stream.off('error', onEnd);

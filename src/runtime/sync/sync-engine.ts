@@ -1,30 +1,37 @@
 import { formatAddress, type Address } from '../address.ts';
 import type { Clock } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
+import type { Emit } from '../events.ts';
+import type { DurableLedger } from '../ledger/durable-ledger.ts';
 import type { Transaction } from '../ledger/transaction.ts';
+import type { Heartbeat } from '../membership/heartbeat.ts';
+import type { Membership } from '../membership/membership.ts';
 import type { Peer, PeerTable } from '../membership/peer-table.ts';
-import type { Messenger } from '../messenger.ts';
+import type { Messenger } from '../net/messenger.ts';
 import type { Prng } from '../prng.ts';
 import type { Envelope } from '../wire/messages.ts';
 import {
   parseDigest, toWire,
   type BalanceBody, type BalanceReqBody, type DigestBody, type FrontierBody, type TxnBatchBody, type TxnBody, type TxnReqBody,
 } from '../wire/ledger.ts';
-import type { LedgerNode } from './ledger-node.ts';
+import type { BulkSync } from './bulk.ts';
 
 export interface SyncEngineOptions {
-  ledger: LedgerNode;
+  ledger: DurableLedger;
   messenger: Messenger;
+  /** Digests ride on its pings and acks. */
+  heartbeat: Heartbeat;
+  /** A peer that joins (or comes back) gets a ledger comparison at once. */
+  membership: Membership;
+  /** Large gaps go over streams. */
+  bulk: BulkSync;
   table: PeerTable;
   clock: Clock;
   prng: Prng;
   selfId: string;
   maxDatagram: number;
-  interval: () => number;
-  /** A failure in an asynchronous handler (e.g. the disk refused an append). */
-  onError?: (err: unknown) => void;
-  /** Pulls over TCP everything `peer` has that we lack; resolves with the count. */
-  bulkPull: (peer: Peer) => Promise<number>;
+  /** Reports a failure in an asynchronous handler (e.g. the disk refused an append). */
+  emit: Emit;
 }
 
 export interface PeerSyncResult {
@@ -33,6 +40,13 @@ export interface PeerSyncResult {
   learned: number;
   via: 'udp' | 'tcp';
   error?: string;
+}
+
+export interface PeerBalance {
+  peer: string;
+  name: string;
+  balance: string;
+  spendable: string;
 }
 
 export interface SyncResult {
@@ -76,7 +90,7 @@ export class SyncEngine {
 
   constructor(private readonly o: SyncEngineOptions) {
     const m = o.messenger;
-    const report = (err: unknown): void => o.onError?.(err);
+    const report = (err: unknown): void => o.emit('log', { level: 'error', message: `sync: ${(err as Error)?.message ?? String(err)}` });
     m.handle('txn', (msg) => void this.onTxn(msg as Envelope<TxnBody>).catch(report));
     m.handle('txn-req', (msg, from) => this.onTxnReq(msg as Envelope<TxnReqBody>, from));
     m.handle('txn-batch', (msg) => void this.onBatch(msg as Envelope<TxnBatchBody>).catch(report));
@@ -84,9 +98,18 @@ export class SyncEngine {
     m.handle('frontier', (msg, from) => this.onFrontier(msg as Envelope<FrontierBody>, from));
     m.handle('balance-req', (msg, from) => this.onBalanceReq(msg as Envelope<BalanceReqBody>, from));
     m.handle('balance', (msg) => this.onBalance(msg as Envelope<BalanceBody>));
+    o.heartbeat.carry({ digest: () => this.digestText(), onDigest: (peer, dg) => this.onDigest(peer.id, dg) });
+    // A new or returning peer: compare ledgers now rather than at the next digest round.
+    o.membership.onPeerAdded((peer) => void this.exchange(peer).catch(() => undefined));
+    o.ledger.onSent((txn) => this.push(txn));
   }
 
-  private get ledger(): LedgerNode {
+  /** The heartbeat interval paces digest rounds and repeated requests. */
+  private interval(): number {
+    return this.o.heartbeat.interval;
+  }
+
+  private get ledger(): DurableLedger {
     return this.o.ledger;
   }
 
@@ -126,7 +149,7 @@ export class SyncEngine {
     const peer = this.o.table.get(peerId);
     if (!peer) return;
     const now = this.o.clock.now();
-    const fresh = ids.filter((id) => now - (this.requested.get(id) ?? -Infinity) >= this.o.interval());
+    const fresh = ids.filter((id) => now - (this.requested.get(id) ?? -Infinity) >= this.interval());
     if (!fresh.length) return;
     for (const id of fresh) this.requested.set(id, now);
     // Chunked to fit a datagram: an id is 64 hex characters plus quotes and a comma.
@@ -189,7 +212,7 @@ export class SyncEngine {
     const peer = this.o.table.get(peerId);
     if (!peer || dg === this.digestText()) return;
     const now = this.o.clock.now();
-    if (now - (this.lastExchange.get(peerId) ?? -Infinity) < this.o.interval()) return;
+    if (now - (this.lastExchange.get(peerId) ?? -Infinity) < this.interval()) return;
     if ([...this.exchanges.values()].some((e) => e.peer.id === peerId) || this.bulkInFlight.has(peerId)) return;
     this.lastExchange.set(peerId, now);
     const remote = parseDigest(dg);
@@ -203,7 +226,7 @@ export class SyncEngine {
 
   /** One round: a digest to the next peer in turn (the idle cost of anti-entropy). */
   tick(now: number): void {
-    const interval = this.o.interval();
+    const interval = this.interval();
     if (now - this.lastDigestRound >= interval) {
       this.lastDigestRound = now;
       const peers = this.o.table.list();
@@ -220,7 +243,7 @@ export class SyncEngine {
   }
 
   /** Frontier exchange with one peer over UDP; falls back to TCP when the gap is large. */
-  exchange(peer: Peer, timeoutMs = Math.max(2000, 4 * this.o.interval())): Promise<PeerSyncResult> {
+  exchange(peer: Peer, timeoutMs = Math.max(2000, 4 * this.interval())): Promise<PeerSyncResult> {
     const chains = this.ledger.digest.frontier();
     const body: FrontierBody = { dg: this.digestText(), chains, reply: true };
     if (JSON.stringify(body).length > this.o.maxDatagram - ENVELOPE_OVERHEAD) return this.bulkResult(peer);
@@ -275,7 +298,7 @@ export class SyncEngine {
     const running = this.bulkInFlight.get(peer.id);
     if (running) return running;
     this.counters.bulkPulls++;
-    const p = this.o.bulkPull(peer).finally(() => this.bulkInFlight.delete(peer.id));
+    const p = this.o.bulk.pull(peer.address).finally(() => this.bulkInFlight.delete(peer.id));
     this.bulkInFlight.set(peer.id, p);
     return p;
   }
@@ -292,7 +315,25 @@ export class SyncEngine {
     return this.bulkResult(peer);
   }
 
+  /**
+   * Clear and rebuild: wipes the local ledger (identity kept) and pulls it back from every
+   * peer; our own chain must come back before we send again.
+   */
+  async rebuild(): Promise<{ cleared: number; restored: number; from: string[]; recovered: boolean }> {
+    const cleared = await this.ledger.clear();
+    this.o.emit('ledger-cleared', { cleared });
+    const results = await Promise.all(this.o.table.list().map((p) => this.pullFrom(p)));
+    const ok = results.filter((r) => !r.error);
+    return { cleared, restored: this.ledger.ledger.size, from: ok.map((r) => r.name), recovered: !this.ledger.recovering };
+  }
+
   // ---- balances --------------------------------------------------------------------------
+
+  /** A peer's own balance, as it sees it. */
+  async balanceOf(peer: Peer): Promise<PeerBalance> {
+    const b = await this.askBalance(peer, undefined);
+    return { peer: peer.addr, name: peer.name, balance: b.balance, spendable: b.spendable };
+  }
 
   /** Asks a peer for the balance it shows for `account` (itself when undefined), retrying a few times. */
   askBalance(peer: Peer, account: string | undefined, timeoutMs = 3000): Promise<BalanceBody> {

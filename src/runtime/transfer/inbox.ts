@@ -1,4 +1,5 @@
-import { appendFile, mkdir, readdir, readFile, rename, rm, statfs } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rename, rm, statfs } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PeerlabError } from '../errors.ts';
 import { storedFileName } from './names.ts';
@@ -39,24 +40,44 @@ export const TMP_DIR = 'tmp';
 /**
  * The received-files directory: `tmp/` holds partial transfers (`<transferId>.part`), verified
  * files are renamed into the inbox under a name derived from their hash, and each arrival appends
- * a line to the index. Only names this class builds ever become paths.
+ * a line to the index. Only names this class builds ever become paths. A node without a data
+ * directory gets a private temp directory, removed when the inbox closes.
  */
 export class Inbox {
-  readonly dir: string;
-  readonly tmpDir: string;
+  private root: string | undefined;
+  private readonly temporary: boolean;
   private indexWrites: Promise<void> = Promise.resolve();
 
-  constructor(dir: string, private readonly freeSpaceOf: FreeSpace = statfsFreeSpace) {
-    this.dir = resolve(dir);
-    this.tmpDir = join(this.dir, TMP_DIR);
+  constructor(dir: string | undefined, private readonly freeSpaceOf: FreeSpace = statfsFreeSpace) {
+    this.root = dir === undefined ? undefined : resolve(dir);
+    this.temporary = dir === undefined;
+  }
+
+  /** The inbox folder (a temp folder is known once open). */
+  get dir(): string {
+    if (this.root === undefined) throw new PeerlabError('NOT_RUNNING', 'the inbox is not open yet');
+    return this.root;
+  }
+
+  get tmpDir(): string {
+    return join(this.dir, TMP_DIR);
   }
 
   /** Creates the directories and clears partial files a previous run left (they cannot resume). */
   async open(): Promise<void> {
+    this.root ??= await mkdtemp(join(tmpdir(), 'peerlab-inbox-'));
     await mkdir(this.tmpDir, { recursive: true });
     for (const name of await readdir(this.tmpDir)) {
       await rm(join(this.tmpDir, name), { force: true, recursive: true });
     }
+  }
+
+  /** Removes a temporary inbox (received files included); a data directory's inbox stays. */
+  async close(): Promise<void> {
+    if (!this.temporary || this.root === undefined) return;
+    const dir = this.root;
+    this.root = undefined;
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 
   tempPath(transferId: string): string {

@@ -1,6 +1,7 @@
-import { createHash, randomBytes, timingSafeEqual, type Hash } from 'node:crypto';
+import { createHash, timingSafeEqual, type Hash } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
-import { TOKEN_BYTES } from './frames.ts';
+import type { Random } from '../random.ts';
+import { TOKEN_BYTES } from '../wire/file-stream.ts';
 import type { PeerRef } from './types.ts';
 
 export type IncomingState = 'waiting' | 'receiving' | 'finishing' | 'done' | 'discarded';
@@ -17,6 +18,8 @@ export interface IncomingInit {
   syncEveryBytes: number;
   /** The sender's attempt number of the offer that created it. */
   attempt: number;
+  /** One-time tokens. */
+  random: Random;
 }
 
 /**
@@ -48,6 +51,7 @@ export class IncomingTransfer {
   private token: Buffer | undefined;
   private writes: Promise<void> = Promise.resolve();
   private readonly syncEveryBytes: number;
+  private readonly random: Random;
   private syncing: Promise<void> | undefined;
   private syncKickedAt = 0;
 
@@ -61,6 +65,7 @@ export class IncomingTransfer {
     this.startedAt = init.startedAt;
     this.syncEveryBytes = init.syncEveryBytes;
     this.attempt = init.attempt;
+    this.random = init.random;
   }
 
   /** Whether a connection may (still) feed this transfer. */
@@ -70,7 +75,7 @@ export class IncomingTransfer {
 
   /** The current token, or a fresh one when the last was used: a repeated offer gets the same one. */
   issueToken(): string {
-    this.token ??= randomBytes(TOKEN_BYTES);
+    this.token ??= this.random.bytes(TOKEN_BYTES);
     return this.token.toString('base64url');
   }
 

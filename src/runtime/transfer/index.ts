@@ -15,4 +15,4 @@ export { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_INCOMING, DEFA
 export { displayLabel, offerLabel, storedFileName } from './names.ts';
 export { hashFile, type FileDigest } from './file-hash.ts';
 export type { SendTap, SendTapContext } from './faults.ts';
-export { FILE_PROTOCOL_MAGIC } from './frames.ts';
+export { FILE_PROTOCOL_MAGIC } from '../wire/file-stream.ts';

@@ -1,18 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import { formatAddress } from '../address.ts';
 import type { Clock } from '../clock.ts';
+import type { EventData } from '../events.ts';
 import { isPeerlabError, PeerlabError, type ErrorCode } from '../errors.ts';
 import { formatBytes } from '../units.ts';
 import type { FileAcceptBody, FileCancelBody, FileRefuseBody, RefuseReason } from '../wire/transfer.ts';
 import type { SendTap } from './faults.ts';
 import { hashFile } from './file-hash.ts';
 import { ProgressMeter } from './progress.ts';
-import { streamAttempt } from './stream-sender.ts';
+import { streamAttempt, type Dial } from './stream-sender.ts';
 import { backoffDelay, sleep, stoppedError, withDeadline } from './timers.ts';
 import type { EmitEvent, PeerRef, RetryPolicy, SendControl, SendResult, TransferTimeouts } from './types.ts';
 
 export interface OutgoingDeps {
   clock: Clock;
+  /** Opens the stream to the receiver (through the node's mux: partitions apply). */
+  dial: Dial;
   sendControl: SendControl;
   emit: EmitEvent;
   windowBytes: number;
@@ -21,6 +23,9 @@ export interface OutgoingDeps {
   signal: AbortSignal;
   tap?: SendTap | undefined;
 }
+
+/** What every event of this transfer carries. */
+type FileBase = Omit<EventData['file-sent'], 'ms' | 'retries' | 'resentBytes'>;
 
 type Answer =
   | { kind: 'accept'; body: FileAcceptBody }
@@ -44,7 +49,6 @@ const REFUSALS: Record<RefuseReason, (limit: number | undefined) => string> = {
  * confirms, refuses, or the retries run out. The UDP answers arrive through `onAccept` & co.
  */
 export class OutgoingTransfer {
-  readonly transferId = randomUUID();
   private attempt = 0;
   private answer: ((a: Answer) => void) | undefined;
   private confirmedFlag = false;
@@ -57,6 +61,7 @@ export class OutgoingTransfer {
   private resentBytes = 0;
 
   constructor(
+    readonly transferId: string,
     readonly peer: PeerRef,
     private readonly path: string,
     private readonly label: string,
@@ -149,7 +154,8 @@ export class OutgoingTransfer {
     try {
       verdict = await streamAttempt({
         clock: this.deps.clock,
-        host: this.peer.address.host,
+        dial: this.deps.dial,
+        peer: this.peer.address,
         port: answer.body.port,
         transferId: this.transferId,
         token: answer.body.token,
@@ -231,7 +237,7 @@ export class OutgoingTransfer {
     });
   }
 
-  private fail(base: Record<string, unknown>, err: PeerlabError, attempts: number): PeerlabError {
+  private fail(base: FileBase, err: PeerlabError, attempts: number): PeerlabError {
     if (this.cancelled === undefined && err.code !== 'FILE_REFUSED') {
       Promise.resolve()
         .then(() => this.deps.sendControl(this.peer, 'file-cancel', { transferId: this.transferId, reason: err.code === 'STOPPED' ? 'STOPPED' : 'GAVE_UP' }))

@@ -1,6 +1,6 @@
 import { Writable, type Duplex } from 'node:stream';
 import type { Clock } from '../clock.ts';
-import { encodeFrame, FrameKind } from './frames.ts';
+import { encodeFrame, FrameKind } from '../wire/file-stream.ts';
 import type { IncomingTransfer } from './incoming.ts';
 import { IdleTimer } from './timers.ts';
 

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { PeerlabError } from '../errors.ts';
-import { FrameKind, FrameReader, type Frame } from './frames.ts';
+import { FrameKind, type Frame } from '../wire/file-stream.ts';
+import { FrameReader } from './frames.ts';
 
 /**
  * The sender's view of the receiver's frames on one connection: the resume offset, the growing

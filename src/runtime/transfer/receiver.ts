@@ -1,8 +1,11 @@
 import type { Duplex } from 'node:stream';
 import { formatAddress } from '../address.ts';
 import type { Clock } from '../clock.ts';
+import type { EventData } from '../events.ts';
+import type { Random } from '../random.ts';
 import type { CancelReason, FileCancelBody, FileOfferBody, RefuseReason } from '../wire/transfer.ts';
-import { decodeHello, encodeFrame, FailCode, FrameKind, HELLO_LENGTH, HELLO_MAGIC, readExactly } from './frames.ts';
+import { decodeHello, encodeFrame, FailCode, FrameKind, HELLO_LENGTH, HELLO_MAGIC } from '../wire/file-stream.ts';
+import { readExactly } from './frames.ts';
 import type { Inbox } from './inbox.ts';
 import { IncomingTransfer } from './incoming.ts';
 import { displayLabel } from './names.ts';
@@ -23,8 +26,12 @@ export interface ReceiverSettings {
 export interface ReceiverDeps {
   inbox: Inbox;
   clock: Clock;
+  /** One-time tokens. */
+  random: Random;
   sendControl: SendControl;
   emit: EmitEvent;
+  /** Told of every file stored, just before `file-received` is emitted. */
+  received: (file: EventData['file-received']) => void;
   isBanned: (peerId: string) => boolean;
   settings: ReceiverSettings;
   /** The TCP port senders connect to. */
@@ -56,6 +63,11 @@ export class Receiver {
   rejectedConnections = 0;
 
   constructor(private readonly deps: ReceiverDeps) {}
+
+  /** Counts a connection closed unanswered before it reached us (its protocol magic was wrong). */
+  refused(): void {
+    this.rejectedConnections += 1;
+  }
 
   get activeCount(): number {
     return this.transfers.size;
@@ -116,6 +128,7 @@ export class Receiver {
       startedAt: this.deps.clock.now(),
       syncEveryBytes: settings.fsync ? SYNC_EVERY_BYTES : 0,
       attempt: body.attempt,
+      random: this.deps.random,
     });
     this.transfers.set(id, t);
     this.watch(t);
@@ -130,16 +143,15 @@ export class Receiver {
   }
 
   /**
-   * A new TCP connection: it must present a valid hello and token, or it is closed unanswered.
-   * `magicConsumed`: a shared listener already read the hello's first four bytes to route it here.
+   * A new stream: it must present a valid hello and token, or it is closed unanswered. The mux has
+   * already read the hello's first four bytes (its magic) to route it here.
    */
-  async onConnection(stream: Duplex, magicConsumed = false): Promise<void> {
+  async onConnection(stream: Duplex): Promise<void> {
     const deadline = new AbortController();
     const timer = this.deps.clock.setTimeout(() => deadline.abort(), this.deps.settings.timeouts.helloMs);
-    const skip = magicConsumed ? HELLO_MAGIC.length : 0;
-    const buf = await readExactly(stream, HELLO_LENGTH - skip, deadline.signal);
+    const buf = await readExactly(stream, HELLO_LENGTH - HELLO_MAGIC.length, deadline.signal);
     this.deps.clock.clearTimeout(timer);
-    const hello = buf ? decodeHello(magicConsumed ? Buffer.concat([HELLO_MAGIC, buf]) : buf) : null;
+    const hello = buf ? decodeHello(Buffer.concat([HELLO_MAGIC, buf])) : null;
     const t = hello ? this.transfers.get(hello.transferId) : undefined;
     if (!hello || !t || this.stopped || !t.open || !t.takeToken(hello.token)) {
       this.rejectedConnections += 1;
@@ -226,14 +238,16 @@ export class Receiver {
       t.state = 'done';
       this.forget(t);
       this.remember(t);
-      emit('file-received', {
+      const file = {
         ...this.describe(t),
         file: entry.file,
         path: entry.path,
         ms: clock.now() - t.startedAt,
         connections: t.connections,
         receivedBytes: t.receivedTotal,
-      });
+      };
+      this.deps.received(file);
+      emit('file-received', file);
       this.confirm(t.from, t.transferId, { from: t.from.id, sha256: t.sha256, size: t.size });
       return encodeFrame(FrameKind.OK, t.size);
     } catch (err) {
@@ -303,7 +317,7 @@ export class Receiver {
       .catch(() => {});
   };
 
-  private describe(t: IncomingTransfer): Record<string, unknown> {
+  private describe(t: IncomingTransfer): { transferId: string; peer: string; peerId: string; name: string; size: number; sha256: string } {
     return { transferId: t.transferId, peer: formatAddress(t.from.address), peerId: t.from.id, name: t.label, size: t.size, sha256: t.sha256 };
   }
 }

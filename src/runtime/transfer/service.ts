@@ -1,8 +1,12 @@
 import { resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
+import type { Address } from '../address.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
-import { TcpListener } from '../net/tcp-transport.ts';
+import { StreamMux } from '../net/stream-mux.ts';
+import { TcpTransport } from '../net/tcp-transport.ts';
+import { cryptoRandom, type Random } from '../random.ts';
+import { FILE_PROTOCOL_MAGIC } from '../wire/file-stream.ts';
 import type {
   FileAcceptBody,
   FileCancelBody,
@@ -11,11 +15,12 @@ import type {
   FileRefuseBody,
   TransferMessageType,
 } from '../wire/transfer.ts';
-import { isTransferMessageType } from '../wire/transfer.ts';
+import { isTransferMessageType, TRANSFER_MESSAGE_TYPES } from '../wire/transfer.ts';
 import { Inbox, type InboxEntry } from './inbox.ts';
 import { offerLabel } from './names.ts';
 import { OutgoingTransfer } from './outgoing.ts';
 import { Receiver, type ReceiverSettings } from './receiver.ts';
+import { ReceivedFiles, type ReceivedFile } from './received-files.ts';
 import {
   DEFAULT_CHUNK_BYTES,
   DEFAULT_MAX_FILE_BYTES,
@@ -24,6 +29,7 @@ import {
   DEFAULT_TIMEOUTS,
   type PeerRef,
   type RetryPolicy,
+  type SendControl,
   type SendOptions,
   type SendResult,
   type TransferServiceOptions,
@@ -32,17 +38,22 @@ import {
 const MIN_CHUNK_BYTES = 64 * 1024;
 
 /**
- * File transfer for one node (DESIGN.md §3.6): offers, refusals and confirmations travel over the
- * node's UDP messenger (injected as `sendControl` / `handleControl`); bytes travel over this
- * service's one TCP listener. The Node owns the peer table and envelopes; this owns the rest.
+ * File transfer for one node (DESIGN.md §3.6): offers, refusals and confirmations travel as UDP
+ * control messages (through the node's messenger, where the service registers its own handlers,
+ * or an injected `sendControl` / `handleControl` pair); bytes travel over streams (`PLF1` on the
+ * node's stream mux, or a listener of its own).
  */
 export class TransferService {
   private readonly clock: Clock;
+  private readonly random: Random;
   private readonly inboxStore: Inbox;
-  /** Our own listener, unless the Node shares one listener between protocols. */
-  private readonly listener: TcpListener | undefined;
+  /** The node's mux, or our own (then `ownsMux`: started and stopped with the service). */
+  private readonly mux: StreamMux;
+  private readonly ownsMux: boolean;
+  private readonly sendControl: SendControl;
   private readonly streams = new Set<Duplex>();
   private readonly receiver: Receiver;
+  private readonly received = new ReceivedFiles();
   private readonly settings: ReceiverSettings;
   private readonly retry: RetryPolicy;
   private readonly chunkBytes: number;
@@ -54,6 +65,7 @@ export class TransferService {
 
   constructor(private readonly options: TransferServiceOptions) {
     this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? cryptoRandom;
     this.chunkBytes = Math.max(MIN_CHUNK_BYTES, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.settings = {
@@ -65,21 +77,50 @@ export class TransferService {
       timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
     };
     this.inboxStore = new Inbox(options.inboxDir, options.freeSpace);
-    this.listener = options.sharedListener ? undefined : new TcpListener({ host: options.host, port: options.port ?? 0 });
+    this.ownsMux = options.mux === undefined;
+    this.mux =
+      options.mux ??
+      new StreamMux({
+        transport: options.streams ?? new TcpTransport({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, clock: this.clock }),
+        clock: this.clock,
+        // Our own listener speaks only the file protocol: anything else is a refused connection.
+        helloTimeoutMs: this.settings.timeouts.helloMs,
+        onRefused: () => this.receiver.refused(),
+      });
+    this.mux.handle(FILE_PROTOCOL_MAGIC, (stream) => this.acceptStream(stream));
+    this.sendControl = this.controlChannel();
+    const peers = options.peers;
     this.receiver = new Receiver({
       inbox: this.inboxStore,
       clock: this.clock,
-      sendControl: options.sendControl,
+      random: this.random,
+      sendControl: this.sendControl,
       emit: options.emit,
-      isBanned: options.isBanned ?? (() => false),
+      received: (file) => this.received.add(file),
+      isBanned: peers ? (id) => peers.isBanned(id) : () => false,
       settings: this.settings,
       port: () => this.port,
     });
   }
 
+  /** UDP control: through the messenger (registering our handlers on it), or the injected pair. */
+  private controlChannel(): SendControl {
+    const { messenger, peers, sendControl } = this.options;
+    if (!messenger) {
+      if (!sendControl) throw new Error('TransferService needs a messenger or a sendControl');
+      return sendControl;
+    }
+    // A known peer is answered at its known address, whatever port a datagram came from.
+    const locate = (id: string, from: Address): PeerRef => ({ id, address: peers?.get(id)?.address ?? from });
+    for (const type of TRANSFER_MESSAGE_TYPES) messenger.handle(type, (msg, from) => this.handleControl(locate(msg.f, from), type, msg.b));
+    return (peer, type, body) => {
+      messenger.send(peer.address, type, body);
+    };
+  }
+
   /** The TCP port senders connect to (0 before start). */
   get port(): number {
-    return this.listener ? this.listener.port : (this.options.sharedListener?.port() ?? 0);
+    return this.mux.port;
   }
 
   get inboxDir(): string {
@@ -107,7 +148,7 @@ export class TransferService {
     await this.inboxStore.open();
     this.state = 'running';
     try {
-      await this.listener?.start((stream) => this.acceptStream(stream));
+      if (this.ownsMux) await this.mux.start();
     } catch (err) {
       this.state = 'idle';
       throw err;
@@ -122,9 +163,10 @@ export class TransferService {
     this.stopping ??= (async () => {
       this.state = 'stopped';
       this.stopper.abort(new PeerlabError('STOPPED', 'the transfer service stopped'));
-      await this.listener?.stop();
+      if (this.ownsMux) await this.mux.stop();
       for (const s of this.streams) s.destroy();
       await this.receiver.stop();
+      await this.inboxStore.close();
     })();
     return this.stopping;
   }
@@ -138,6 +180,7 @@ export class TransferService {
   async sendFile(peer: PeerRef, path: string, opts: SendOptions = {}): Promise<SendResult> {
     if (this.state !== 'running') throw new PeerlabError('NOT_RUNNING', 'the transfer service is not running');
     const transfer = new OutgoingTransfer(
+      this.random.uuid(),
       peer,
       resolve(path),
       offerLabel(path, opts.name),
@@ -145,7 +188,8 @@ export class TransferService {
       { ...this.retry, ...opts.retry },
       {
         clock: this.clock,
-        sendControl: this.options.sendControl,
+        dial: (to, dialOpts) => this.mux.dial(to, dialOpts),
+        sendControl: this.sendControl,
         emit: this.options.emit,
         windowBytes: this.chunkBytes,
         progressIntervalMs: this.settings.progressIntervalMs,
@@ -161,24 +205,25 @@ export class TransferService {
     }
   }
 
-  /**
-   * Serves one incoming TCP connection of the file protocol (hello magic `PLF1`). Called by our own
-   * listener, or by the Node's shared listener when it routes by magic (`magicConsumed` when the
-   * router has already read those four bytes).
-   */
-  acceptStream(stream: Duplex, opts: { magicConsumed?: boolean } = {}): void {
+  /** Serves one incoming stream of the file protocol (its magic already read by the mux). */
+  private acceptStream(stream: Duplex): void {
     if (this.state !== 'running') {
       stream.destroy();
       return;
     }
     this.streams.add(stream);
     stream.once('close', () => this.streams.delete(stream));
-    this.receiver.onConnection(stream, opts.magicConsumed ?? false).catch(() => stream.destroy());
+    this.receiver.onConnection(stream).catch(() => stream.destroy());
   }
 
   /** Every file stored in the inbox, oldest first. */
   inbox(): Promise<InboxEntry[]> {
     return this.inboxStore.list();
+  }
+
+  /** Files received since this service was made (newest last, at most 1000; the inbox has them all). */
+  receivedFiles(): readonly ReceivedFile[] {
+    return this.received.list();
   }
 
   /**

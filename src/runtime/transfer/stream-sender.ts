@@ -1,20 +1,27 @@
 import { createReadStream } from 'node:fs';
 import { Writable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Address } from '../address.ts';
 import type { Clock } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
-import { tcpConnect } from '../net/tcp-transport.ts';
+import type { DialOptions } from '../net/stream-mux.ts';
 import type { SendTap } from './faults.ts';
-import { encodeHello, FrameKind, type Frame } from './frames.ts';
+import { encodeHello, FrameKind, type Frame } from '../wire/file-stream.ts';
 import { ReceiverLink } from './receiver-link.ts';
 import { IdleTimer, stoppedError, withDeadline } from './timers.ts';
 import type { TransferTimeouts } from './types.ts';
 
 const MAX_READ_CHUNK = 256 * 1024;
 
+/** Opens a stream (StreamMux.dial). */
+export type Dial = (to: Address, opts: DialOptions) => Promise<Duplex>;
+
 export interface StreamAttemptArgs {
   clock: Clock;
-  host: string;
+  dial: Dial;
+  /** The receiver's address (its datagram address: partitions are decided on it). */
+  peer: Address;
+  /** The receiver's stream port, from its accept. */
   port: number;
   transferId: string;
   token: string;
@@ -42,7 +49,7 @@ export type StreamVerdict = 'ok' | 'bad' | 'failed';
  * UNREACHABLE); a local read error rejects with FILE_FAILED.
  */
 export async function streamAttempt(a: StreamAttemptArgs): Promise<StreamVerdict> {
-  const socket = await tcpConnect(a.host, a.port, { timeoutMs: a.timeouts.connectMs, clock: a.clock });
+  const socket = await a.dial({ host: a.peer.host, port: a.port }, { timeoutMs: a.timeouts.connectMs, peer: a.peer });
   const link = new ReceiverLink(socket, a.size);
   const onAbort = (): void => {
     link.fail(stoppedError(a.signal));

@@ -1,5 +1,10 @@
 import type { Address } from '../address.ts';
 import type { Clock } from '../clock.ts';
+import type { Emit } from '../events.ts';
+import type { Messenger } from '../net/messenger.ts';
+import type { StreamMux } from '../net/stream-mux.ts';
+import type { StreamTransport } from '../net/stream-transport.ts';
+import type { Random } from '../random.ts';
 import type { TransferBodies, TransferMessageType } from '../wire/transfer.ts';
 import type { FreeSpace } from './inbox.ts';
 import type { SendTap } from './faults.ts';
@@ -10,11 +15,17 @@ export interface PeerRef {
   address: Address;
 }
 
-/** Sends one UDP control message to a peer; the Node wraps it in the envelope. */
+/** Sends one UDP control message to a peer; the messenger wraps it in the envelope. */
 export type SendControl = <T extends TransferMessageType>(peer: PeerRef, type: T, body: TransferBodies[T]) => void | Promise<void>;
 
 /** Emits a typed event; the Node adds its name, Lamport time and wall time. */
-export type EmitEvent = (type: string, data: Record<string, unknown>) => void;
+export type EmitEvent = Emit;
+
+/** What the service asks of the node's peer table. */
+export interface TransferPeers {
+  get(id: string): { address: Address } | undefined;
+  isBanned(id: string): boolean;
+}
 
 export interface TransferTimeouts {
   /** Waiting for file-accept / file-refuse after each offer. */
@@ -58,22 +69,31 @@ export const DEFAULT_MAX_INCOMING = 4;
 export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
 
 export interface TransferServiceOptions {
-  /** Where received files land (`received_file_*.dat`, index.jsonl, tmp/). */
-  inboxDir: string;
-  /** TCP bind host: the node's host. */
-  host: string;
-  /** TCP port; 0 (the default) picks a free one. */
-  port?: number;
   /**
-   * Set when the Node runs one TCP listener for all its protocols: this service then opens none,
-   * advertises that listener's port, and the Node hands it every stream whose hello starts with
-   * `PLF1` through `acceptStream`.
+   * Where received files land (`received_file_*.dat`, index.jsonl, tmp/). Absent: a private temp
+   * folder, removed when the service stops (a node without a data directory).
    */
-  sharedListener?: { port: () => number };
-  sendControl: SendControl;
+  inboxDir?: string;
+  /**
+   * The node's stream mux: files share its listener (routed on `PLF1`) and its decision on which
+   * addresses may be reached. Absent: the service listens on its own (`streams`, else TCP on
+   * `host:port`) and starts and stops that listener itself.
+   */
+  mux?: StreamMux;
+  streams?: StreamTransport;
+  /** Own TCP listener's host (default 127.0.0.1) and port (default 0: a free one). */
+  host?: string;
+  port?: number;
+  /** Control messages go through this messenger; the service registers its handlers on it. */
+  messenger?: Pick<Messenger, 'handle' | 'send'>;
+  /** Or, without a messenger, through this (answers then come in through `handleControl`). */
+  sendControl?: SendControl;
+  /** Known peers: where to answer them, and who is banned. */
+  peers?: TransferPeers;
   emit: EmitEvent;
-  isBanned?: (peerId: string) => boolean;
   clock?: Clock;
+  /** Transfer ids and one-time tokens (default: node:crypto). */
+  random?: Random;
   /** Largest file this node accepts (default 256 MiB). */
   maxFileBytes?: number;
   /** Incoming transfers at once before offers are refused as BUSY (default 4). */

@@ -78,7 +78,7 @@ export const TXN_SCHEMA: JsonSchema = {
   },
 };
 
-const FRONTIER_CHAIN_SCHEMA = {
+export const FRONTIER_CHAIN_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: ['from', 'tips'],
@@ -219,7 +219,11 @@ function hasTxnShape(v: unknown): v is TxnWire {
   for (const k in t) if (!TXN_KEYS.has(k)) return false;
   if (!Array.isArray(t.claims) || t.claims.length > MAX_CLAIMS) return false;
   if (t.fields !== undefined && (typeof t.fields !== 'object' || t.fields === null || Array.isArray(t.fields))) return false;
-  if (t.file !== undefined && (typeof t.file !== 'object' || t.file === null || Array.isArray(t.file))) return false;
+  if (t.file !== undefined) {
+    if (typeof t.file !== 'object' || t.file === null || Array.isArray(t.file)) return false;
+    // A copy keeps only these; anything else would be lost silently (or kept, in a logged line).
+    for (const k in t.file) if (k !== 'sha256' && k !== 'name' && k !== 'size') return false;
+  }
   return true;
 }
 

@@ -1,7 +1,9 @@
 import { Ajv, type ValidateFunction } from 'ajv';
+import { LEDGER_MESSAGES } from './ledger.ts';
 import { MEMBERSHIP_MESSAGES } from './membership.ts';
 import type { JsonSchema, MessageFamily } from './schema-types.ts';
 import { ID_SCHEMA, SAFE_INT_SCHEMA, UUID_SCHEMA } from './schema-types.ts';
+import { TRANSFER_MESSAGES } from './transfer.ts';
 
 /** The protocol version this build speaks. Bump on any incompatible wire change. */
 export const PROTOCOL_VERSION = 1;
@@ -20,9 +22,10 @@ export interface Envelope<B = unknown> {
   b: B;
 }
 
-const FAMILIES: MessageFamily[] = [MEMBERSHIP_MESSAGES];
+/** Every message family of the protocol; each type's schema is compiled once, on first use. */
+const FAMILIES: MessageFamily[] = [MEMBERSHIP_MESSAGES, LEDGER_MESSAGES, TRANSFER_MESSAGES];
 
-/** Registers another family of messages (ledger, transfer, ...) before the first decode. */
+/** Registers another family of messages (an experiment, a test) before the first decode. */
 export function registerFamily(family: MessageFamily): void {
   for (const type of Object.keys(family)) {
     if (validators.has(type) || FAMILIES.some((f) => type in f)) throw new Error(`message type ${type} registered twice`);

@@ -2,7 +2,7 @@ import { SAFE_INT_SCHEMA, SHA256_HEX_SCHEMA, UUID_SCHEMA, type MessageFamily } f
 
 /**
  * UDP control messages of file transfer (DESIGN.md §3.6). The bytes themselves go over TCP
- * (transfer/frames.ts); these only negotiate, refuse, confirm and cancel.
+ * (wire/file-stream.ts); these only negotiate, refuse, confirm and cancel.
  *
  *   sender                         receiver
  *   file-offer    ───────────────▶            (re-sent on every attempt, same transferId)

@@ -1,0 +1,217 @@
+import { formatAddress, type Address } from '../address.ts';
+import type { Clock, LamportClock, TimerHandle } from '../clock.ts';
+import type { Emit } from '../events.ts';
+import type { Random } from '../random.ts';
+import type { Stats } from '../stats.ts';
+import type { TraceSink } from '../trace.ts';
+import { decode, encode, DEFAULT_MAX_DATAGRAM, type Envelope, type RejectReason } from '../wire/messages.ts';
+import type { FaultPlan } from './faults.ts';
+import type { Transport } from './transport.ts';
+
+export type Handler = (msg: Envelope<any>, from: Address) => void;
+/** Why a datagram was refused: a decode failure, or a check made after decoding. */
+export type Rejection = RejectReason | 'lamport-ahead' | 'self' | 'spoofed-sender' | 'bad-signature' | 'bad-address';
+export type RejectListener = (from: Address, reason: Rejection, detail: string, partial?: Partial<Envelope>) => void;
+
+export interface MessengerOptions {
+  transport: Transport;
+  selfId: string;
+  /** This node (its name labels trace lines). */
+  self: { readonly name: string };
+  lamport: LamportClock;
+  clock: Clock;
+  /** Message ids. */
+  random: Random;
+  faults: FaultPlan;
+  stats: Stats;
+  emit: Emit;
+  trace?: TraceSink | undefined;
+  maxDatagram?: number;
+  /**
+   * Who sent it: a known peer at its known source, a stranger, or someone using a known peer's id
+   * from elsewhere (refused, except for the signed hello). Only peers move our Lamport clock.
+   */
+  peers?: { authenticity(id: string, from: string): 'peer' | 'stranger' | 'spoofed' };
+}
+
+interface Delayed {
+  at: number;
+  to: Address;
+  data: Buffer;
+}
+
+/**
+ * Envelopes, Lamport time, faults, counters and traces around a datagram transport. Handlers see
+ * only decoded, validated messages; nothing a peer sends can throw out of the receive path.
+ * Services register their own handlers (`handle`), and may watch every delivery (`onContact`)
+ * and every rejection (`onRejected`).
+ */
+export class Messenger {
+  private readonly handlers = new Map<string, Handler>();
+  private readonly contactListeners: Handler[] = [];
+  private readonly rejectListeners: RejectListener[] = [];
+  private readonly maxDatagram: number;
+  private delayed: Delayed[] = [];
+  private delayTimer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: MessengerOptions) {
+    this.maxDatagram = o.maxDatagram ?? DEFAULT_MAX_DATAGRAM;
+    o.transport.onReceive((data, from) => this.receive(data, from));
+  }
+
+  get address(): Address {
+    return this.o.transport.address;
+  }
+
+  handle(type: string, fn: Handler): void {
+    this.handlers.set(type, fn);
+  }
+
+  /** Calls `fn` for every delivered message, before its handler (a sign of life, etc.). */
+  onContact(fn: Handler): void {
+    this.contactListeners.push(fn);
+  }
+
+  /** Calls `fn` for every refused datagram (after it is counted and reported). */
+  onRejected(fn: RejectListener): void {
+    this.rejectListeners.push(fn);
+  }
+
+  /**
+   * Counts a refused datagram, reports it (`message-rejected`) and tells the listeners. The
+   * messenger calls it for what fails decoding; services for what fails a deeper check.
+   */
+  reject(from: Address, reason: Rejection, detail: string, partial?: Partial<Envelope>): void {
+    this.o.stats.reject(reason);
+    this.o.emit('message-rejected', { peer: formatAddress(from), reason, detail });
+    for (const fn of this.rejectListeners) fn(from, reason, detail, partial);
+  }
+
+  /** Sends one message; returns its id. Oversize bodies are a programming error and throw. */
+  send(to: Address, type: string, body: object): string {
+    const env: Envelope = { v: 1, t: type, f: this.o.selfId, l: this.o.lamport.tick(), id: this.o.random.uuid(), b: body };
+    const data = encode(env);
+    if (data.length > this.maxDatagram) {
+      throw new Error(`${type} message of ${data.length} bytes exceeds the ${this.maxDatagram}-byte datagram limit`);
+    }
+    if (this.stopped) return env.id;
+    const peer = formatAddress(to);
+    const s = this.o.stats;
+    s.messagesOut++;
+    s.outByType[type] = (s.outByType[type] ?? 0) + 1;
+    this.traceMsg('send', env, this.localAddr(), peer, data.length);
+    const decision = this.o.faults.decideOut(peer);
+    if (!decision.deliver) {
+      s.droppedOut++;
+      this.traceMsg('drop', env, this.localAddr(), peer, data.length, decision.reason);
+      this.o.emit('message-dropped', { peer, msgType: type, msgId: env.id, direction: 'out', reason: decision.reason });
+      return env.id;
+    }
+    if (decision.delays.length > 1) s.duplicated++;
+    for (const delay of decision.delays) {
+      s.bytesOut += data.length;
+      if (delay <= 0) this.o.transport.send(to, data);
+      else this.schedule({ at: this.o.clock.now() + delay, to, data });
+    }
+    return env.id;
+  }
+
+  private receive(data: Buffer, from: Address): void {
+    const s = this.o.stats;
+    s.bytesIn += data.length;
+    const res = decode(data, this.maxDatagram);
+    if (!res.ok) {
+      this.reject(from, res.reason, res.detail, res.partial);
+      return;
+    }
+    const msg = res.msg;
+    const peer = formatAddress(from);
+    if (msg.f === this.o.selfId) {
+      this.reject(from, 'self', 'message claims to come from this node');
+      return;
+    }
+    const lost = this.o.faults.decideIn(peer);
+    if (lost) {
+      s.droppedIn++;
+      this.traceMsg('drop', msg, peer, this.localAddr(), data.length, lost);
+      this.o.emit('message-dropped', { peer, msgType: msg.t, msgId: msg.id, direction: 'in', reason: lost });
+      return;
+    }
+    const who = this.o.peers?.authenticity(msg.f, peer) ?? 'peer';
+    if (who === 'spoofed' && msg.t !== 'hello') {
+      this.reject(from, 'spoofed-sender', `${msg.t} claims to be from peer ${msg.f.slice(0, 8)} but comes from ${peer}`, msg);
+      return;
+    }
+    if (!this.o.lamport.acceptable(msg.l)) {
+      this.reject(from, 'lamport-ahead', `Lamport time ${msg.l} is too far ahead of ${this.o.lamport.time}`);
+      return;
+    }
+    // Strangers' clocks are not adopted: two datagrams from anyone must not drag ours far ahead.
+    const lamportRecv = who === 'peer' ? this.o.lamport.observe(msg.l) : this.o.lamport.time;
+    s.messagesIn++;
+    s.inByType[msg.t] = (s.inByType[msg.t] ?? 0) + 1;
+    this.traceMsg('deliver', msg, peer, this.localAddr(), data.length, undefined, lamportRecv);
+    try {
+      for (const fn of this.contactListeners) fn(msg, from);
+      this.handlers.get(msg.t)?.(msg, from);
+    } catch (err) {
+      // A handler that threw is a bug: report it, and keep the receive loop going.
+      this.o.emit('log', { level: 'error', message: `handling ${msg.t}: ${(err as Error)?.message ?? String(err)}` });
+    }
+  }
+
+  private localAddr(): string {
+    return formatAddress(this.o.transport.address);
+  }
+
+  private traceMsg(
+    kind: 'send' | 'deliver' | 'drop',
+    env: Envelope,
+    from: string,
+    to: string,
+    bytes: number,
+    reason?: string,
+    lamportRecv?: number,
+  ): void {
+    const t = this.o.trace;
+    if (!t) return;
+    t.write({
+      kind, time: this.o.clock.now(), node: this.o.self.name, nodeId: this.o.selfId, msgId: env.id, type: env.t,
+      from, to, lamport: env.l, bytes,
+      ...(lamportRecv !== undefined ? { lamportRecv } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+    });
+  }
+
+  /** One timer for all delayed datagrams (no timer per message). */
+  private schedule(d: Delayed): void {
+    let i = this.delayed.length;
+    while (i > 0 && this.delayed[i - 1]!.at > d.at) i--;
+    this.delayed.splice(i, 0, d);
+    if (i === 0) this.armDelayTimer();
+  }
+
+  private armDelayTimer(): void {
+    this.o.clock.clearTimeout(this.delayTimer);
+    this.delayTimer = undefined;
+    const first = this.delayed[0];
+    if (!first || this.stopped) return;
+    this.delayTimer = this.o.clock.setTimeout(() => this.flushDelayed(), Math.max(0, first.at - this.o.clock.now()));
+  }
+
+  private flushDelayed(): void {
+    const now = this.o.clock.now();
+    while (this.delayed.length && this.delayed[0]!.at <= now) {
+      const d = this.delayed.shift()!;
+      this.o.transport.send(d.to, d.data);
+    }
+    this.armDelayTimer();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.o.clock.clearTimeout(this.delayTimer);
+    this.delayed = [];
+  }
+}

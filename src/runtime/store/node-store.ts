@@ -1,0 +1,62 @@
+import type { Clock } from '../clock.ts';
+import { Identity } from '../identity.ts';
+import type { Transaction } from '../ledger/transaction.ts';
+import type { Random } from '../random.ts';
+import { AppendLog } from './append-log.ts';
+import { lockDataDir, prepareDataDir } from './data-dir.ts';
+import type { RecordLog } from './group-commit-log.ts';
+import { loadOrCreateIdentity } from './identity-file.ts';
+import { MemoryAppendLog } from './memory-append-log.ts';
+import { FilePeerStore, MemoryPeerStore, type PeerStore } from './peer-store.ts';
+
+/** What a node keeps: in its data directory, or (without one) in memory only. */
+export interface NodeStore {
+  identity: Identity;
+  /** The ledger's append-only log (closed by the ledger). */
+  log: RecordLog<Transaction>;
+  /** The peer list (closed by the peer book). */
+  peers: PeerStore;
+  /** Where received files go; undefined: a temp folder of the transfer service. */
+  inboxDir: string | undefined;
+  /** Releases the data directory's lock (idempotent). */
+  release(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /** Absent: memory only (`--memory`), and so a new identity on every start. */
+  dataDir: string | undefined;
+  /** Use this identity rather than the one in the data directory (or a new one). */
+  identity: Identity | undefined;
+  clock: Clock;
+  random: Random;
+}
+
+/**
+ * Opens a node's storage (DESIGN.md §2.5): the data directory is created and locked (one process
+ * at a time), its identity loaded or created, its ledger log and peer list opened.
+ */
+export async function openNodeStore(o: OpenStoreOptions): Promise<NodeStore> {
+  if (!o.dataDir) {
+    return {
+      identity: o.identity ?? Identity.generate(o.random),
+      log: new MemoryAppendLog<Transaction>(),
+      peers: new MemoryPeerStore(),
+      inboxDir: undefined,
+      release: async () => undefined,
+    };
+  }
+  const layout = await prepareDataDir(o.dataDir);
+  const lock = await lockDataDir(layout);
+  try {
+    return {
+      identity: o.identity ?? (await loadOrCreateIdentity(o.dataDir, o.random)),
+      log: new AppendLog<Transaction>(layout.ledgerLog),
+      peers: new FilePeerStore(layout.peers, { clock: o.clock, debounceMs: 20 }),
+      inboxDir: layout.inbox,
+      release: () => lock.release(),
+    };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
