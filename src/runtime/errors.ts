@@ -23,6 +23,12 @@ export type ErrorCode =
   | 'FILE_REFUSED'
   | 'FILE_FAILED'
   | 'STOPPED'
+  /** Simulation: nothing is left to run, yet a run still waits for something. */
+  | 'SIM_STALLED'
+  /** Simulation: a call waits for the network while simulated time is paused. */
+  | 'SIM_PAUSED'
+  /** Simulation: no such datagram in flight (a hand decision). */
+  | 'NOT_IN_FLIGHT'
   | 'INTERNAL';
 
 export class PeerlabError extends Error {

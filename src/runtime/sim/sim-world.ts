@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto';
+import { Identity } from '../identity.ts';
+import type { NodeOptions } from '../config.ts';
+import { hashString } from '../prng.ts';
+import { SeededRandom, type Random } from '../random.ts';
+import type { TraceSink } from '../trace.ts';
+import { SimDriver } from './driver.ts';
+import { Scheduler } from './scheduler.ts';
+import { SimClock } from './sim-clock.ts';
+import { SimNetwork, type HandDrop } from './sim-network.ts';
+import { SimStreamNetwork } from './sim-streams.ts';
+
+/** How the simulated network behaves (`settings.simulation` in a playbook). */
+export interface SimSettings {
+  /** Base one-way latency of every link, ms. */
+  latencyMs?: number;
+  /** Extra latency drawn uniformly in [0, jitter) per datagram, ms. */
+  jitterMs?: number;
+  /** Stream bandwidth per connection and direction, bytes per second. */
+  bandwidth?: number;
+}
+
+/** Defaults that look like a LAN: 1 ms ± 0.5 ms one way, 1 Gbit/s streams. */
+export const SIM_DEFAULTS: Required<SimSettings> = { latencyMs: 1, jitterMs: 0.5, bandwidth: 125_000_000 };
+
+/** The seams one simulated node runs on (passed into NodeOptions). */
+export type SimSeams = Required<Pick<NodeOptions, 'clock' | 'random' | 'identity' | 'transport' | 'streams'>>;
+
+/**
+ * One simulated world (DESIGN.md §6): a scheduler and its driver, a datagram network and a stream
+ * network on virtual time, and everything a node would otherwise take from the real world, derived
+ * from one seed — identities from SHA-256(seed, node name), message ids, nonces and tokens from
+ * seeded PRNGs, wall clocks from the virtual clock at a fixed epoch plus each node's offset.
+ * The same Node code runs on it; only the seams differ.
+ */
+export class SimWorld {
+  readonly scheduler = new Scheduler();
+  readonly driver = new SimDriver(this.scheduler);
+  readonly datagrams: SimNetwork;
+  readonly streams: SimStreamNetwork;
+  readonly settings: Required<SimSettings>;
+  /** The clock of the control lane: playbook steps and REPL commands (first at every instant). */
+  readonly control = new SimClock(this.scheduler, 'control');
+  /** Errors thrown by simulated events (a timer callback that threw), in order. */
+  readonly errors: unknown[] = [];
+  /** Where hand decisions are traced (the run's trace sink), when set. */
+  trace: TraceSink | undefined;
+  private readonly clocks = new Map<string, SimClock>();
+  private readonly boots = new Map<string, number>();
+  private readonly ids = new Map<string, Identity>();
+  private readonly ports = new Map<string, number>();
+  private readonly taken = new Set<string>();
+  private nextPort = 40000;
+
+  constructor(
+    readonly seed: number,
+    settings: SimSettings = {},
+  ) {
+    this.settings = { ...SIM_DEFAULTS, ...settings };
+    const { latencyMs, jitterMs, bandwidth } = this.settings;
+    this.datagrams = new SimNetwork(this.scheduler, seed, { latencyMs, jitterMs });
+    this.streams = new SimStreamNetwork(this.scheduler, { latencyMs, bytesPerSecond: bandwidth });
+    this.scheduler.onError = (err) => this.errors.push(err);
+    this.datagrams.onHandDrop = (d) => this.traceHandDrop(d);
+  }
+
+  /** The 32-byte Ed25519 seed of a node: SHA-256 of the run's seed and the node's name. */
+  identitySeed(name: string): Buffer {
+    return createHash('sha256').update(`peerlab-sim/identity\0${this.seed}\0${name}`).digest();
+  }
+
+  identity(name: string): Identity {
+    let id = this.ids.get(name);
+    if (!id) this.ids.set(name, (id = Identity.fromSeed(this.identitySeed(name))));
+    return id;
+  }
+
+  /** A node's clock (the same object across its restarts, so an offset stays set). */
+  clock(name: string): SimClock {
+    let c = this.clocks.get(name);
+    if (!c) this.clocks.set(name, (c = new SimClock(this.scheduler)));
+    return c;
+  }
+
+  /** A fresh stream of ids and nonces for each start of a node. */
+  random(name: string): Random {
+    const boot = (this.boots.get(name) ?? 0) + 1;
+    this.boots.set(name, boot);
+    return new SeededRandom(hashString(`${this.seed}:random:${name}:${boot}`));
+  }
+
+  /**
+   * Everything a node named `name` needs from this world, at `host:port`. Without a port it gets
+   * one of its own (40000, 40001, ... in order of first start; the same one when it restarts).
+   * Datagrams and streams share the port, as UDP and TCP do on a real node.
+   */
+  seams(name: string, host = '127.0.0.1', port = 0): SimSeams {
+    const p = port || this.portOf(name, host);
+    this.taken.add(`${host}:${p}`);
+    return {
+      clock: this.clock(name),
+      random: this.random(name),
+      identity: this.identity(name),
+      transport: this.datagrams.transport(host, p, name),
+      streams: this.streams.transport(host, p),
+    };
+  }
+
+  /** Reserves ports given explicitly (a playbook's `port:`), so assigned ones never collide with them. */
+  reserve(host: string, port: number): void {
+    this.taken.add(`${host}:${port}`);
+  }
+
+  private portOf(name: string, host: string): number {
+    let p = this.ports.get(name);
+    if (p === undefined) {
+      while (this.taken.has(`${host}:${this.nextPort}`)) this.nextPort++;
+      p = this.nextPort++;
+      this.ports.set(name, p);
+    }
+    return p;
+  }
+
+  /** Virtual ms since the start. */
+  now(): number {
+    return this.scheduler.now;
+  }
+
+  /** Resolves after `ms` of virtual time (in the control lane). */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.control.setTimeout(resolve, ms));
+  }
+
+  /** Runs the world until `p` settles (as fast as it can, or paced: see SimDriver). */
+  drive<T>(p: Promise<T>): Promise<T> {
+    return this.driver.drive(p);
+  }
+
+  private traceHandDrop(d: HandDrop): void {
+    this.trace?.write({
+      kind: 'drop', time: this.clock(d.node).now(), node: d.node, nodeId: this.ids.get(d.node)?.id ?? '', msgId: d.id, type: d.type,
+      from: d.from, to: d.to, lamport: d.lamport, bytes: d.bytes, reason: 'hand',
+    });
+  }
+}
