@@ -22,6 +22,13 @@ export function playCommand(): Command {
     .option('--events [kinds]', "print node events as they happen, as the REPL shows them: every kind, or these (comma list, * matches anything, e.g. 'txn-*,peer-added')")
     .option('-v, --verbose', 'the same as --events')
     .option('--allow-paths <dir>', "let file steps reach this folder too, besides the playbook's and the working folder (repeatable)", parse.folders)
+    .option('--sim', 'run on simulated time and a simulated network: one seed, one run, as fast as it can (as mode: simulated)')
+    .option('--pace <x>', 'simulated time at X times real time, to watch a run (with --sim)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number greater than 0.');
+      return n;
+    })
+    .option('--check-determinism', 'run twice with the same seed and compare the traces; on a difference print the first diverging line of each and exit 1 (with --sim)')
     .action(async (file: string, o: PlayOptions) => {
       // Loaded on use, so that other commands (the REPL above all) start faster.
       const { play } = await import('./play.ts');

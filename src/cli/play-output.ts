@@ -91,7 +91,8 @@ export function renderSummary(r: PlaybookReport): string {
   // A waitFor that did not hold is told by its expectations below, not as a failed step.
   for (const s of r.steps.filter((x) => x.status === 'failed')) lines.push(chalk.red(`  step ${s.id} failed: ${s.text}: ${s.error}`));
   const verdict = r.ok ? chalk.green(`PASS`) : chalk.red(`FAIL`);
-  lines.push(`  expectations: ${r.passed} passed, ${r.failed} failed${r.tolerated ? `, ${r.tolerated} tolerated` : ''} — ${verdict} in ${(r.durationMs / 1000).toFixed(1)}s`);
+  const took = r.wallMs === undefined ? `${(r.durationMs / 1000).toFixed(1)}s` : `${(r.durationMs / 1000).toFixed(1)}s simulated (${(r.wallMs / 1000).toFixed(1)}s wall${r.wallMs > 0 ? `, ${(r.durationMs / r.wallMs).toFixed(1)}x` : ''})`;
+  lines.push(`  expectations: ${r.passed} passed, ${r.failed} failed${r.tolerated ? `, ${r.tolerated} tolerated` : ''} — ${verdict} in ${took}`);
   for (const e of r.expectations.filter((x) => !x.ok && !x.tolerated)) {
     const within = e.withinMs !== undefined ? ` within ${formatDuration(e.withinMs)}` : '';
     const waited = e.ms !== undefined && e.withinMs !== undefined ? ` (waited ${(e.ms / 1000).toFixed(2)}s)` : '';
@@ -115,12 +116,15 @@ export class EventPrinter {
   private readonly names = new NameBook();
   private readonly paint: Paint;
   private readonly progress = new ProgressFilter(false);
-  private t0 = Date.now();
+  private t0: number;
 
   constructor(
     choice: EventChoice,
     private readonly out: (s: string) => void,
+    /** The run's wall clock (a simulated run's virtual one). */
+    private readonly clock: () => number = () => Date.now(),
   ) {
+    this.t0 = clock();
     this.kinds = typeof choice === 'string' ? choice.split(',').map((k) => k.trim()).filter(Boolean) : undefined;
     this.patterns = (this.kinds ?? []).map((k) => new RegExp(`^${k.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
     this.paint = makePaint(chalk.level);
@@ -128,7 +132,7 @@ export class EventPrinter {
 
   /** Times are shown from here. */
   startClock(): void {
-    this.t0 = Date.now();
+    this.t0 = this.clock();
   }
 
   /** Names for the ids and addresses events carry. */

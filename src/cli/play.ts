@@ -4,14 +4,17 @@ import { InProcessCluster, type Cluster } from '../playbooks/cluster.ts';
 import { formatErrors } from '../playbooks/errors.ts';
 import { loadPlaybookFile } from '../playbooks/load.ts';
 import { guardPaths, PathRule } from '../playbooks/path-rule.ts';
+import type { Playbook } from '../playbooks/playbook.ts';
 import { formatPlan, planPlaybook, type Plan } from '../playbooks/plan.ts';
 import { buildReport, writeReport, type NodeSummary, type PlaybookReport } from '../playbooks/report.ts';
 import { Runner } from '../playbooks/runner.ts';
 import type { PeerlabEvent } from '../runtime/events.ts';
+import { wallNow } from '../runtime/sim/real-time.ts';
 import { MemoryTrace, TraceWriter, type TraceRecord, type TraceSink } from '../runtime/trace.ts';
 import { formatUnits } from '../runtime/ledger/amount.ts';
 import { pathFrom, peerlabCommand } from '../repl/peerlab-command.ts';
 import { EventPrinter, PlayProgress, renderSummary, type EventChoice } from './play-output.ts';
+import { firstDivergence, simRun, withoutWall, type SimRun } from './play-sim.ts';
 import { rm } from 'node:fs/promises';
 
 export interface PlayOptions {
@@ -27,6 +30,12 @@ export interface PlayOptions {
   verbose?: boolean;
   /** Folders file steps may reach besides the playbook's and the working folder. */
   allowPaths?: string[];
+  /** Simulated time, whatever the playbook's `mode` (DESIGN.md §6). */
+  sim?: boolean;
+  /** Simulated time paced at this many times real time (default: as fast as it can). */
+  pace?: number;
+  /** Runs twice and compares the traces (simulated runs only). */
+  checkDeterminism?: boolean;
 }
 
 /** Writes to several trace sinks at once (a file and the in-memory copy the HTML report reads). */
@@ -49,9 +58,14 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
   }
   let plan: Plan;
   try {
-    plan = planPlaybook(playbook, { ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.speed !== undefined ? { speed: o.speed } : {}) });
+    plan = planPlaybook(playbook, { ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.speed !== undefined ? { speed: o.speed } : {}), ...(o.sim ? { sim: true } : {}) });
   } catch (err) {
     process.stderr.write(`peerlab play: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const misuse = modeMisuse(plan, o);
+  if (misuse) {
+    process.stderr.write(`peerlab play: ${misuse}\n`);
     return 2;
   }
   if (o.dryRun) {
@@ -59,57 +73,19 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
     return 0;
   }
   // Before anything starts: a cluster this machine cannot open would die half-way (issue 15 item 8).
-  const tooBig = clusterProblem(plan.nodes.length, plan.isolation, machineCapacity());
+  const tooBig = plan.mode === 'real' ? clusterProblem(plan.nodes.length, plan.isolation, machineCapacity()) : undefined;
   if (tooBig) {
     process.stderr.write(`peerlab play: ${tooBig}\n`);
     return 2;
   }
-  const reproduce = `${peerlabCommand()} play ${pathFrom(process.cwd(), file)} --seed ${plan.seed}${o.speed !== undefined ? ` --speed ${o.speed}` : ''}`;
-  out(`${chalk.bold(plan.name)} — ${plan.nodes.length} nodes, seed ${plan.seed} (reproduce with: ${reproduce})\n`);
+  const flags = [plan.mode === 'simulated' && playbook.mode !== 'simulated' ? ' --sim' : '', o.speed !== undefined ? ` --speed ${o.speed}` : ''].join('');
+  const reproduce = `${peerlabCommand()} play ${pathFrom(process.cwd(), file)} --seed ${plan.seed}${flags}`;
+  const how = plan.mode === 'simulated' ? `, simulated time${o.pace !== undefined ? ` paced ${o.pace}x` : ''}` : '';
+  out(`${chalk.bold(plan.name)} — ${plan.nodes.length} nodes, seed ${plan.seed}${how} (reproduce with: ${reproduce})\n`);
 
-  const memory = o.html ? new MemoryTrace() : undefined;
-  const sinks: TraceSink[] = [];
-  if (o.trace) {
-    // A new run, a new trace (TraceWriter appends, so that several nodes can share one file).
-    await rm(o.trace, { force: true });
-    sinks.push(new TraceWriter(o.trace));
-  }
-  if (memory) sinks.push(memory);
-  const trace = sinks.length ? new TeeTrace(sinks) : undefined;
-  const events = o.events || o.verbose ? new EventPrinter(o.events || true, out) : undefined;
-  // File steps are checked against the path rule again right before each call (a link may change).
-  const cluster: Cluster = guardPaths(
-    await makeCluster(plan, trace, events?.onEvent),
-    PathRule.forPlaybook(playbook.baseDir, process.cwd(), o.allowPaths ?? []),
-  );
-  let started: Promise<void> | undefined;
-  const offSignals = onInterrupt(out, async () => {
-    await started?.catch(() => undefined);
-    await cluster.stop();
-    await trace?.close();
-  });
-  let report: PlaybookReport | undefined;
-  try {
-    started = cluster.start();
-    await started;
-    for (const h of cluster.all()) events?.learn(h.id, h.name, h.address);
-    out(chalk.gray(`nodes: ${cluster.all().map((h) => `${h.name} ${h.address}`).join(', ')}\n`));
-    const progress = new PlayProgress();
-    const runner = new Runner(plan, cluster, (e) => {
-      // say: markers go into the trace too, so replay pauses on them and the diagram shows them.
-      if (e.type === 'say') trace?.write({ kind: 'event', type: 'say', node: 'playbook', nodeId: '', lamport: 0, time: Date.now(), data: { text: e.text } });
-      out(progress.render(e));
-    });
-    events?.startClock();
-    const result = await runner.run();
-    for (const k of events?.unseen() ?? []) out(chalk.gray(`(no ${k} events in this run)\n`));
-    const nodes = await summarise(cluster);
-    report = buildReport(plan, result, nodes, reproduce);
-  } finally {
-    await cluster.stop();
-    await trace?.close();
-    offSignals();
-  }
+  const first = await runOnce(playbook, plan, o, out, reproduce, o.checkDeterminism === true);
+  if (!first) return 130;
+  const { report, memory } = first;
   out(renderSummary(report));
   if (o.report) {
     await writeReport(o.report, report);
@@ -126,7 +102,91 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
     });
     out(chalk.gray(`diagram written to ${o.html} (${s.nodes} nodes, ${s.delivered} messages, ${s.events} events)\n`));
   }
+  if (o.checkDeterminism && memory) {
+    out(chalk.gray('checking determinism: running it again with the same seed...\n'));
+    const again = await runOnce(playbook, plan, { ...o, report: undefined, trace: undefined, html: undefined, events: undefined, verbose: false }, () => {}, reproduce, true);
+    if (!again) return 130;
+    const diverged = firstDivergence(memory.records, again.memory!.records);
+    if (diverged) {
+      out(chalk.red(`NOT DETERMINISTIC: the traces differ first at line ${diverged.line}\n`));
+      out(`  first run:  ${diverged.first}\n  second run: ${diverged.second}\n`);
+      return 1;
+    }
+    if (withoutWall(report) !== withoutWall(again.report)) {
+      out(chalk.red('NOT DETERMINISTIC: the traces are identical but the reports differ\n'));
+      return 1;
+    }
+    out(chalk.green(`deterministic: both runs wrote the same ${memory.records.length} trace lines and the same report\n`));
+  }
   return report.exitCode;
+}
+
+/** What the mode forbids: `--speed` in simulation, `--pace` or `--check-determinism` on real time. */
+function modeMisuse(plan: Plan, o: PlayOptions): string | undefined {
+  const sim = plan.mode === 'simulated';
+  if (sim && o.speed !== undefined) return '--speed runs a real-time schedule faster; simulated time already runs as fast as it can: use --pace X to watch it at X times real time';
+  if (!sim && o.pace !== undefined) return '--pace paces simulated time: add --sim (or mode: simulated), or use --speed on real time';
+  if (!sim && o.checkDeterminism) return '--check-determinism compares two runs on simulated time, where one seed gives one run: add --sim (or mode: simulated)';
+  return undefined;
+}
+
+interface RunOutcome {
+  report: PlaybookReport;
+  memory: MemoryTrace | undefined;
+}
+
+/** One run of the plan: nodes up, steps, summary, nodes down. Undefined when interrupted. */
+async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: string) => void, reproduce: string, keepTrace: boolean): Promise<RunOutcome | undefined> {
+  const memory = o.html || keepTrace ? new MemoryTrace() : undefined;
+  const sinks: TraceSink[] = [];
+  if (o.trace) {
+    // A new run, a new trace (TraceWriter appends, so that several nodes can share one file).
+    await rm(o.trace, { force: true });
+    sinks.push(new TraceWriter(o.trace));
+  }
+  if (memory) sinks.push(memory);
+  const trace = sinks.length ? new TeeTrace(sinks) : undefined;
+  const sim: SimRun | undefined = plan.mode === 'simulated' ? simRun(plan, trace, undefined, o.pace) : undefined;
+  const clock = sim ? () => sim.world.control.now() : () => Date.now();
+  const events = o.events || o.verbose ? new EventPrinter(o.events || true, out, clock) : undefined;
+  if (sim && events) sim.cluster.listen(events.onEvent);
+  const drive = <T>(p: Promise<T>): Promise<T> => (sim ? sim.drive(p) : p);
+  // File steps are checked against the path rule again right before each call (a link may change).
+  const cluster: Cluster = sim ? sim.cluster : guardPaths(await makeCluster(plan, trace, events?.onEvent), PathRule.forPlaybook(playbook.baseDir, process.cwd(), o.allowPaths ?? []));
+  let started: Promise<void> | undefined;
+  let interrupted = false;
+  const offSignals = onInterrupt(out, async () => {
+    interrupted = true;
+    sim?.world.driver.stop();
+    await started?.catch(() => undefined);
+    await cluster.stop();
+    await trace?.close();
+  });
+  let report: PlaybookReport | undefined;
+  const wall0 = wallNow();
+  try {
+    started = drive(cluster.start());
+    await started;
+    for (const h of cluster.all()) events?.learn(h.id, h.name, h.address);
+    out(chalk.gray(`nodes: ${cluster.all().map((h) => `${h.name} ${h.address}`).join(', ')}\n`));
+    const progress = new PlayProgress();
+    const runner = new Runner(plan, cluster, (e) => {
+      // say: markers go into the trace too, so replay pauses on them and the diagram shows them.
+      if (e.type === 'say') trace?.write({ kind: 'event', type: 'say', node: 'playbook', nodeId: '', lamport: 0, time: clock(), data: { text: e.text } });
+      out(progress.render(e));
+    }, sim?.time);
+    events?.startClock();
+    const result = await drive(runner.run());
+    for (const k of events?.unseen() ?? []) out(chalk.gray(`(no ${k} events in this run)\n`));
+    const nodes = await drive(summarise(cluster));
+    report = buildReport(plan, result, nodes, reproduce, sim ? { wallMs: Math.round(wallNow() - wall0) } : undefined);
+  } finally {
+    if (!interrupted) await drive(cluster.stop());
+    await trace?.close();
+    offSignals();
+  }
+  if (interrupted) return undefined;
+  return { report, memory };
 }
 
 const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };

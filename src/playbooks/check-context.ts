@@ -22,6 +22,8 @@ export class CheckContext {
   private names: readonly string[] = [];
   private nameSet = new Set<string>();
   scale = DEFAULT_SCALE;
+  /** The playbook's `mode` (simulation-only steps are refused in a real one). */
+  mode: 'real' | 'simulated' = 'real';
   private readonly blocked: Set<string>;
 
   constructor(

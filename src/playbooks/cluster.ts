@@ -31,6 +31,8 @@ export interface Cluster {
   /** Starts a crashed or stopped node again on the same port with the same data dir. */
   restart(name: string): Promise<void>;
   stop(): Promise<void>;
+  /** Simulated clusters: delivers or loses a datagram in flight by hand (by message id). */
+  decide?(kind: 'deliver' | 'drop', msgId: string): void;
 }
 
 export function faultInput(f: FaultSpec): Record<string, number | string> {
@@ -70,7 +72,8 @@ export async function layoutNodes(plan: Plan): Promise<{ tmpRoot: string; dirs: 
   return { tmpRoot, dirs, ports };
 }
 
-class InProcessHandle implements NodeHandle {
+/** A node of this process, as the runner calls it. */
+export class InProcessHandle implements NodeHandle {
   node: Node;
   constructor(node: Node) {
     this.node = node;

@@ -9,6 +9,7 @@ import { describeCall, describeRobotAction, isCallAction } from './call-steps.ts
 import type { Condition, FaultSpec, StepAction } from './playbook.ts';
 import type { Plan, PlanAction, PlanItem } from './plan.ts';
 import type { RobotAction } from '../runtime/robot-plan.ts';
+import { SIM_DEFAULTS } from '../runtime/sim/sim-world.ts';
 
 interface Line {
   readonly ms: number;
@@ -26,6 +27,7 @@ export function formatPlan(plan: Plan): string {
   head.push(`seed: ${plan.seed}`);
   head.push(`speed: ${plan.speed}x`);
   head.push(`isolation: ${plan.isolation}`);
+  head.push(`mode: ${plan.mode}${plan.mode === 'simulated' ? ` (${fmt.simulation(plan)})` : ''}`);
   head.push(`settings: ${fmt.settings(plan)}`);
   head.push('nodes:');
   const width = Math.max(0, ...plan.nodes.map((n) => n.name.length));
@@ -95,6 +97,12 @@ export class Describer {
     return parts.join(', ');
   }
 
+  /** The simulated network's settings, defaults filled in. */
+  simulation(plan: Plan): string {
+    const s = { ...SIM_DEFAULTS, ...plan.settings.simulation };
+    return `latency ${formatDuration(s.latencyMs)}, jitter ${formatDuration(s.jitterMs)}, bandwidth ${formatBytes(s.bandwidth)}/s`;
+  }
+
   amount(units: bigint): string {
     return formatUnits(units, this.scale);
   }
@@ -146,6 +154,9 @@ export class Describer {
         return `say ${JSON.stringify(a.text)}`;
       case 'parallel':
         return `parallel (${'items' in a ? a.items.length : a.steps.length} steps)`;
+      case 'deliver':
+      case 'drop':
+        return `${a.kind} datagram ${a.msgId}`;
     }
   }
 

@@ -5,7 +5,7 @@
 import { isValidHost } from '../runtime/address.ts';
 import { DEFAULT_SCALE } from '../runtime/ledger/amount.ts';
 import { isRecord, type CheckContext } from './check-context.ts';
-import type { Isolation, NodeSpec, Playbook, PlaybookSettings } from './playbook.ts';
+import type { Isolation, Mode, NodeSpec, Playbook, PlaybookSettings } from './playbook.ts';
 import type { DocPath } from './source-map.ts';
 import { StepReader } from './steps.ts';
 
@@ -15,6 +15,11 @@ const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
 export function normalise(ctx: CheckContext, raw: unknown, file: string): Playbook | undefined {
   if (!isRecord(raw)) return undefined;
   const settings = readSettings(ctx, isRecord(raw.settings) ? raw.settings : {});
+  const mode: Mode = raw.mode === 'simulated' ? 'simulated' : 'real';
+  ctx.mode = mode;
+  if (mode === 'simulated' && raw.isolation === 'process') {
+    ctx.report(['isolation'], 'mode: simulated runs every node in this process on simulated time: it cannot use isolation: process (each node its own OS process, on real time)', 'BAD_VALUE');
+  }
   // `all` as a node name is reported by the schema; as a reference it keeps meaning every node.
   ctx.nodeNames = isRecord(raw.nodes) ? Object.keys(raw.nodes).filter((n) => n !== 'all') : [];
   const steps = new StepReader(ctx);
@@ -28,6 +33,7 @@ export function normalise(ctx: CheckContext, raw: unknown, file: string): Playbo
     description: typeof raw.description === 'string' ? raw.description : undefined,
     seed: typeof raw.seed === 'number' ? raw.seed : 0,
     isolation: raw.isolation === 'process' ? 'process' : ('in-process' satisfies Isolation),
+    mode,
     settings,
     nodes,
     steps: list,
@@ -48,11 +54,21 @@ function readSettings(ctx: CheckContext, raw: Record<string, unknown>): Playbook
   }
   const initialBalance = ctx.amount(network.initialBalance, ['settings', 'network', 'initialBalance'], { allowZero: true });
   const maxBytes = ctx.bytes(files.maxBytes, ['settings', 'files', 'maxBytes']);
+  const sim = isRecord(raw.simulation) ? raw.simulation : {};
+  const latencyMs = ctx.duration(sim.latency, ['settings', 'simulation', 'latency']);
+  const jitterMs = ctx.duration(sim.jitter, ['settings', 'simulation', 'jitter']);
+  const bandwidth = ctx.bytes(sim.bandwidth, ['settings', 'simulation', 'bandwidth']);
+  if (bandwidth !== undefined && bandwidth < 1024) ctx.report(['settings', 'simulation', 'bandwidth'], `bandwidth is bytes per second and must be at least 1KiB, got ${String(sim.bandwidth)}`, 'BAD_VALUE');
   return {
     heartbeat: { ...(intervalMs !== undefined ? { intervalMs } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) },
     network: { ...(initialBalance !== undefined ? { initialBalance } : {}), scale: ctx.scale },
     files: maxBytes !== undefined ? { maxBytes } : {},
     speed: typeof raw.speed === 'number' && raw.speed > 0 ? raw.speed : 1,
+    simulation: {
+      ...(latencyMs !== undefined ? { latencyMs } : {}),
+      ...(jitterMs !== undefined ? { jitterMs } : {}),
+      ...(bandwidth !== undefined ? { bandwidth } : {}),
+    },
   };
 }
 

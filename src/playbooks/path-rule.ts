@@ -150,5 +150,6 @@ export function guardPaths(cluster: Cluster, rule: PathRule): Cluster {
     crash: (name) => cluster.crash(name),
     restart: (name) => cluster.restart(name),
     stop: () => cluster.stop(),
+    ...(cluster.decide ? { decide: cluster.decide.bind(cluster) } : {}),
   };
 }

@@ -28,7 +28,7 @@
  */
 import { PeerlabError } from '../runtime/errors.ts';
 import { hashString } from '../runtime/prng.ts';
-import type { Isolation, NodeSpec, Playbook, PlaybookSettings, RobotStep, Step, StepAction } from './playbook.ts';
+import type { Isolation, Mode, NodeSpec, Playbook, PlaybookSettings, RobotStep, Step, StepAction } from './playbook.ts';
 import { planRobotActions, type RobotAction } from '../runtime/robot-plan.ts';
 
 export { formatPlan } from './format-plan.ts';
@@ -38,6 +38,8 @@ export interface PlanOptions {
   readonly seed?: number;
   /** Overrides the playbook's `settings.speed` (`--speed`): 2 runs the schedule twice as fast. */
   readonly speed?: number;
+  /** Runs on simulated time whatever the playbook's `mode` says (`--sim`). */
+  readonly sim?: boolean;
 }
 
 export interface Plan {
@@ -50,6 +52,8 @@ export interface Plan {
   readonly seed: number;
   readonly speed: number;
   readonly isolation: Isolation;
+  /** `simulated` with `--sim` or `mode: simulated`. */
+  readonly mode: Mode;
   readonly settings: PlaybookSettings;
   readonly nodes: readonly PlanNode[];
   readonly sequence: readonly PlanItem[];
@@ -100,6 +104,10 @@ export function planPlaybook(playbook: Playbook, opts: PlanOptions = {}): Plan {
     throw new PeerlabError('BAD_ARGUMENT', `seed must be a whole number between 0 and 4294967295, got ${String(seed)}`);
   }
   if (!(speed > 0) || !Number.isFinite(speed)) throw new PeerlabError('BAD_ARGUMENT', `speed must be a number greater than 0, got ${String(speed)}`);
+  const mode: Mode = opts.sim ? 'simulated' : playbook.mode;
+  if (mode === 'simulated' && playbook.isolation === 'process') {
+    throw new PeerlabError('BAD_ARGUMENT', 'a simulated run keeps every node in this process on simulated time: it cannot use isolation: process (each node its own OS process, on real time)');
+  }
   const ctx: Ctx = { seed, speed, allNodes: playbook.nodes.map((n) => n.name) };
 
   const sequence: PlanItem[] = [];
@@ -129,6 +137,7 @@ export function planPlaybook(playbook: Playbook, opts: PlanOptions = {}): Plan {
     seed,
     speed,
     isolation: playbook.isolation,
+    mode,
     settings: playbook.settings,
     nodes: playbook.nodes.map((n) => ({ ...n, seed: n.seed ?? hashString(`${seed}:node:${n.name}`) })),
     sequence,

@@ -14,6 +14,7 @@ const described = (description: string, schema: Schema): Schema => ({ descriptio
 /** The playbook's own steps, with their place among all steps (see `StepSpec.order`). */
 export const CLUSTER_STEPS = {
   sync: 120, robot: 130, faults: 140, partition: 150, cut: 155, heal: 160, crash: 170, restart: 180, wait: 200, waitFor: 210, expect: 220, say: 240, parallel: 250,
+  deliver: 260, drop: 261,
 } as const;
 
 export type ClusterStepKind = keyof typeof CLUSTER_STEPS;
@@ -74,6 +75,10 @@ function clusterStep(kind: ClusterStepKind): Schema {
       return described('Print a line in the progress view.', { type: 'string' });
     case 'parallel':
       return described('Run these steps at the same time; ends when all have ended.', { type: 'array', minItems: 1, items: ref('step') });
+    case 'deliver':
+      return described('mode: simulated only. Deliver this datagram in flight now, by its message id (a hand decision recorded from a REPL on simulated time).', ref('msgId'));
+    case 'drop':
+      return described('mode: simulated only. Lose this datagram in flight, by its message id (a hand decision recorded from a REPL on simulated time).', ref('msgId'));
   }
 }
 
@@ -177,6 +182,7 @@ function definitions(): Schema {
     }),
     probability: described('A probability between 0 and 1.', { type: 'number', minimum: 0, maximum: 1 }),
     path: { type: 'string', minLength: 1 },
+    msgId: described('A message id (a UUID), as sim.inflight() lists it.', { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' }),
     nodeName: nodeText('A node named under `nodes`.'),
     nodeOrAll: nodeText('A node named under `nodes`, or `all`.'),
     nodeSet: described('`all` or a list of node names.', {
@@ -233,11 +239,15 @@ export function buildPlaybookSchema(): Schema {
       description: { type: 'string' },
       seed: described('Drives robots and fault decisions; --seed overrides it.', ref('seed')),
       isolation: described('in-process (default) or process: each node its own OS process.', { enum: ['in-process', 'process'] }),
+      mode: described('real (default): sockets and wall time; simulated: virtual time and a simulated network, one seed one run (--sim overrides).', { enum: ['real', 'simulated'] }),
       settings: settings({
         heartbeat: settings({ interval: ref('duration'), timeout: ref('duration') }),
         network: settings({ initialBalance: ref('amount'), scale: { type: 'integer', minimum: 0, maximum: 8 } }),
         files: settings({ maxBytes: ref('size') }),
         speed: described('Default schedule speed factor; --speed overrides it.', { type: 'number', exclusiveMinimum: 0 }),
+        simulation: described('The simulated network (simulated runs only): one-way latency and jitter of every link, stream bandwidth per second.', settings({
+          latency: ref('duration'), jitter: ref('duration'), bandwidth: ref('size'),
+        })),
       }),
       nodes: described('The nodes, by name.', {
         type: 'object', minProperties: 1,

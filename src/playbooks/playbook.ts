@@ -13,6 +13,9 @@ export type { SourcePos };
 
 export type Isolation = 'in-process' | 'process';
 
+/** `real`: sockets and wall time; `simulated`: virtual time and a simulated network (DESIGN.md §6). */
+export type Mode = 'real' | 'simulated';
+
 export interface Playbook {
   /** The file name as given to the loader (used in messages). */
   readonly file: string;
@@ -23,6 +26,8 @@ export interface Playbook {
   /** The playbook's own seed; `--seed` overrides it. 0 when absent. */
   readonly seed: number;
   readonly isolation: Isolation;
+  /** As written (default `real`); `--sim` overrides it. */
+  readonly mode: Mode;
   readonly settings: PlaybookSettings;
   /** In declaration order. */
   readonly nodes: readonly NodeSpec[];
@@ -40,6 +45,8 @@ export interface PlaybookSettings {
   readonly files: { readonly maxBytes?: number };
   /** Default schedule speed factor; `--speed` overrides it. */
   readonly speed: number;
+  /** The simulated network (used in simulated runs only); absent values take SIM_DEFAULTS. */
+  readonly simulation: { readonly latencyMs?: number; readonly jitterMs?: number; readonly bandwidth?: number };
 }
 
 /** A path as written in the playbook, and resolved against the playbook's folder. */
@@ -124,6 +131,8 @@ export type StepAction =
   | { readonly kind: 'waitFor'; readonly conditions: readonly Condition[]; readonly withinMs: number }
   | { readonly kind: 'expect'; readonly conditions: readonly Condition[] }
   | { readonly kind: 'say'; readonly text: string }
+  /** Simulated playbooks only: a hand decision on a datagram in flight, by message id (recorded from a REPL on simulated time). */
+  | { readonly kind: 'deliver' | 'drop'; readonly msgId: string }
   | { readonly kind: 'parallel'; readonly steps: readonly Step[] };
 
 export interface RobotStep {

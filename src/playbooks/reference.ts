@@ -18,6 +18,8 @@ export interface ReferenceEntry {
   readonly example: string;
   /** Defaults and semantics, one point per line. */
   readonly notes?: readonly string[];
+  /** Top-level lines the example needs besides name, nodes and steps (e.g. `mode: simulated`). */
+  readonly top?: string;
 }
 
 /** What the playbook's own steps do beyond their schema, with an example (method-backed steps carry theirs in the API table). */
@@ -70,6 +72,19 @@ const CLUSTER_STEP_NOTES: Readonly<Record<string, ReferenceEntry>> = {
   expect: { example: '- expect: { totalBalance: 3000, noNegativeBalances: true }', notes: ['Checks once; each condition is one test case in the report (JUnit with `--report out.xml`).'] },
   say: { example: '- say: Now the partition heals.', notes: ['Shown in the progress view and written into the trace; `peerlab replay` pauses on it.'] },
   parallel: { example: '- parallel:\n    - send: { from: alice, to: bob, amount: 1 }\n    - send: { from: bob, to: carol, amount: 1 }', notes: ['Ends when all its steps have; its steps cannot have `at`.'] },
+  deliver: {
+    example: '- at: 1.25s\n  deliver: 6f1c2a4e-0b7d-4f3a-9c1e-2d5b8a7f4e10',
+    top: 'mode: simulated',
+    notes: [
+      'Only in `mode: simulated` playbooks: a hand decision made in `peerlab repl --sim` (`sim.deliver(id)`) and recorded with the session.',
+      'The datagram must be in flight at that moment (the same run replays the same ids); otherwise the step fails.',
+    ],
+  },
+  drop: {
+    example: '- at: 1.25s\n  drop: 6f1c2a4e-0b7d-4f3a-9c1e-2d5b8a7f4e10',
+    top: 'mode: simulated',
+    notes: ['Only in `mode: simulated` playbooks: the datagram is lost (`sim.drop(id)` in the REPL); the trace records it as dropped by hand.'],
+  },
 };
 
 /** Every step kind's entry: the API table's method-backed steps, then the playbook's own. */
@@ -99,6 +114,7 @@ const KIND_TEXT: Readonly<Record<string, string>> = {
   size: 'size (`4096`, `10MB`, `256MiB`)',
   probability: 'probability (0 to 1)',
   path: 'path (relative to the playbook)',
+  msgId: 'message id (a UUID, as `sim.inflight()` lists it)',
   nodeName: 'node name',
   nodeOrAll: 'node name, or `all`',
   nodeSet: '`all`, or a list of node names',
@@ -227,7 +243,13 @@ export function playbookReference(): string {
     '',
     'Settings (all optional; defaults in brackets): `heartbeat: { interval [5s], timeout [15s] }`,',
     '`network: { initialBalance [1000], scale [2] }` (network parameters every node must share),',
-    '`files: { maxBytes [256MiB] }`, `speed [1]` (the schedule runs this many times faster; `--speed` overrides it).',
+    '`files: { maxBytes [256MiB] }`, `speed [1]` (the schedule runs this many times faster; `--speed` overrides it),',
+    '`simulation: { latency [1ms], jitter [0.5ms], bandwidth [125MB] }` (simulated runs only: one-way latency of every link,',
+    'extra latency drawn per datagram, stream bytes per second).',
+    '',
+    '`mode: simulated` (or `play --sim`) runs the playbook on simulated time: every node in this process on a virtual clock',
+    'and a simulated network, identities and ids derived from the seed, so one seed gives one run, byte for byte, as fast',
+    'as it can (`--pace X` to watch it at X times real time). Not with `isolation: process`.',
     '',
     '### A node: `nodes.<name>`',
     '',

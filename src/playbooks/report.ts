@@ -21,9 +21,13 @@ export interface PlaybookReport {
   seed: number;
   speed: number;
   reproduce: string;
+  /** `simulated`: `durationMs` and every step time are virtual; wall-clock figures are under `wall*` keys. */
+  mode: 'real' | 'simulated';
   ok: boolean;
   exitCode: 0 | 1;
   durationMs: number;
+  /** Simulated runs: how long the run took in real time. */
+  wallMs?: number;
   passed: number;
   failed: number;
   /** Failed inside a `mayFail` step: reported, not failing the run. */
@@ -35,12 +39,12 @@ export interface PlaybookReport {
   nodes: NodeSummary[];
 }
 
-export function buildReport(plan: Plan, result: RunResult, nodes: NodeSummary[], reproduce: string): PlaybookReport {
+export function buildReport(plan: Plan, result: RunResult, nodes: NodeSummary[], reproduce: string, wall?: { wallMs: number }): PlaybookReport {
   const passed = result.expectations.filter((e) => e.ok).length;
   const tolerated = result.expectations.filter((e) => !e.ok && e.tolerated).length;
   return {
-    playbook: plan.name, file: plan.file, seed: plan.seed, speed: plan.speed, reproduce, ok: result.ok, exitCode: result.ok ? 0 : 1,
-    durationMs: result.durationMs, passed, failed: result.expectations.length - passed - tolerated, tolerated,
+    playbook: plan.name, file: plan.file, seed: plan.seed, speed: plan.speed, reproduce, mode: plan.mode, ok: result.ok, exitCode: result.ok ? 0 : 1,
+    durationMs: result.durationMs, ...(wall ? { wallMs: wall.wallMs } : {}), passed, failed: result.expectations.length - passed - tolerated, tolerated,
     steps: result.steps, expectations: result.expectations, robots: result.robots, syncs: result.syncs, nodes,
   };
 }

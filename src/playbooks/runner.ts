@@ -70,6 +70,18 @@ export interface RunResult {
   ok: boolean;
 }
 
+/** The time a run keeps: wall time by default, the control lane's virtual time in a simulation. */
+export interface RunTime {
+  /** ms, monotonic. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realTime: RunTime = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
+
 /**
  * Executes a Plan against a Cluster (DESIGN.md §2.3 semantics): the sequence in order, `at:`
  * items at their times alongside it, robots from their planned actions, faults and partitions as
@@ -93,7 +105,7 @@ export class Runner {
     private readonly plan: Plan,
     private readonly cluster: Cluster,
     private readonly onEvent: (e: RunEvent) => void = () => {},
-    private readonly now: () => number = () => performance.now(),
+    private readonly time: RunTime = realTime,
   ) {
     this.describe = new Describer(plan.settings.network.scale, plan.nodes.map((n) => n.name));
   }
@@ -108,6 +120,14 @@ export class Runner {
     if (net.initialBalance !== undefined) return net.initialBalance;
     const d = parseAmount(DEFAULT_INITIAL_BALANCE, net.scale, { allowZero: true });
     return d.ok ? d.units : 0n;
+  }
+
+  private now(): number {
+    return this.time.now();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return this.time.sleep(ms);
   }
 
   private elapsed(): number {
@@ -134,7 +154,7 @@ export class Runner {
 
   private async runTimed(item: PlanItem): Promise<void> {
     const wait = item.atMs! - this.elapsed();
-    if (wait > 0) await sleep(wait);
+    if (wait > 0) await this.sleep(wait);
     if (this.failed) return this.skip(item);
     const late = this.elapsed() - item.atMs!;
     if (late > 250) this.onEvent({ type: 'warning', text: `${item.id} was due at ${item.atMs}ms and runs ${Math.round(late)}ms late`, atMs: this.elapsed() });
@@ -237,7 +257,7 @@ export class Runner {
         await this.reapplyFaults(a.node);
         return;
       case 'wait':
-        await sleep(a.ms);
+        await this.sleep(a.ms);
         return;
       case 'waitFor':
         await this.waitFor(item, a.conditions, a.withinMs, mayFail);
@@ -247,6 +267,11 @@ export class Runner {
         return;
       case 'say':
         this.onEvent({ type: 'say', text: a.text, atMs: this.elapsed() });
+        return;
+      case 'deliver':
+      case 'drop':
+        if (!this.cluster.decide) throw new PeerlabError('BAD_ARGUMENT', `${a.kind} needs simulated time (mode: simulated or --sim)`);
+        this.cluster.decide(a.kind, a.msgId);
         return;
       case 'parallel': {
         await Promise.all(a.items.map((i) => this.runItem(i, undefined, mayFail)));
@@ -274,13 +299,13 @@ export class Runner {
     for (const action of a.actions) {
       if (this.failed) break;
       const wait = action.atMs - (this.now() - t0);
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await this.sleep(wait);
       inflight.push(this.robotAction(action));
     }
     await Promise.all(inflight);
     // The step lasts its `for`, as planned, even when its last action comes earlier.
     const left = a.forMs - (this.now() - t0);
-    if (left > 0 && !this.failed) await sleep(left);
+    if (left > 0 && !this.failed) await this.sleep(left);
   }
 
   private async robotAction(r: RobotAction): Promise<void> {
@@ -361,7 +386,7 @@ export class Runner {
     for (;;) {
       results = await Promise.all(conditions.map((c) => this.check(c)));
       if (results.every((r) => r.ok) || this.now() - t0 >= withinMs) break;
-      await sleep(Math.min(100, Math.max(10, withinMs / 50)));
+      await this.sleep(Math.min(100, Math.max(10, withinMs / 50)));
     }
     const ms = Math.round(this.now() - t0);
     conditions.forEach((c, i) => this.record(item, c, results[i]!, { ms, withinMs }, mayFail));
@@ -376,8 +401,4 @@ class Unmet extends PeerlabError {
   constructor(message: string) {
     super('TIMEOUT', message);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -134,6 +134,13 @@ export class StepReader {
         const steps = Array.isArray(v) ? this.list(v, p, false) : undefined;
         return steps && { kind, steps };
       }
+      case 'deliver':
+      case 'drop':
+        if (typeof v !== 'string') return undefined;
+        if (ctx.mode !== 'simulated') {
+          return ctx.report(p, `${kind} decides the fate of one datagram in flight by hand: it needs simulated time (add mode: simulated at the top of the playbook)`, 'BAD_VALUE', 'key');
+        }
+        return { kind, msgId: v };
     }
   }
 

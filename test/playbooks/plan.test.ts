@@ -41,11 +41,12 @@ describe('planning', () => {
     const plan = planPlaybook(playbook!);
     const text = formatPlan(plan);
     const lines = text.split('\n');
-    expect(lines.slice(0, 10)).toEqual([
+    expect(lines.slice(0, 11)).toEqual([
       'playbook: Three nodes, one flaky',
       'seed: 42',
       'speed: 1x',
       'isolation: in-process',
+      'mode: real',
       'settings: heartbeat 200ms / 2s, initial balance 1000.00, scale 2, max file 256.0 MiB',
       'nodes:',
       `  alice  127.0.0.1:5001  seed ${plan.nodes[0]!.seed}`,

@@ -29,7 +29,7 @@ describe('playbooks/REFERENCE.md', () => {
 
   it('every example loads', () => {
     for (const [kind, e] of Object.entries(STEP_NOTES)) {
-      const r = loadPlaybook(HEAD + indent(e.example, 2) + '\n', '/pb/example.yaml');
+      const r = loadPlaybook((e.top ? `${e.top}\n` : '') + HEAD + indent(e.example, 2) + '\n', '/pb/example.yaml');
       expect(formatErrors(r.errors), `${kind}: ${e.example}`).toBe('');
       expect(r.playbook!.steps[0]!.action.kind, kind).toBe(kind);
     }
