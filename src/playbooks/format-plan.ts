@@ -100,7 +100,8 @@ export class Describer {
   /** The simulated network's settings, defaults filled in. */
   simulation(plan: Plan): string {
     const s = { ...SIM_DEFAULTS, ...plan.settings.simulation };
-    return `latency ${formatDuration(s.latencyMs)}, jitter ${formatDuration(s.jitterMs)}, bandwidth ${formatBytes(s.bandwidth)}/s`;
+    const ms = (x: number): string => (x < 1000 ? `${+x.toFixed(3)}ms` : formatDuration(x));
+    return `latency ${ms(s.latencyMs)}, jitter ${ms(s.jitterMs)}, bandwidth ${formatBytes(s.bandwidth)}/s`;
   }
 
   amount(units: bigint): string {
