@@ -16,6 +16,8 @@ export interface SimRun {
   time: RunTime;
   /** Runs the world until `p` settles. */
   drive<T>(p: Promise<T>): Promise<T>;
+  /** Loads what the run needs from outside before it starts (the files its steps send). */
+  prepare(): Promise<void>;
 }
 
 /** A simulated world for a plan, and the cluster of its nodes in it. */
@@ -29,6 +31,7 @@ export function simRun(plan: Plan, trace: TraceSink | undefined, listen: ((e: Pe
     cluster,
     time: { now: () => control.monotonic(), sleep: (ms) => world.sleep(ms) },
     drive: (p) => world.drive(p),
+    prepare: () => cluster.prepare(),
   };
 }
 

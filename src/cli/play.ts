@@ -165,6 +165,7 @@ async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: 
   let report: PlaybookReport | undefined;
   const wall0 = wallNow();
   try {
+    await sim?.prepare();
     started = drive(cluster.start());
     await started;
     for (const h of cluster.all()) events?.learn(h.id, h.name, h.address);

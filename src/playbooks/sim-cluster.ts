@@ -31,6 +31,9 @@ export class SimCluster implements Cluster {
     this.listener = fn;
   }
 
+  /** Reads what the nodes will need from the real world before the run (nothing yet: files still come from the disk). */
+  async prepare(): Promise<void> {}
+
   async start(): Promise<void> {
     for (const spec of this.plan.nodes) await this.boot(spec);
   }
