@@ -56,6 +56,11 @@ export const parse = {
     if (!/^-?\d{1,15}$/.test(v)) throw new InvalidArgumentError('expected an integer.');
     return Number(v);
   },
+  positiveNumber(v: string): number {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number greater than 0.');
+    return n;
+  },
   positiveInt(v: string): number {
     if (!/^\d{1,6}$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('expected a positive integer.');
     return Number(v);

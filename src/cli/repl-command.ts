@@ -7,6 +7,8 @@ import { addNodeOptions, parse, toNodeOptions, type NodeCliOptions } from './opt
 export interface ReplCliOptions extends NodeCliOptions {
   nodes?: number;
   record?: string;
+  sim?: boolean;
+  pace?: number;
 }
 
 export const FRIENDLY_NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'niaj', 'olivia', 'peggy', 'rupert', 'sybil', 'trent', 'victor', 'walter'];
@@ -17,8 +19,21 @@ export function replCommand(): Command {
   const cmd = new Command('repl').description('start a node (or K local nodes) and a REPL with `node` preloaded; a script on stdin runs line by line');
   addNodeOptions(cmd)
     .option('--nodes <k>', 'start K local nodes in this process (alice, bob, ...), joined to the first', parse.positiveInt)
-    .option('--record <file>', 'record the node actions of this session as a playbook');
+    .option('--record <file>', 'record the node actions of this session as a playbook')
+    .option('--sim', 'run the nodes on simulated time and a simulated network (sim in the REPL: pause, run, step, inflight, deliver, drop)')
+    .option('--pace <x>', 'with --sim: simulated time at X times real time (default 1)', parse.positiveNumber);
   cmd.action(async (o: ReplCliOptions) => {
+    if (o.sim || o.pace !== undefined) {
+      const misuse = simMisuse(o);
+      if (misuse) {
+        process.stderr.write(`peerlab repl: ${misuse}\n`);
+        process.exit(2);
+      }
+      const { runSimRepl } = await import('../repl/sim-repl.ts');
+      const k = o.nodes ?? 1;
+      const opts = planLocalNodes({ ...o, memory: true, port: 0 }, k).map((x) => ({ ...x, name: x.name ?? 'node' }));
+      process.exit(await runSimRepl(opts, { ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.record ? { record: o.record } : {}), ...(o.pace !== undefined ? { pace: o.pace } : {}) }));
+    }
     // Loaded here so that other commands do not pay for the REPL.
     const { runRepl } = await import('../repl/run.ts');
     const k = o.nodes ?? 1;
@@ -26,6 +41,14 @@ export function replCommand(): Command {
     process.exit(await runRepl(planLocalNodes(o, k), { ...o, freeDataDir: unnamed }));
   });
   return cmd;
+}
+
+/** What --sim cannot take: options about the real network and disk. */
+function simMisuse(o: ReplCliOptions): string | undefined {
+  if (!o.sim) return '--pace paces simulated time: add --sim';
+  const real = [o.port ? '--port' : '', o.join?.length ? '--join' : '', o.advertise ? '--advertise' : '', o.data ? '--data' : ''].filter(Boolean);
+  if (real.length) return `--sim runs the nodes on a simulated network in memory: ${real.join(', ')} ${real.length === 1 ? 'has' : 'have'} no meaning there`;
+  return undefined;
 }
 
 /**

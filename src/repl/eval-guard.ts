@@ -23,6 +23,13 @@ export interface EvalGuardHost {
   /** Ctrl+C stopped waiting for a result. */
   abandoned(): void;
   closed(): boolean;
+  /** Awaited before a line runs (a REPL on simulated time starts lines between two instants). */
+  before?(): Promise<void>;
+  /**
+   * Watches a line once it has started: `fail` ends it with an error while what it awaits goes on
+   * (a REPL on simulated time fails a line that waits for the network while time is paused).
+   */
+  watch?(running: () => boolean, fail: (err: unknown) => void): void;
 }
 
 type Eval = (code: string, context: object, file: string, cb: (err: Error | null, result?: unknown) => void) => void;
@@ -108,45 +115,62 @@ export class EvalGuard {
         guard.evals.delete(rec);
         guard.settle();
       };
-      guard.syncEval = rec;
-      try {
-        inner.call(this, code, context, file, (err, value) => {
-          if (rec.phase === 'done') return;
-          if (err instanceof repl.Recoverable) {
-            done();
-            cb(err); // an unfinished expression: the REPL asks for more
-          } else if (err) {
+      const self = this;
+      const go = (): void => {
+        guard.syncEval = rec;
+        try {
+          inner.call(self, code, context, file, (err, value) => {
+            if (rec.phase === 'done') return;
+            if (err instanceof repl.Recoverable) {
+              done();
+              cb(err); // an unfinished expression: the REPL asks for more
+            } else if (err) {
+              guard.host.report(err, rec.line);
+              done();
+              cb(null);
+            } else if (isThenable(value)) {
+              rec.phase = 'await';
+              rec.cancel = () => {
+                guard.host.abandoned();
+                done();
+                cb(null);
+              };
+              Promise.resolve(value).then(
+                (v) => {
+                  if (rec.phase === 'done') return;
+                  done();
+                  cb(null, v);
+                },
+                (e: unknown) => {
+                  if (rec.phase === 'done') return;
+                  guard.host.report(e, rec.line);
+                  done();
+                  cb(null);
+                },
+              );
+            } else {
+              done();
+              cb(null, value);
+            }
+          });
+        } finally {
+          if (guard.syncEval === rec) guard.syncEval = undefined;
+        }
+      };
+      const started = (): void => {
+        go();
+        guard.host.watch?.(
+          () => rec.phase !== 'done',
+          (err) => {
+            if (rec.phase === 'done') return;
             guard.host.report(err, rec.line);
             done();
             cb(null);
-          } else if (isThenable(value)) {
-            rec.phase = 'await';
-            rec.cancel = () => {
-              guard.host.abandoned();
-              done();
-              cb(null);
-            };
-            Promise.resolve(value).then(
-              (v) => {
-                if (rec.phase === 'done') return;
-                done();
-                cb(null, v);
-              },
-              (e: unknown) => {
-                if (rec.phase === 'done') return;
-                guard.host.report(e, rec.line);
-                done();
-                cb(null);
-              },
-            );
-          } else {
-            done();
-            cb(null, value);
-          }
-        });
-      } finally {
-        if (guard.syncEval === rec) guard.syncEval = undefined;
-      }
+          },
+        );
+      };
+      if (guard.host.before) void guard.host.before().then(started);
+      else started();
     };
   }
 

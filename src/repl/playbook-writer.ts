@@ -26,6 +26,12 @@ export interface RecorderSettings {
   heartbeat?: { interval: number; timeout: number };
   initialBalance?: string;
   seed?: number;
+  /**
+   * A session on simulated time: the playbook says `mode: simulated`, and every recorded step
+   * runs `at:` the virtual time it was made (lines start between two instants, and `at:` steps run
+   * first at theirs), so the replay makes the same run; hand decisions become `deliver` / `drop`.
+   */
+  simulated?: boolean;
 }
 
 /** A peer as a node knew it when a call named it. */
@@ -76,7 +82,7 @@ export interface Call {
 /** Gaps shorter than this are not worth a `wait:` step. */
 const MIN_WAIT_MS = 50;
 
-type Step = { comment: string } | { key: string; value: unknown };
+type Step = { comment: string } | { key: string; value: unknown; at?: number };
 
 export class PlaybookWriter {
   /** Session node name -> playbook node name. */
@@ -106,6 +112,7 @@ export class PlaybookWriter {
     out.push(`# Recorded by peerlab repl${this.opts.date === null ? '' : ` on ${(this.opts.date ?? new Date()).toISOString()}`}.`);
     out.push(`# Replay: ${replayCommand(this.opts, this.file)}`);
     out.push(`name: ${scalar(title)}`);
+    if (this.opts.settings?.simulated) out.push('mode: simulated');
     if (this.opts.settings?.seed !== undefined) out.push(`seed: ${this.opts.settings.seed}`);
     const s = this.opts.settings ?? {};
     if (s.heartbeat || s.initialBalance !== undefined) {
@@ -127,6 +134,7 @@ export class PlaybookWriter {
     if (real.length === 0) steps.push({ key: 'say', value: 'the recorded session made no node actions' });
     for (const step of steps) {
       if ('comment' in step) out.push(`  # ${oneLine(step.comment)}`);
+      else if (step.at !== undefined) out.push(`  - at: ${Math.max(0, Math.round(step.at))}ms`, `    ${key(step.key)}: ${flow(step.value)}`);
       else out.push(`  - ${key(step.key)}: ${flow(step.value)}`);
     }
     return `${out.join('\n')}\n`;
@@ -154,6 +162,11 @@ export class PlaybookWriter {
       const made = this.translate(c, robotFor.get(c));
       if (!made.some((m) => 'key' in m)) {
         steps.push(...made); // comments only: no step, so no time passes in the playbook
+        continue;
+      }
+      if (this.opts.settings?.simulated) {
+        // Virtual times: each step at the instant it was made.
+        steps.push(...made.map((m) => ('key' in m ? { ...m, at: c.startMs } : m)));
         continue;
       }
       const gap = Math.round(c.startMs - clock);
@@ -222,6 +235,10 @@ export class PlaybookWriter {
       }
       case 'robot.stop':
         return []; // folded into the robot step's `for`
+      case 'sim.deliver':
+        return [{ key: 'deliver', value: String(a[0]) }];
+      case 'sim.drop':
+        return [{ key: 'drop', value: String(a[0]) }];
       case 'heartbeat.set':
         return skip('a playbook sets the heartbeat once, under settings.heartbeat');
       default:

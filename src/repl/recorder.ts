@@ -88,6 +88,13 @@ export class Recorder implements CallObserver {
     };
   }
 
+  /** Notes a hand decision on a datagram in flight (a REPL on simulated time): a `deliver` / `drop` step. */
+  decision(kind: 'deliver' | 'drop', msgId: string): void {
+    if (!this.recording) return;
+    const t = this.now();
+    this.calls.push({ node: '', method: `sim.${kind}`, args: [msgId], startMs: t, endMs: t, outcome: { ok: true, value: undefined }, refs: new Map() });
+  }
+
   stop(): void {
     this.stoppedAt ??= this.now();
   }

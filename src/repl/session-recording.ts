@@ -13,6 +13,8 @@ export interface RecordingSource {
   readonly setupJoins?: [string, string][];
   /** What the session's node `node` knows about a peer reference (nothing for a remote node). */
   lookup(node: string, ref: string): KnownPeer | undefined;
+  /** The session's clock, ms (a REPL on simulated time: virtual time). */
+  readonly now?: () => number;
 }
 
 /** Rewrites the playbook at most this often while calls are recorded. */
@@ -38,6 +40,7 @@ export class SessionRecording {
       ...(this.source.settings ? { settings: this.source.settings } : {}),
       ...(this.source.setupJoins ? { setupJoins: this.source.setupJoins } : {}),
       lookup: (node, ref) => this.source.lookup(node, ref),
+      ...(this.source.now ? { now: this.source.now } : {}),
     });
     await rec.write();
     this.recorder = rec;
@@ -68,6 +71,12 @@ export class SessionRecording {
         };
       },
     };
+  }
+
+  /** A hand decision on a datagram (simulated time), written as a step. */
+  decided(kind: 'deliver' | 'drop', msgId: string): void {
+    this.active?.decision(kind, msgId);
+    this.scheduleWrite();
   }
 
   private scheduleWrite(): void {

@@ -25,6 +25,7 @@ import { isProgress, progressLine, ProgressFilter } from './progress.ts';
 import type { Recorder, RecorderSettings } from './recorder.ts';
 import { formatError, renderValue, type RenderContext } from './render.ts';
 import { knownPeer, SessionRecording } from './session-recording.ts';
+import { installSim, isInflight, renderInflight, type SimSessionHooks } from './sim-control.ts';
 
 /** A node the session talks to: a local Node, or a remote one over its control socket. */
 export interface SessionNode {
@@ -61,6 +62,10 @@ export interface ReplSessionOptions {
   /** Joins the session made before the prompt, [node, peer] (recorded as the playbook's start). */
   setupJoins?: [string, string][];
   showEvents?: boolean;
+  /** A REPL on simulated time: `sim` in the context, lines started between two instants. */
+  sim?: SimSessionHooks;
+  /** The recorder's clock (a REPL on simulated time: virtual ms). */
+  recorderNow?: () => number;
 }
 
 type NodeEntry = SessionNode & { proxy: object };
@@ -108,6 +113,7 @@ export class ReplSession {
       nodes: () => this.entries.map((e) => ({ name: e.name, addresses: e.addresses, id: e.id, ...(e.faults ? { faults: e.faults } : {}) })),
       ...(opts.recorderSettings ? { settings: opts.recorderSettings } : {}),
       ...(opts.setupJoins ? { setupJoins: opts.setupJoins } : {}),
+      ...(opts.recorderNow ? { now: opts.recorderNow } : {}),
       lookup: (node, ref) => {
         const e = this.entries.find((x) => x.name === node);
         return e?.local ? knownPeer(e.target, ref) : undefined;
@@ -145,6 +151,7 @@ export class ReplSession {
       line: () => this.lineNo,
       abandoned: () => this.write(this.opts.output, `${this.paint.dim('(stopped waiting; it goes on in the background)')}\n`),
       closed: () => this.closed_,
+      ...(opts.sim ? { before: opts.sim.before, watch: opts.sim.watch } : {}),
     });
     this.guard.install();
     this.wrapCompleter();
@@ -213,6 +220,7 @@ export class ReplSession {
   render(v: unknown, origin?: string): string {
     if (v instanceof HelpText) return v.text;
     if (v === this.nodes) return this.renderNodes();
+    if (isInflight(v)) return renderInflight(v, this.paint, this.renderContext.width);
     const ns = namespaceOf(v);
     if (ns) return renderNamespace(ns, unwrap(v)!, this.paint);
     const entry = this.entries.find((e) => e.proxy === v || e.target === unwrap(v) || e.target === v);
@@ -365,6 +373,7 @@ export class ReplSession {
       nodes: this.nodes,
       isNode: (x) => this.entries.some((e) => e.proxy === x),
     }, (text) => this.show(text));
+    if (this.opts.sim) installSim(this.server, this.opts.sim.control, this.paint);
   }
 
   private wrapCompleter(): void {
