@@ -11,6 +11,7 @@ import { Batch, dropped, forkInfo } from './batch.ts';
 import type { AddResult, BalanceInfo, ForkInfo, LedgerEntry, LedgerEvent, PendingInfo } from './results.ts';
 import { planSpend } from './spend.ts';
 import { checkLinks, checkSignature, inspect } from './structure.ts';
+import { shareVerified, sharedVerified } from './shared-txns.ts';
 import { checkSpend, draftNext, type DraftExtras } from './draft.ts';
 import type { Transaction } from './transaction.ts';
 
@@ -63,7 +64,8 @@ export class Ledger implements EconomicsHost {
   }
 
   /** Takes in one transaction from anywhere (a peer, the node itself, the log). Never throws on input. */
-  add(txn: Transaction, opts: AddOptions = {}): AddResult {
+  add(input: Transaction, opts: AddOptions = {}): AddResult {
+    let txn = input;
     const id = typeof (txn as { id?: unknown })?.id === 'string' ? txn.id : '';
     const shape = inspect(txn, this.params.scale);
     if (!shape.ok) return this.reject(id, shape.code === 'BAD_SCHEMA' ? null : txn, shape.code, shape.message);
@@ -72,8 +74,14 @@ export class Ledger implements EconomicsHost {
     // A replay is a duplicate, not a double spend. Its signature is checked only if it differs
     // from the stored one, so gossip duplicates cost a hash, not a verification.
     if (!opts.trusted && (!known || known.sig !== txn.sig)) {
-      const sig = checkSignature(txn, shape.bytes, opts.via);
-      if (!sig.ok) return this.reject(id, txn, sig.code, sig.message);
+      // Verified once per process: another node here may have checked this very signature.
+      const shared = sharedVerified(id, txn.sig);
+      if (shared) txn = shared;
+      else {
+        const sig = checkSignature(txn, shape.bytes, opts.via);
+        if (!sig.ok) return this.reject(id, txn, sig.code, sig.message);
+        txn = shareVerified(txn);
+      }
     }
     if (known) return { outcome: 'duplicate', id, code: 'DUPLICATE', stored: [], events: [] };
 
