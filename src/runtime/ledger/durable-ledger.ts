@@ -141,7 +141,7 @@ export class DurableLedger {
         throw new PeerlabError('INTERNAL', `refusing to sign a transaction with Lamport time ${txn.lamport} (clock ${lamport})`);
       }
       this.o.lamport.raiseTo(txn.lamport);
-      const res = this.ledger.add(txn, { trusted: true });
+      const res = this.ledger.add(txn, { trusted: true, signedHere: true });
       if (res.outcome !== 'accepted') {
         throw new PeerlabError('INTERNAL', `own transaction not accepted: ${res.code ?? res.outcome} ${res.message ?? ''}`);
       }

@@ -11,7 +11,7 @@ import { Batch, dropped, forkInfo } from './batch.ts';
 import type { AddResult, BalanceInfo, ForkInfo, LedgerEntry, LedgerEvent, PendingInfo } from './results.ts';
 import { planSpend } from './spend.ts';
 import { checkLinks, checkSignature, inspect } from './structure.ts';
-import { shareVerified, sharedVerified } from './shared-txns.ts';
+import { sharedCopy, shareVerified, sharedVerified } from './shared-txns.ts';
 import { checkSpend, draftNext, type DraftExtras } from './draft.ts';
 import type { Transaction } from './transaction.ts';
 
@@ -24,8 +24,10 @@ export interface LedgerOptions {
 }
 
 export interface AddOptions {
-  /** Skip the signature check: only for the node's own log read back at start. */
+  /** Skip the signature check: only for the node's own log read back at start, and its own sends. */
   trusted?: boolean;
+  /** Signed by this node just now (a send): its signature is known good, so other nodes here need not verify it. */
+  signedHere?: boolean;
   /** Id of the peer that delivered it (a forgery signed by that peer gets FORGED_SENDER). */
   via?: string;
   /** Arrival time for the pending buffer; defaults to the injected clock. */
@@ -65,35 +67,45 @@ export class Ledger implements EconomicsHost {
 
   /** Takes in one transaction from anywhere (a peer, the node itself, the log). Never throws on input. */
   add(input: Transaction, opts: AddOptions = {}): AddResult {
-    let txn = input;
-    const id = typeof (txn as { id?: unknown })?.id === 'string' ? txn.id : '';
-    const shape = inspect(txn, this.params.scale);
-    if (!shape.ok) return this.reject(id, shape.code === 'BAD_SCHEMA' ? null : txn, shape.code, shape.message);
-
-    const known = this.entries.get(id)?.txn ?? this.buffer.get(id)?.txn;
-    // A replay is a duplicate, not a double spend. Its signature is checked only if it differs
-    // from the stored one, so gossip duplicates cost a hash, not a verification.
-    if (!opts.trusted && (!known || known.sig !== txn.sig)) {
-      // Verified once per process: another node here may have checked this very signature.
-      const shared = sharedVerified(id, txn.sig);
-      if (shared) txn = shared;
-      else {
-        const sig = checkSignature(txn, shape.bytes, opts.via);
-        if (!sig.ok) return this.reject(id, txn, sig.code, sig.message);
-        txn = shareVerified(txn);
+    const id = typeof (input as { id?: unknown })?.id === 'string' ? input.id : '';
+    // A copy of a transaction this process already checked (another in-process node's): the same
+    // frozen object, no hashing or verifying again.
+    const copy = opts.trusted ? undefined : sharedCopy(input, this.params.scale);
+    let txn = copy?.txn ?? input;
+    let units: bigint;
+    let known: Transaction | undefined;
+    if (copy) {
+      units = copy.units;
+      known = this.entries.get(id)?.txn ?? this.buffer.get(id)?.txn;
+    } else {
+      const shape = inspect(txn, this.params.scale);
+      if (!shape.ok) return this.reject(id, shape.code === 'BAD_SCHEMA' ? null : txn, shape.code, shape.message);
+      units = shape.units;
+      known = this.entries.get(id)?.txn ?? this.buffer.get(id)?.txn;
+      if (opts.signedHere && !known) txn = shareVerified(txn, this.params.scale, units);
+      // A replay is a duplicate, not a double spend. Its signature is checked only if it differs
+      // from the stored one, so gossip duplicates cost a hash, not a verification.
+      if (!opts.trusted && (!known || known.sig !== txn.sig)) {
+        const shared = sharedVerified(id, txn.sig);
+        if (shared) txn = shared;
+        else {
+          const sig = checkSignature(txn, shape.bytes, opts.via);
+          if (!sig.ok) return this.reject(id, txn, sig.code, sig.message);
+          txn = shareVerified(txn, this.params.scale, units);
+        }
       }
     }
     if (known) return { outcome: 'duplicate', id, code: 'DUPLICATE', stored: [], events: [] };
 
     const missing = this.missingDeps(txn);
     if (missing.length > 0) {
-      const evicted = this.buffer.add(txn, shape.units, missing, opts.now ?? this.now());
+      const evicted = this.buffer.add(txn, units, missing, opts.now ?? this.now());
       const events: LedgerEvent[] = [{ type: 'txn-pending', txn, missing }, ...evicted.map((p) => dropped(p, 'PENDING_EVICTED'))];
       return { outcome: 'pending', id, code: 'MISSING_DEPENDENCIES', missing, stored: [], events };
     }
 
     this.batch = new Batch();
-    const entry = this.storeCascade(txn, shape.units);
+    const entry = this.storeCascade(txn, units);
     const events = this.batch.events();
     const stored = this.batch.stored;
     if (!entry.ok) return { outcome: 'rejected', id, code: entry.code, message: entry.message, stored, events };
