@@ -1,7 +1,7 @@
 /**
  * Runs one playbook through `play()` (src/cli/play.ts) in this process alone, so the
  * bench can sample this process's peak RSS. Prints `baseline` (RSS once the modules are loaded,
- * before the playbook starts) and `result` {exitCode, ms, tail of the output}. The JSON report
+ * before the playbook starts) and `result` {exitCode, ms, cpuMs, tail of the output}. The JSON report
  * goes to `--report`.
  */
 import { readFileSync } from 'node:fs';
@@ -17,9 +17,11 @@ const status = (field: string): number => {
 out({ type: 'baseline', rss: status('VmRSS'), hwm: status('VmHWM'), pid: process.pid });
 const text: string[] = [];
 const t0 = now();
+const cpu0 = process.cpuUsage();
 const exitCode = await play(a.file!, { report: a.report! }, (s) => {
   text.push(s);
   if (text.length > 200) text.shift();
 });
-out({ type: 'result', exitCode, ms: now() - t0, hwm: status('VmHWM'), tail: text.join('').split('\n').slice(-25) });
+const cpu = process.cpuUsage(cpu0);
+out({ type: 'result', exitCode, ms: now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, hwm: status('VmHWM'), tail: text.join('').split('\n').slice(-25) });
 process.exit(0);
