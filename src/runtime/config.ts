@@ -34,6 +34,8 @@ export interface NodeOptions {
   maxPeers?: number;
   maxDatagram?: number;
   maxFileSize?: number | string;
+  /** Events kept in the node's log (`node.logs()`), newest last; default 10,000 (a big simulation keeps fewer per node). */
+  logCapacity?: number;
   /** A trace file path, or a sink shared by several nodes. */
   trace?: string | TraceSink;
   /** Injected for tests (and, later, simulation): time and timers. */
@@ -63,10 +65,12 @@ export interface NodeConfig {
   maxPeers: number;
   maxDatagram: number;
   maxFileSize: number;
+  logCapacity: number;
 }
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const DEFAULT_INITIAL_BALANCE = 1000;
+export const DEFAULT_LOG_CAPACITY = 10_000;
 
 /** Validates options into a config; every problem is one clear PeerlabError naming the option. */
 export function resolveConfig(o: NodeOptions): NodeConfig {
@@ -101,10 +105,12 @@ export function resolveConfig(o: NodeOptions): NodeConfig {
     throw new PeerlabError('BAD_ARGUMENT', `maxDatagram must be between 1024 and 65000 bytes`);
   }
   const maxFileSize = o.maxFileSize === undefined ? DEFAULT_MAX_FILE_BYTES : parseBytes(o.maxFileSize, 'max file size');
+  const logCapacity = o.logCapacity ?? DEFAULT_LOG_CAPACITY;
+  if (!Number.isInteger(logCapacity) || logCapacity < 1) throw new PeerlabError('BAD_ARGUMENT', `logCapacity must be a positive integer, got ${JSON.stringify(o.logCapacity)}`);
   if (o.memory && o.dataDir) throw new PeerlabError('BAD_ARGUMENT', 'choose either a data directory or memory, not both');
   return {
     name: o.name, host, port, advertise, dataDir: o.memory ? undefined : o.dataDir, seed, heartbeat,
     params: { initialBalance: formatUnits(initial.units, scale), scale }, initialUnits: initial.units,
-    maxPeers, maxDatagram, maxFileSize,
+    maxPeers, maxDatagram, maxFileSize, logCapacity,
   };
 }

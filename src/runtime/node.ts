@@ -52,7 +52,7 @@ export class Node {
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly lamport = new LamportClock();
-  private readonly log_ = new EventLog();
+  private readonly log_: EventLog;
   private readonly stats_ = new Stats();
   private readonly prng: Prng;
   private readonly faultPlan: FaultPlan;
@@ -74,6 +74,7 @@ export class Node {
   constructor(options: NodeOptions = {}) {
     this.opts = options;
     this.config = resolveConfig(options);
+    this.log_ = new EventLog(this.config.logCapacity);
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? cryptoRandom;
     this.events = new EventBus(this.clock);
