@@ -10,6 +10,7 @@ import { Runner } from '../../src/playbooks/runner.ts';
 import { startSimNodes, type SimNodes } from '../../src/repl/sim-repl.ts';
 import { MemoryTrace, type TraceRecord } from '../../src/runtime/trace.ts';
 import { Harness, entryOf } from './harness.ts';
+import { runCli } from '../cli/spawn.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -123,4 +124,18 @@ describe('a REPL on simulated time', () => {
     expect(session.length).toBeGreaterThan(100);
     expect(upTo(replay)).toEqual(session);
   });
+
+  it('peerlab repl --sim runs a script on simulated time, and refuses what belongs to the real network', async () => {
+    const script = ["sim.pause()", "node.ping('bob').catch(() => 0); sim.inflight().length", "await sim.run('2s')", 'sim.now()', 'nodes'].join('\n');
+    const r = await runCli(['repl', '--sim', '--nodes', '2', '--seed', '3'], { input: `${script}\n`, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/peerlab repl --sim · 2 nodes alice 127.0.0.1:40000, bob 127.0.0.1:40001 .* seed 3/);
+    expect(r.stdout).toMatch(/^1$/m);
+    const port = await runCli(['repl', '--sim', '--port', '5001']);
+    expect(port.code).toBe(2);
+    expect(port.stderr).toMatch(/--sim runs the nodes on a simulated network in memory: --port has no meaning there/);
+    const pace = await runCli(['repl', '--pace', '2']);
+    expect(pace.code).toBe(2);
+    expect(pace.stderr).toMatch(/--pace paces simulated time: add --sim/);
+  }, 90_000);
 });
