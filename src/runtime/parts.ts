@@ -71,7 +71,7 @@ export async function buildParts(x: PartsContext) {
   const view = new LedgerView({ ledger, self: x.self, names, scale: c.params.scale, clock });
   const bulk = new BulkSync({ mux, ledger, clock, selfId: identity.id, peers: table });
   const sync = new SyncEngine({ ...base, ledger, messenger, heartbeat, membership, bulk, table, prng: x.prng.fork('sync'), selfId: identity.id });
-  const transfer = new TransferService({ inboxDir: store.inboxDir, mux, messenger, peers: table, emit, clock, random, maxFileBytes: c.maxFileSize });
+  const transfer = new TransferService({ inboxDir: store.inboxDir, fs: store.fs, mux, messenger, peers: table, emit, clock, random, maxFileBytes: c.maxFileSize });
   await transfer.start();
   const ticking = [['heartbeat', heartbeat], ['membership', membership], ['peer exchange', exchange], ['sync', sync], ['pending', ledger]] as const;
   const ticker = new Ticker(clock, () => heartbeat.tickMs, ticking, (part, err) => {

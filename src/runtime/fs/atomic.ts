@@ -39,8 +39,7 @@ export async function writeFileAtomic(fs: FileSystem, path: string, data: string
       }
     }
     if (options.exclusive) {
-      await fs.link(tmp, path);
-      await fs.unlink(tmp);
+      await linkOrRename(fs, tmp, path);
     } else {
       await fs.rename(tmp, path);
     }
@@ -49,4 +48,22 @@ export async function writeFileAtomic(fs: FileSystem, path: string, data: string
     throw err;
   }
   if (fsync) await fs.syncDir(dirname(path));
+}
+
+/** Links `tmp` to `path` (EEXIST if taken) and drops `tmp`; where links are unsupported, renames unless `path` exists. */
+async function linkOrRename(fs: FileSystem, tmp: string, path: string): Promise<void> {
+  try {
+    await fs.link(tmp, path);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+    const taken = await fs.stat(path).then(
+      () => true,
+      (e: unknown) => (isCode(e, 'ENOENT') ? false : Promise.reject(e)),
+    );
+    if (taken) throw Object.assign(new Error(`EEXIST: file already exists, link '${path}'`), { code: 'EEXIST', syscall: 'link', path });
+    await fs.rename(tmp, path);
+    return;
+  }
+  await fs.unlink(tmp);
 }

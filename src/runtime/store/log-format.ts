@@ -1,4 +1,4 @@
-import type { FileHandle } from 'node:fs/promises';
+import type { FileHandle } from '../fs/file-system.ts';
 import { PeerlabError } from '../errors.ts';
 import { crc32 } from './crc32.ts';
 
@@ -115,7 +115,7 @@ export async function scanLog(fh: FileHandle, maxRecordBytes: number, chunkBytes
         filled = 0;
       }
     }
-    const { bytesRead } = await fh.read(buf, filled, buf.length - filled, base + filled);
+    const bytesRead = await fh.read(buf, filled, buf.length - filled, base + filled);
     if (bytesRead === 0) break;
     filled += bytesRead;
 

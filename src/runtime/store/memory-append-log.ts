@@ -35,5 +35,7 @@ export class MemoryAppendLog<T> extends GroupCommitLog<T> {
     this.lines = Array.from(lines);
   }
 
+  protected async repair(): Promise<void> {}
+
   protected async unload(): Promise<void> {}
 }

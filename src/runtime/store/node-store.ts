@@ -1,4 +1,6 @@
 import type { Clock } from '../clock.ts';
+import type { FileSystem } from '../fs/file-system.ts';
+import { nodeFileSystem } from '../fs/node-file-system.ts';
 import { Identity } from '../identity.ts';
 import type { Transaction } from '../ledger/transaction.ts';
 import type { Random } from '../random.ts';
@@ -18,6 +20,8 @@ export interface NodeStore {
   peers: PeerStore;
   /** Where received files go; undefined: a temp folder of the transfer service. */
   inboxDir: string | undefined;
+  /** The disk all of this lives on, and the one the node reads files to send from. */
+  fs: FileSystem;
   /** Releases the data directory's lock (idempotent). */
   release(): Promise<void>;
 }
@@ -29,6 +33,8 @@ export interface OpenStoreOptions {
   identity: Identity | undefined;
   clock: Clock;
   random: Random;
+  /** The disk (default: the real one; a MemoryFileSystem in simulation). */
+  fs?: FileSystem | undefined;
 }
 
 /**
@@ -36,23 +42,26 @@ export interface OpenStoreOptions {
  * at a time), its identity loaded or created, its ledger log and peer list opened.
  */
 export async function openNodeStore(o: OpenStoreOptions): Promise<NodeStore> {
+  const fs = o.fs ?? nodeFileSystem;
   if (!o.dataDir) {
     return {
       identity: o.identity ?? Identity.generate(o.random),
       log: new MemoryAppendLog<Transaction>(),
       peers: new MemoryPeerStore(),
       inboxDir: undefined,
+      fs,
       release: async () => undefined,
     };
   }
-  const layout = await prepareDataDir(o.dataDir);
-  const lock = await lockDataDir(layout);
+  const layout = await prepareDataDir(o.dataDir, fs);
+  const lock = await lockDataDir(layout, { fs, now: () => o.clock.now(), random: o.random });
   try {
     return {
-      identity: o.identity ?? (await loadOrCreateIdentity(o.dataDir, o.random)),
-      log: new AppendLog<Transaction>(layout.ledgerLog),
-      peers: new FilePeerStore(layout.peers, { clock: o.clock, debounceMs: 20 }),
+      identity: o.identity ?? (await loadOrCreateIdentity(o.dataDir, o.random, fs)),
+      log: new AppendLog<Transaction>(layout.ledgerLog, { fs }),
+      peers: new FilePeerStore(layout.peers, { clock: o.clock, debounceMs: 20, fs }),
       inboxDir: layout.inbox,
+      fs,
       release: () => lock.release(),
     };
   } catch (err) {
