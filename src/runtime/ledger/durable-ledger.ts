@@ -52,6 +52,11 @@ export class DurableLedger {
   private readonly sentListeners: Array<(txn: Transaction) => void> = [];
   /** Stored in memory, append to the log still in flight: not served to peers until durable. */
   private readonly unsynced = new Set<string>();
+  /** Stored in memory, but their append failed: removed by the next rollback. */
+  private readonly doomed = new Set<string>();
+  /** Set while a failed write is being undone (ledger rolled back, log tail repaired). */
+  private recovery: Promise<void> | undefined;
+  private writeError: Error | undefined;
   /**
    * After a clear-and-rebuild: the length our own chain had. Until a peer has given it all back we do
    * not send (a new transaction would reuse a seq peers already hold: a fork of our own making).
@@ -113,11 +118,12 @@ export class DurableLedger {
       const line = json?.[i];
       if (line !== undefined && (r.outcome === 'accepted' || r.outcome === 'void' || r.outcome === 'pending')) (lines ??= new Map()).set(w.txn.id, line);
     }
-    const stored = results.flatMap((r) => r.stored);
-    if (stored.length) await this.durably(stored, lines);
+    const wanted = results.flatMap((r) => r.stored);
+    const stored = wanted.length ? await this.durably(wanted, lines) : wanted;
     for (const t of stored) if (this.o.lamport.acceptable(t.lamport)) this.o.lamport.raiseTo(t.lamport);
-    for (const r of results) this.report(r, via);
-    return { results, stored };
+    const gone = stored.length < wanted.length ? new Set(wanted.filter((t) => !stored.includes(t)).map((t) => t.id)) : undefined;
+    for (const r of results) this.report(r, via, gone);
+    return { results, stored: [...stored] };
   }
 
   /** Builds, signs, stores durably and returns our next transaction. Sends are serialised. */
@@ -145,7 +151,8 @@ export class DurableLedger {
       if (res.outcome !== 'accepted') {
         throw new PeerlabError('INTERNAL', `own transaction not accepted: ${res.code ?? res.outcome} ${res.message ?? ''}`);
       }
-      await this.durably(res.stored);
+      const durable = await this.durably(res.stored);
+      if (!durable.includes(txn)) throw new PeerlabError('IO', 'the ledger log failed under this send; nothing was sent (try again)');
       this.report(res, undefined);
       for (const fn of this.sentListeners) fn(txn);
       return {
@@ -171,12 +178,14 @@ export class DurableLedger {
     return had;
   }
 
-  private report(r: AddResult, via: string | undefined): void {
+  /** Counts and emits what adding a transaction did; `gone`: ids a rollback un-stored meanwhile. */
+  private report(r: AddResult, via: string | undefined, gone?: ReadonlySet<string>): void {
+    if (gone?.has(r.id)) return;
     this.o.stats.countTxn(r.outcome);
     if (r.outcome === 'rejected') {
       this.o.emit('txn-rejected', { id: r.id, code: r.code!, reason: r.message!, ...(via ? { from: this.o.names.label(via) } : {}) });
     }
-    for (const e of r.events) this.emitLedgerEvent(e);
+    for (const e of r.events) if (!(gone && 'txn' in e && e.txn && gone.has(e.txn.id))) this.emitLedgerEvent(e);
   }
 
   private emitLedgerEvent(e: LedgerEvent): void {
@@ -207,13 +216,69 @@ export class DurableLedger {
     }
   }
 
-  private async durably(txns: readonly Transaction[], lines?: ReadonlyMap<string, string>): Promise<void> {
+  /**
+   * Appends stored transactions to the log (group commit) and resolves once they are durable. If
+   * the write fails (a full disk, an I/O error) they are taken out of the ledger again before this
+   * rejects: a transaction that is not on disk is not in the ledger, is never served, pushed,
+   * forwarded or counted in a digest (issue 15, item 3). The next write repairs the log first, so
+   * the node writes again as soon as the disk does, without a restart.
+   */
+  private async durably(all: readonly Transaction[], lines?: ReadonlyMap<string, string>): Promise<readonly Transaction[]> {
+    let txns = all;
+    if (this.recovery || this.o.log.failed) {
+      await (this.recovery ??= this.recover());
+      // A rollback in between may have un-stored some (a dependency of theirs was the failed write).
+      txns = all.filter((t) => this.ledger.has(t.id));
+      if (txns.length === 0) return txns;
+    }
     for (const t of txns) this.unsynced.add(t.id);
     try {
       await this.o.log.appendMany(txns.map(toWire), lines && txns.map((t) => lines.get(t.id)));
+    } catch (err) {
+      for (const t of txns) this.doomed.add(t.id);
+      this.writeError = err as Error;
+      await (this.recovery ??= this.recover());
+      throw err;
     } finally {
       for (const t of txns) this.unsynced.delete(t.id);
     }
+    return txns;
+  }
+
+  /**
+   * Undoes failed appends: waits until everything queued before has settled (a failed log rejects
+   * all of it at once, so one rebuild serves them all), rebuilds the ledger without them, then
+   * repairs the log's tail. If the disk still fails, the log stays failed and the next write tries again.
+   */
+  private async recover(): Promise<void> {
+    try {
+      await this.o.log.flush().catch(() => undefined);
+      if (this.doomed.size) {
+        const doomed = new Set(this.doomed);
+        this.doomed.clear();
+        this.rebuildWithout(doomed);
+        const why = this.writeError?.message ?? 'write failed';
+        this.o.emit('log', { level: 'error', message: `ledger log: ${doomed.size} transaction(s) could not be written (${why}); they were taken back out of the ledger` });
+      }
+      if (this.o.log.failed) await this.o.log.reset().catch(() => undefined);
+    } finally {
+      this.recovery = undefined;
+    }
+  }
+
+  /**
+   * A fresh ledger holding every stored transaction but `drop`, re-added in display order (Lamport,
+   * sender, seq: a topological order of the dependencies), and the pending ones again. The ledger's
+   * state is a function of its set of transactions, so this is exactly the state without them.
+   */
+  private rebuildWithout(drop: ReadonlySet<string>): void {
+    const old = this.ledger;
+    if (![...drop].some((id) => old.has(id))) return;
+    const fresh = new Ledger({ params: this.o.params, now: () => this.o.clock.now() });
+    for (const { txn } of old.transactions()) if (!drop.has(txn.id)) fresh.add(txn, { trusted: true });
+    for (const p of old.pending()) if (!drop.has(p.txn.id)) fresh.add(p.txn, { trusted: true, now: p.since });
+    this.ledger = fresh;
+    this.digest = new LedgerDigest(fresh);
   }
 
   /** Whether a stored transaction is on disk yet (only durable ones are served to peers). */
