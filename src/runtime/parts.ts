@@ -66,7 +66,7 @@ export async function buildParts(x: PartsContext) {
   const book = new PeerBook({ store: store.peers, table, membership, clock, heartbeat: hb });
   const heartbeat = new Heartbeat({ settings: hb, table, membership, messenger, clock, prng: x.prng.fork('heartbeat'), emit });
   const params = ledgerParams(c.params.initialBalance, c.params.scale);
-  const ledger = new DurableLedger({ identity, params, log: store.log, lamport, clock, stats: x.stats, emit, names });
+  const ledger = new DurableLedger({ identity, params, log: store.log, head: store.chainHead, lamport, clock, stats: x.stats, emit, names });
   await ledger.open();
   const view = new LedgerView({ ledger, self: x.self, names, scale: c.params.scale, clock });
   const bulk = new BulkSync({ mux, ledger, clock, selfId: identity.id, peers: table });

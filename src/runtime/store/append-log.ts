@@ -88,6 +88,7 @@ export class AppendLog<T> extends GroupCommitLog<T> {
       this.fh = fh;
       this.size = scan.goodEnd;
       this.stats.tornBytesDropped = torn;
+      this.stats.tornRecordsDropped = torn > 0 ? scan.tornLines : 0;
       this.stats.corruptRecordsSkipped = scan.corrupt;
       return scan.records;
     } catch (err) {

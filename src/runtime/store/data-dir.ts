@@ -14,6 +14,8 @@ export interface DataDirLayout {
   identityKey: string;
   /** Append-only ledger log (append-log.ts). */
   ledgerLog: string;
+  /** The highest own transaction made durable: a witness of the log's own chain (chain-head.ts). */
+  chainHead: string;
   /** Peer list and its backup (peer-store.ts). */
   peers: string;
   peersBackup: string;
@@ -42,6 +44,7 @@ export function dataDirLayout(dir: string): DataDirLayout {
     root,
     identityKey: join(root, 'identity.key'),
     ledgerLog: join(root, 'ledger.log'),
+    chainHead: join(root, 'chain-head'),
     peers: join(root, 'peers.json'),
     peersBackup: join(root, 'peers.json.bak'),
     controlSocket: controlSocketPath(root),

@@ -47,6 +47,8 @@ export interface RecordLogStats {
   rewrites: number;
   /** Bytes of torn tail dropped by the last open(). */
   tornBytesDropped: number;
+  /** Lines in that torn tail (an unfinished last line counts as one). */
+  tornRecordsDropped: number;
   /** Damaged records skipped by the last open() because intact records followed them. */
   corruptRecordsSkipped: number;
   /** Failed batch writes (or syncs) since the log was made. */
@@ -81,6 +83,7 @@ export abstract class GroupCommitLog<T> implements RecordLog<T> {
     bytesWritten: 0,
     rewrites: 0,
     tornBytesDropped: 0,
+    tornRecordsDropped: 0,
     corruptRecordsSkipped: 0,
     writeFailures: 0,
   };

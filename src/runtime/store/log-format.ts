@@ -85,6 +85,8 @@ export interface ScanResult {
   fileSize: number;
   /** Bad lines followed by intact records (corruption, not a torn write). */
   corrupt: number;
+  /** Bad lines after the last intact record, an unfinished last line included (the torn tail). */
+  tornLines: number;
 }
 
 /**
@@ -142,5 +144,6 @@ export async function scanLog(fh: FileHandle, maxRecordBytes: number, chunkBytes
       filled -= start;
     }
   }
-  return { records, goodEnd, fileSize: base + filled, corrupt };
+  const tornLines = badSinceGood + (filled > 0 || skipping ? 1 : 0);
+  return { records, goodEnd, fileSize: base + filled, corrupt, tornLines };
 }

@@ -5,6 +5,7 @@ import { Identity } from '../identity.ts';
 import type { Transaction } from '../ledger/transaction.ts';
 import type { Random } from '../random.ts';
 import { AppendLog } from './append-log.ts';
+import { FileChainHeadStore, type ChainHeadStore } from './chain-head.ts';
 import { lockDataDir, prepareDataDir } from './data-dir.ts';
 import type { RecordLog } from './group-commit-log.ts';
 import { loadOrCreateIdentity } from './identity-file.ts';
@@ -16,6 +17,8 @@ export interface NodeStore {
   identity: Identity;
   /** The ledger's append-only log (closed by the ledger). */
   log: RecordLog<Transaction>;
+  /** The record of the node's own chain length (closed by the ledger); none in memory. */
+  chainHead: ChainHeadStore | undefined;
   /** The peer list (closed by the peer book). */
   peers: PeerStore;
   /** Where received files go; undefined: a temp folder of the transfer service. */
@@ -47,6 +50,7 @@ export async function openNodeStore(o: OpenStoreOptions): Promise<NodeStore> {
     return {
       identity: o.identity ?? Identity.generate(o.random),
       log: new MemoryAppendLog<Transaction>(),
+      chainHead: undefined,
       peers: new MemoryPeerStore(),
       inboxDir: undefined,
       fs,
@@ -59,6 +63,7 @@ export async function openNodeStore(o: OpenStoreOptions): Promise<NodeStore> {
     return {
       identity: o.identity ?? (await loadOrCreateIdentity(o.dataDir, o.random, fs)),
       log: new AppendLog<Transaction>(layout.ledgerLog, { fs }),
+      chainHead: new FileChainHeadStore(layout.chainHead, fs),
       peers: new FilePeerStore(layout.peers, { clock: o.clock, debounceMs: 20, fs }),
       inboxDir: layout.inbox,
       fs,
