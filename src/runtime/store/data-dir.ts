@@ -6,6 +6,7 @@ import { NodeFileSystem, nodeFileSystem } from '../fs/node-file-system.ts';
 import { cryptoRandom, type Random } from '../random.ts';
 import { PeerlabError } from '../errors.ts';
 import { ioError } from './group-commit-log.ts';
+import { checkPrivateDir } from './private-dir.ts';
 
 /** Where everything of one node lives (DESIGN.md §2.5). All paths are absolute. */
 export interface DataDirLayout {
@@ -58,8 +59,10 @@ export function dataDirLayout(dir: string): DataDirLayout {
 
 /**
  * `<root>/control.sock`, unless that path is too long for a Unix socket (deep temp dirs on macOS):
- * then a short path in the system temp dir derived from the root, so `peerlab attach DIR` computes
- * the same one. On Windows, a named pipe derived the same way.
+ * then `<temp dir>/peerlab-<uid>-<tag>/control.sock`, with a tag derived from the root, so
+ * `peerlab attach DIR` computes the same one. That folder is private to the user (0700, checked
+ * by the server and the client: anyone can create a name in the temp dir first). On Windows, a
+ * named pipe derived the same way.
  */
 export function controlSocketPath(dir: string, platform: NodeJS.Platform = process.platform): string {
   const root = resolve(dir);
@@ -67,7 +70,8 @@ export function controlSocketPath(dir: string, platform: NodeJS.Platform = proce
   if (platform === 'win32') return `\\\\.\\pipe\\peerlab-${tag}`;
   const inside = join(root, 'control.sock');
   if (Buffer.byteLength(inside) <= MAX_SOCKET_PATH) return inside;
-  return join(tmpdir(), `peerlab-${tag}.sock`);
+  const uid = typeof process.getuid === 'function' ? `${process.getuid()}-` : '';
+  return join(tmpdir(), `peerlab-${uid}${tag}`, 'control.sock');
 }
 
 /** The default data dir of a named node: `./.peerlab/<name>`. */
@@ -81,13 +85,24 @@ export function defaultDataDir(name: string, cwd: string = process.cwd()): strin
   return resolve(cwd, '.peerlab', name);
 }
 
-/** Creates the data dir, inbox/ and inbox/tmp/ (mode 0700 for those it creates). */
+/**
+ * Creates the data dir, inbox/ and inbox/tmp/ (mode 0700 for those it creates). A data dir that
+ * another user owns, or that its group or everyone can write, is refused (UNSAFE_PERMISSIONS)
+ * before anything is read from or written into it (see private-dir.ts).
+ */
 export async function prepareDataDir(dir: string, fs: FileSystem = nodeFileSystem): Promise<DataDirLayout> {
   const layout = dataDirLayout(dir);
   try {
+    try {
+      await checkPrivateDir(fs, layout.root);
+    } catch (err) {
+      if (!isCode(err, 'ENOENT')) throw err;
+      await fs.mkdir(layout.root, { recursive: true, mode: 0o700 });
+      await checkPrivateDir(fs, layout.root);
+    }
     await fs.mkdir(layout.inboxTmp, { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw ioError(`cannot create data directory ${layout.root}`, err);
+    throw err instanceof PeerlabError ? err : ioError(`cannot create data directory ${layout.root}`, err);
   }
   return layout;
 }
