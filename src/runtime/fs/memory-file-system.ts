@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { ByteStore } from './byte-store.ts';
 import type { FileHandle, FileStat, FileSystem, OpenFlag } from './file-system.ts';
 import { fsError } from './fs-error.ts';
-import { applyOps, MemHandle, within, type HandleHost, type MemDir, type MemFile, type MemNode } from './memory-nodes.ts';
+import { loseUnsynced, MemHandle, recountLinks, within, type HandleHost, type MemDir, type MemFile, type MemNode } from './memory-nodes.ts';
 
 export interface MemoryFileSystemOptions {
   /** Files present (and durable) from the start, by path: e.g. the files a playbook sends. */
@@ -104,26 +104,8 @@ export class MemoryFileSystem implements FileSystem, HandleHost {
       return; // nothing there, nothing to lose
     }
     for (const h of this.handles) if (within(h.path, rootPath)) h.kill();
-    const files = new Map<MemFile, string>();
-    const reset = (dir: MemDir, path: string): void => {
-      dir.entries = new Map(dir.durable);
-      for (const [name, node] of dir.entries) {
-        const child = posix.join(path, name);
-        if (node.kind === 'directory') reset(node, child);
-        else if (!files.has(node)) files.set(node, child);
-      }
-    };
-    if (top.kind === 'directory') reset(top, rootPath);
-    else files.set(top, rootPath);
-    for (const [file, path] of files) {
-      if (options.keep && file.pending.length > 0) {
-        const pendingBytes = file.pending.reduce((n, op) => n + (op.kind === 'write' ? op.data.length : 0), 0);
-        applyOps(file.durable, file.pending, options.keep(path, pendingBytes));
-      }
-      file.pending = [];
-      file.data = file.durable.clone();
-    }
-    this.recount();
+    loseUnsynced(top, rootPath, options.keep);
+    this.usedBytes = recountLinks(this.root);
   }
 
   // ---- FileSystem ----
@@ -408,21 +390,6 @@ export class MemoryFileSystem implements FileSystem, HandleHost {
     for (const node of dir.entries.values()) this.dropLink(node);
   }
 
-  /** Recomputes link counts and used bytes from the tree (after a crash changed names wholesale). */
-  private recount(): void {
-    const seen = new Set<MemFile>();
-    const walk = (dir: MemDir, count: boolean): void => {
-      for (const node of dir.entries.values()) {
-        if (node.kind === 'directory') walk(node, count);
-        else if (count) node.links++;
-        else node.links = 0;
-        if (node.kind === 'file') seen.add(node);
-      }
-    };
-    walk(this.root, false);
-    walk(this.root, true);
-    this.usedBytes = 0;
-    for (const f of seen) this.usedBytes += f.data.size;
-  }
+
 }
 

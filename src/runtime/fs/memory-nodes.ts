@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { posix } from 'node:path';
 import type { ByteStore } from './byte-store.ts';
 import type { FileHandle } from './file-system.ts';
 import { fsError } from './fs-error.ts';
@@ -112,4 +113,50 @@ export function applyOps(target: ByteStore, ops: readonly PendingOp[], budget: n
 
 export function within(path: string, root: string): boolean {
   return root === '/' || path === root || path.startsWith(`${root}/`);
+}
+
+/**
+ * A crash of the tree at `top`: every directory gets back the names it had at its last sync, every
+ * file reachable then gets back its content as of its last sync (plus, with `keep`, a prefix of
+ * the writes since: a torn write).
+ */
+export function loseUnsynced(top: MemNode, topPath: string, keep?: (path: string, pendingBytes: number) => number): void {
+  const files = new Map<MemFile, string>();
+  const reset = (dir: MemDir, path: string): void => {
+    dir.entries = new Map(dir.durable);
+    for (const [name, node] of dir.entries) {
+      const child = posix.join(path, name);
+      if (node.kind === 'directory') reset(node, child);
+      else if (!files.has(node)) files.set(node, child);
+    }
+  };
+  if (top.kind === 'directory') reset(top, topPath);
+  else files.set(top, topPath);
+  for (const [file, path] of files) {
+    if (keep && file.pending.length > 0) {
+      const pendingBytes = file.pending.reduce((n, op) => n + (op.kind === 'write' ? op.data.length : 0), 0);
+      applyOps(file.durable, file.pending, keep(path, pendingBytes));
+    }
+    file.pending = [];
+    file.data = file.durable.clone();
+  }
+}
+
+/** Recomputes every file's link count from the tree; returns the bytes of content it holds. */
+export function recountLinks(root: MemDir): number {
+  const seen = new Set<MemFile>();
+  const walk = (dir: MemDir, count: boolean): void => {
+    for (const node of dir.entries.values()) {
+      if (node.kind === 'directory') walk(node, count);
+      else {
+        node.links = count ? node.links + 1 : 0;
+        seen.add(node);
+      }
+    }
+  };
+  walk(root, false);
+  walk(root, true);
+  let used = 0;
+  for (const f of seen) used += f.data.size;
+  return used;
 }
