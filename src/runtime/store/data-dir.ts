@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { systemClock } from '../clock.ts';
 import { isCode, type FileSystem } from '../fs/file-system.ts';
 import { NodeFileSystem, nodeFileSystem } from '../fs/node-file-system.ts';
 import { cryptoRandom, type Random } from '../random.ts';
@@ -129,7 +130,7 @@ function heldOn(fs: FileSystem): Map<string, string> {
 export interface LockOptions {
   /** The disk (default: the real one). */
   fs?: FileSystem;
-  /** Wall time for the lock's `since` (default Date.now). */
+  /** Wall time for the lock's `since` (default: the real clock). */
   now?: () => number;
   /** The lock's token (default: node:crypto). */
   random?: Random;
@@ -179,7 +180,7 @@ export async function lockDataDir(dir: string | DataDirLayout, options: LockOpti
   const fs = options.fs ?? nodeFileSystem;
   const path = layout.lock;
   const token = (options.random ?? cryptoRandom).uuid();
-  const since = new Date(options.now ? options.now() : Date.now()).toISOString();
+  const since = new Date((options.now ?? systemClock.now)()).toISOString();
   const info: LockInfo = { pid: process.pid, host: hostname(), since, token };
   const staging = `${path}.${process.pid}.${token.slice(0, 8)}`;
   try {
