@@ -1,19 +1,42 @@
+import { readFile } from 'node:fs/promises';
+import { apiMethod, stepMethod, stepParams } from '../runtime/api.ts';
 import { PeerlabError } from '../runtime/errors.ts';
 import type { PeerlabEvent } from '../runtime/events.ts';
 import { Node } from '../runtime/node.ts';
 import type { SimWorld } from '../runtime/sim/sim-world.ts';
 import type { TraceSink } from '../runtime/trace.ts';
+import { isCallAction } from './call-steps.ts';
 import { InProcessHandle, nodeOptions, type Cluster, type NodeHandle } from './cluster.ts';
-import type { Plan, PlanNode } from './plan.ts';
+import type { FilePath } from './playbook.ts';
+import { planItems, type Plan, type PlanNode } from './plan.ts';
+
+/**
+ * A node of a simulated cluster. A call that writes a file outside the simulation (`export`: a
+ * sink, like the trace) holds simulated time still until the real disk has it.
+ */
+class SimHandle extends InProcessHandle {
+  constructor(
+    node: Node,
+    private readonly world: SimWorld,
+  ) {
+    super(node);
+  }
+
+  override call<T>(method: string, ...args: unknown[]): Promise<T> {
+    const writes = apiMethod(method)?.params.some((p) => p.kind === 'path' && p.io === 'write');
+    return writes ? this.world.driver.track(super.call<T>(method, ...args)) : super.call<T>(method, ...args);
+  }
+}
 
 /**
  * Every node of a playbook in one simulated world (`mode: simulated`, `--sim`): the same Node code
  * as an in-process cluster, on the world's seams — virtual clocks, the simulated datagram and
- * stream networks, seeded ids and keys. Nodes start one after another, in playbook order, while
- * virtual time stands still; a crash, restart or stop holds time still too until it is done.
+ * stream networks, seeded ids and keys, the world's disk in memory (data directories, and the files
+ * the steps send, loaded before the run). Nodes start one after another, in playbook order, while
+ * virtual time stands still; a crash loses what a node had not made durable.
  */
 export class SimCluster implements Cluster {
-  private readonly handles = new Map<string, InProcessHandle>();
+  private readonly handles = new Map<string, SimHandle>();
 
   constructor(
     private readonly plan: Plan,
@@ -31,21 +54,37 @@ export class SimCluster implements Cluster {
     this.listener = fn;
   }
 
-  /** Reads what the nodes will need from the real world before the run (nothing yet: files still come from the disk). */
-  async prepare(): Promise<void> {}
+  /** Reads the files the steps send from the real disk onto the world's, before the run. */
+  async prepare(): Promise<void> {
+    const files = new Set<string>();
+    for (const item of planItems(this.plan)) {
+      const a = item.action;
+      if (!isCallAction(a)) continue;
+      const m = stepMethod(a.kind);
+      for (const { param, key } of m ? stepParams(m) : []) {
+        const v = a[key] as FilePath | undefined;
+        if (param.kind === 'path' && param.io === 'read' && v && typeof v === 'object' && 'resolved' in v) files.add(v.resolved);
+      }
+    }
+    for (const path of [...files].sort()) this.world.fs.preload(path, await readFile(path));
+  }
 
   async start(): Promise<void> {
     for (const spec of this.plan.nodes) await this.boot(spec);
   }
 
+  private dataDir(spec: PlanNode): string {
+    return spec.data?.resolved ?? `/peerlab/${spec.name}`;
+  }
+
   private async boot(spec: PlanNode): Promise<void> {
-    const { dataDir: _real, ...opts } = nodeOptions(this.plan, spec, '', spec.port ?? 0);
-    const node = new Node({ ...opts, memory: true, ...this.world.seams(spec.name, spec.host, spec.port ?? 0), ...(this.trace ? { trace: this.trace } : {}) });
+    const seams = this.world.seams(spec.name, spec.host, spec.port ?? 0, this.dataDir(spec));
+    const node = new Node({ ...nodeOptions(this.plan, spec, seams.dataDir, seams.transport.address.port), ...seams, ...(this.trace ? { trace: this.trace } : {}) });
     if (this.listener) node.on('*', this.listener);
     await this.world.driver.track(node.start());
     const existing = this.handles.get(spec.name);
     if (existing) existing.node = node;
-    else this.handles.set(spec.name, new InProcessHandle(node));
+    else this.handles.set(spec.name, new SimHandle(node, this.world));
   }
 
   get(name: string): NodeHandle {
@@ -55,12 +94,15 @@ export class SimCluster implements Cluster {
   }
 
   all(): NodeHandle[] {
-    return this.plan.nodes.map((n) => this.handles.get(n.name)).filter((h): h is InProcessHandle => h !== undefined);
+    return this.plan.nodes.map((n) => this.handles.get(n.name)).filter((h): h is SimHandle => h !== undefined);
   }
 
+  /** The disk loses what the node had not synced, then the node stops. */
   async crash(name: string): Promise<void> {
     const h = this.handles.get(name);
-    if (!h) throw new PeerlabError('UNKNOWN_PEER', `no node ${name}`);
+    const spec = this.plan.nodes.find((n) => n.name === name);
+    if (!h || !spec) throw new PeerlabError('UNKNOWN_PEER', `no node ${name}`);
+    this.world.crashDisk(this.dataDir(spec));
     await this.world.driver.track(h.node.stop());
   }
 

@@ -82,7 +82,8 @@ export class Ledger implements EconomicsHost {
       if (!shape.ok) return this.reject(id, shape.code === 'BAD_SCHEMA' ? null : txn, shape.code, shape.message);
       units = shape.units;
       known = this.entries.get(id)?.txn ?? this.buffer.get(id)?.txn;
-      if (opts.signedHere && !known) txn = shareVerified(txn, this.params.scale, units);
+      // Our own send: the caller keeps this very object (it finds it among what was stored).
+      if (opts.signedHere && !known) shareVerified(txn, this.params.scale, units);
       // A replay is a duplicate, not a double spend. Its signature is checked only if it differs
       // from the stored one, so gossip duplicates cost a hash, not a verification.
       if (!opts.trusted && (!known || known.sig !== txn.sig)) {

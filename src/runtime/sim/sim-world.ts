@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { MemoryFileSystem } from '../fs/memory-file-system.ts';
 import { Identity } from '../identity.ts';
 import type { NodeOptions } from '../config.ts';
 import { hashString } from '../prng.ts';
@@ -20,17 +21,24 @@ export interface SimSettings {
   bandwidth?: number;
 }
 
+/** What the world's disk starts from. */
+export interface SimWorldOptions extends SimSettings {
+  /** Where relative paths on the simulated disk start (default `/`; a REPL uses its working folder). */
+  cwd?: string;
+}
+
 /** Defaults that look like a LAN: 1 ms ± 0.5 ms one way, 1 Gbit/s streams. */
 export const SIM_DEFAULTS: Required<SimSettings> = { latencyMs: 1, jitterMs: 0.5, bandwidth: 125_000_000 };
 
-/** The seams one simulated node runs on (passed into NodeOptions). */
-export type SimSeams = Required<Pick<NodeOptions, 'clock' | 'random' | 'identity' | 'transport' | 'streams'>>;
+/** The seams one simulated node runs on (passed into NodeOptions), and its data directory on the simulated disk. */
+export type SimSeams = Required<Pick<NodeOptions, 'clock' | 'random' | 'identity' | 'transport' | 'streams' | 'fs' | 'dataDir'>>;
 
 /**
  * One simulated world (DESIGN.md §6): a scheduler and its driver, a datagram network and a stream
- * network on virtual time, and everything a node would otherwise take from the real world, derived
- * from one seed — identities from SHA-256(seed, node name), message ids, nonces and tokens from
- * seeded PRNGs, wall clocks from the virtual clock at a fixed epoch plus each node's offset.
+ * network on virtual time, one disk in memory that models crashes (what was not synced is lost),
+ * and everything a node would otherwise take from the real world, derived from one seed —
+ * identities from SHA-256(seed, node name), message ids, nonces and tokens from seeded PRNGs,
+ * wall clocks from the virtual clock at a fixed epoch plus each node's offset.
  * The same Node code runs on it; only the seams differ.
  */
 export class SimWorld {
@@ -38,6 +46,8 @@ export class SimWorld {
   readonly driver = new SimDriver(this.scheduler);
   readonly datagrams: SimNetwork;
   readonly streams: SimStreamNetwork;
+  /** The one disk of the world: every node's data directory, and the files the run was given. */
+  readonly fs: MemoryFileSystem;
   readonly settings: Required<SimSettings>;
   /** The clock of the control lane: playbook steps and REPL commands (first at every instant). */
   readonly control = new SimClock(this.scheduler, 'control');
@@ -54,9 +64,11 @@ export class SimWorld {
 
   constructor(
     readonly seed: number,
-    settings: SimSettings = {},
+    options: SimWorldOptions = {},
   ) {
+    const { cwd, ...settings } = options;
     this.settings = { ...SIM_DEFAULTS, ...settings };
+    this.fs = new MemoryFileSystem({ cwd: cwd ?? '/' });
     const { latencyMs, jitterMs, bandwidth } = this.settings;
     this.datagrams = new SimNetwork(this.scheduler, seed, { latencyMs, jitterMs });
     this.streams = new SimStreamNetwork(this.scheduler, { latencyMs, bytesPerSecond: bandwidth });
@@ -92,9 +104,10 @@ export class SimWorld {
   /**
    * Everything a node named `name` needs from this world, at `host:port`. Without a port it gets
    * one of its own (40000, 40001, ... in order of first start; the same one when it restarts).
-   * Datagrams and streams share the port, as UDP and TCP do on a real node.
+   * Datagrams and streams share the port, as UDP and TCP do on a real node. Its data directory is
+   * `dataDir` on the world's disk (default `/peerlab/<name>`).
    */
-  seams(name: string, host = '127.0.0.1', port = 0): SimSeams {
+  seams(name: string, host = '127.0.0.1', port = 0, dataDir = `/peerlab/${name}`): SimSeams {
     const p = port || this.portOf(name, host);
     this.taken.add(`${host}:${p}`);
     return {
@@ -103,7 +116,14 @@ export class SimWorld {
       identity: this.identity(name),
       transport: this.datagrams.transport(host, p, name),
       streams: this.streams.transport(host, p),
+      fs: this.fs,
+      dataDir,
     };
+  }
+
+  /** Loses what a node's data directory had not yet made durable, as a power cut would. */
+  crashDisk(dataDir: string): void {
+    this.fs.crash({ root: dataDir });
   }
 
   /** Reserves ports given explicitly (a playbook's `port:`), so assigned ones never collide with them. */
