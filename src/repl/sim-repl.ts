@@ -4,6 +4,8 @@
  * playbook's would (identities, seeds and addresses from the seed and the names, one after
  * another), and join the first one in turn, so a recording of the session replays as the same run.
  */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { PeerlabError } from '../runtime/errors.ts';
 import { Node, type NodeOptions } from '../runtime/node.ts';
 import { hashString } from '../runtime/prng.ts';
@@ -19,6 +21,8 @@ import { SimControl, type SimSessionHooks } from './sim-control.ts';
 export interface SimNodes {
   world: SimWorld;
   nodes: Node[];
+  /** What the session calls: each node, with the files it sends read from the real disk first. */
+  targets: Node[];
   /** The joins made at start, [node, peer] (recorded as the playbook's first steps). */
   setupJoins: [string, string][];
   /** The session's `sim` and line hooks. */
@@ -39,15 +43,17 @@ export async function startSimNodes(
   opts: NodeOptions[],
   o: { seed: number; trace?: TraceSink; pace?: number; decided?: (kind: 'deliver' | 'drop', id: string) => void },
 ): Promise<SimNodes> {
-  const world = new SimWorld(o.seed);
+  // The simulated disk sees the working folder's files as the REPL's user does (loaded when sent).
+  const world = new SimWorld(o.seed, { cwd: process.cwd() });
   world.trace = o.trace;
   const nodes = opts.map((x) => {
     const name = x.name ?? 'node';
-    const { dataDir: _d, trace: _t, port: _p, ...rest } = x;
+    const { dataDir: _d, trace: _t, port: _p, memory: _m, ...rest } = x;
     const seams = world.seams(name, x.host ?? '127.0.0.1');
-    return new Node({ ...rest, name, memory: true, seed: hashString(`${o.seed}:node:${name}`), ...(o.trace ? { trace: o.trace } : {}), ...seams });
+    return new Node({ ...rest, name, seed: hashString(`${o.seed}:node:${name}`), ...(o.trace ? { trace: o.trace } : {}), ...seams });
   });
   for (const n of nodes) await world.driver.track(n.start());
+  const targets = nodes.map((n) => withRealFiles(world, n));
   const setupJoins = await world.drive(joinInTurn(world, nodes));
   world.driver.runFree(o.pace ?? 1);
   const control = new SimControl({
@@ -71,6 +77,7 @@ export async function startSimNodes(
   return {
     world,
     nodes,
+    targets,
     setupJoins,
     hooks,
     async stop() {
@@ -79,6 +86,34 @@ export async function startSimNodes(
       await o.trace?.close();
     },
   };
+}
+
+/**
+ * The node as the REPL's user calls it: a file named in `sendFile` / `sendWithFile` is read from
+ * the real disk onto the simulated one first, while simulated time stands still (a playbook's
+ * files are loaded before its run instead).
+ */
+function withRealFiles(world: SimWorld, node: Node): Node {
+  const load = async (path: unknown): Promise<void> => {
+    if (typeof path !== 'string' || path === '') return;
+    const abs = resolve(path);
+    try {
+      world.fs.preload(abs, await readFile(abs));
+    } catch {
+      // Missing or unreadable: the call itself says so, as it would on a real node.
+    }
+  };
+  const wrapped = {
+    sendFile: async (to: string, path: string) => {
+      await world.driver.track(load(path));
+      return node.sendFile(to, path);
+    },
+    sendWithFile: async (to: string, amount: number | string, path: string, fields?: Record<string, unknown>) => {
+      await world.driver.track(load(path));
+      return node.sendWithFile(to, amount, path, fields);
+    },
+  };
+  return new Proxy(node, { get: (t, k) => (k === 'sendFile' || k === 'sendWithFile' ? wrapped[k] : Reflect.get(t, k, t)) });
 }
 
 /** Nodes 2..K join the first, one after another; then, as a playbook's waitFor, until everyone knows everyone. */
@@ -124,7 +159,7 @@ export async function runSimRepl(nodeOptions: NodeOptions[], o: SimReplOptions):
   );
   const handlers = installProcessHandlers();
   session = await ReplSession.start({
-    nodes: nodes.map((n): SessionNode => ({ name: n.name, target: n, local: true, id: n.id, addresses: [n.address], dataDir: null })),
+    nodes: sim.targets.map((n): SessionNode => ({ name: n.name, target: n, local: true, id: n.id, addresses: [n.address], dataDir: null })),
     ...sessionIo(io, undefined, o.record),
     recorderSettings: {
       heartbeat: { interval: first.heartbeat.interval, timeout: first.heartbeat.timeout },
