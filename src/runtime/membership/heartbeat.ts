@@ -19,6 +19,14 @@ export interface HeartbeatSettings {
 export const DEFAULT_HEARTBEAT: HeartbeatSettings = { interval: 5000, timeout: 15_000 };
 /** Helpers asked to probe a silent peer on our behalf (SWIM's k). */
 const INDIRECT_K = 3;
+/**
+ * Direct probes a node sends per interval, whatever the number of its peers (issue 10 item 7): a
+ * node with 128 quiet peers pings 8 of them each interval, not 128, so a network's probe traffic
+ * grows with its nodes, not with their peer tables. Suspected peers are probed on top of these.
+ */
+export const PROBES_PER_INTERVAL = 8;
+/** Silent peers probed indirectly per interval, at most (each through INDIRECT_K helpers). */
+const INDIRECT_PER_INTERVAL = 2;
 
 interface Probe {
   target?: string;
@@ -127,28 +135,34 @@ export class Heartbeat {
     }
     const quiet: Peer[] = [];
     for (const p of peers) {
-      const silent = now - p.lastSeen;
+      const silent = now - this.silenceStart(p, now);
       if (silent >= timeout) {
-        this.membership.expire(p, silent);
+        this.membership.expire(p, now - p.lastSeen);
         continue;
       }
       if (silent >= this.suspectAfter && p.state === 'alive') {
         p.state = 'suspect';
         p.suspectSince = now;
-        this.emit('peer-suspected', { peer: p.addr, id: p.id, name: p.name, silentMs: silent });
+        this.emit('peer-suspected', { peer: p.addr, id: p.id, name: p.name, silentMs: now - p.lastSeen });
       }
-      if (silent >= interval && now - p.lastProbe >= interval) quiet.push(p);
+      if (now - p.lastSeen >= interval && now - p.lastProbe >= interval) quiet.push(p);
     }
-    // Direct probes: the longest-unprobed first, spread over the ticks of one interval.
-    quiet.sort((a, b) => a.lastProbe - b.lastProbe);
+    // Direct probes: suspects, then the longest-unprobed, a constant budget spread over the ticks
+    // of one interval (PROBES_PER_INTERVAL).
+    // Suspects first, then peers that left a probe unanswered, then the longest-unprobed.
+    const rank = (p: Peer): number => (p.state === 'suspect' ? 0 : p.lastProbe > p.lastSeen ? 1 : 2);
+    quiet.sort((a, b) => rank(a) - rank(b) || a.lastProbe - b.lastProbe);
     const ticksPerInterval = Math.max(1, Math.round(interval / this.tickMs));
-    const budget = Math.ceil(peers.length / ticksPerInterval) + quiet.filter((p) => p.state === 'suspect').length;
+    const budget = Math.ceil(Math.min(peers.length, PROBES_PER_INTERVAL) / ticksPerInterval) + quiet.filter((p) => p.state === 'suspect').length;
     for (const p of quiet.slice(0, budget)) this.probe(p, now);
-    // Indirect probes for peers quiet for two intervals.
+    // Indirect probes for peers probed and still silent for two intervals (a few per interval).
     const live = this.table.list();
+    let indirect = 0;
     for (const p of live) {
-      if (now - p.lastSeen < 2 * interval) continue;
+      if (now - this.silenceStart(p, now) < 2 * interval) continue;
       if (now - (this.lastIndirect.get(p.id) ?? 0) < interval) continue;
+      if (indirect >= Math.ceil(INDIRECT_PER_INTERVAL / ticksPerInterval)) break;
+      indirect++;
       // Helpers: peers heard from recently (a healthy one is probed about once per interval).
       const helpers = this.prng
         .shuffle(live.filter((h) => h.id !== p.id && h.state === 'alive' && now - h.lastSeen < 2 * interval))
@@ -164,8 +178,22 @@ export class Heartbeat {
     this.expireOld(now);
   }
 
+  /**
+   * Since when a peer's silence counts: its last sign of life, unless it had to wait its turn to be
+   * probed (more quiet peers than the probe budget), in which case silence counts from one interval
+   * before its first probe — until asked, it had no reason to speak.
+   */
+  private silenceStart(p: Peer, now: number): number {
+    const { interval } = this.settings;
+    const onTime = p.lastSeen + interval + 2 * this.tickMs;
+    if (p.lastProbe <= p.lastSeen) return now <= onTime ? p.lastSeen : Math.max(p.lastSeen, now - interval);
+    const first = p.probedSince ?? p.lastProbe;
+    return p.probedSince === undefined || first <= onTime ? p.lastSeen : first - interval;
+  }
+
   private probe(p: Peer, now: number): void {
     p.lastProbe = now;
+    p.probedSince ??= now;
     const seq = this.nextSeq();
     this.probes.set(seq, { target: p.id, sentAt: now });
     this.messenger.send(p.address, 'ping', this.withDigest({ seq }));

@@ -198,6 +198,7 @@ export class Membership {
     const peer = table.get(msg.f);
     if (peer) {
       peer.lastSeen = now;
+      peer.probedSince = undefined;
       if (peer.state === 'suspect') {
         peer.state = 'alive';
         peer.suspectSince = undefined;

@@ -15,6 +15,12 @@ export interface Peer {
   lastSeen: number;
   /** When we last sent it a direct probe. */
   lastProbe: number;
+  /**
+   * When we first probed it since its last sign of life (cleared by any contact). Silence counts
+   * against a peer only from about then: with many peers and a constant probe budget, a peer may
+   * wait its turn to be probed, and waiting is no evidence of death.
+   */
+  probedSince?: number | undefined;
   suspectSince?: number | undefined;
   /** Round-trip time of the last answered direct probe, ms. */
   rttMs?: number | undefined;
@@ -134,6 +140,7 @@ export class PeerTable {
       }
       existing.name = name;
       existing.lastSeen = Math.max(existing.lastSeen, now);
+      existing.probedSince = undefined;
       return displaced ? { peer: existing, added: false, displaced } : { peer: existing, added: false };
     }
     const peer: Peer = { id, address, addr, name, state: 'alive', addedAt: now, lastSeen: now, lastProbe: 0 };

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Address } from '../../../src/runtime/address.ts';
 import { ManualClock } from '../../../src/runtime/clock.ts';
 import { Identity } from '../../../src/runtime/identity.ts';
-import { Heartbeat } from '../../../src/runtime/membership/heartbeat.ts';
+import { Heartbeat, PROBES_PER_INTERVAL } from '../../../src/runtime/membership/heartbeat.ts';
 import type { Membership } from '../../../src/runtime/membership/membership.ts';
 import { PeerTable, type Peer } from '../../../src/runtime/membership/peer-table.ts';
 import type { Messenger } from '../../../src/runtime/net/messenger.ts';
@@ -106,5 +106,36 @@ describe('Heartbeat tick', () => {
     r.add('silent2', 5002, 3 * SETTINGS.interval, 10);
     r.hb.tick(r.clock.now());
     expect(r.sent.filter((s) => s.type === 'ping-req')).toEqual([]);
+  });
+
+  it('sends a constant number of probes per interval, however many quiet peers it has', () => {
+    const r = rig();
+    for (let i = 0; i < 60; i++) r.add(`p${i}`, 6000 + i, SETTINGS.interval + 50, 10 * SETTINGS.interval);
+    const ticks = SETTINGS.interval / r.hb.tickMs;
+    for (let t = 0; t < ticks; t++) {
+      r.hb.tick(r.clock.now());
+      r.clock.advance(r.hb.tickMs);
+    }
+    expect(r.sent.filter((s) => s.type === 'ping').length).toBe(PROBES_PER_INTERVAL);
+  });
+
+  it('counts a peer silent only once it was asked: waiting for its turn is no evidence, an unanswered probe is', () => {
+    const r = rig();
+    const waiting = Array.from({ length: 60 }, (_, i) => r.add(`p${i}`, 6000 + i, SETTINGS.interval + 50, 10 * SETTINGS.interval));
+    const probed = new Map<string, number>();
+    // Nobody answers. Over the whole timeout, the peers probed early are removed a timeout after
+    // their first probe; the ones never reached are neither suspected nor removed.
+    for (let t = 0; t * r.hb.tickMs <= 2 * SETTINGS.timeout; t++) {
+      r.hb.tick(r.clock.now());
+      for (const s of r.sent.splice(0)) if (s.type === 'ping' && !probed.has(s.to)) probed.set(s.to, r.clock.now());
+      r.clock.advance(r.hb.tickMs);
+    }
+    const removed = new Set(r.expired);
+    const never = waiting.filter((p) => !probed.has(p.addr));
+    expect(never.length).toBeGreaterThan(0);
+    for (const p of never) expect(removed.has(p.name), p.name).toBe(false);
+    const early = waiting.filter((p) => (probed.get(p.addr) ?? Infinity) <= 100_000 + SETTINGS.interval);
+    expect(early.length).toBe(PROBES_PER_INTERVAL);
+    for (const p of early) expect(removed.has(p.name), p.name).toBe(true);
   });
 });
