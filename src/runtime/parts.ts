@@ -58,7 +58,7 @@ export async function buildParts(x: PartsContext) {
   const base = { clock, emit, maxDatagram: c.maxDatagram };
   const table = new PeerTable(identity.id, () => x.self.advertised, c.maxPeers);
   const messenger = new Messenger({ ...base, transport, selfId: identity.id, self: x.self, lamport, random, faults: x.faultPlan, stats: x.stats, trace: x.trace, peers: table });
-  const membership = new Membership({ clock, emit, identity, table, messenger, random, params: c.params, self: x.self, heartbeat: hb });
+  const membership = new Membership({ clock, emit, identity, table, messenger, random, params: c.params, self: x.self, heartbeat: hb, prng: x.prng.fork('views') });
   const names = new AccountNames(table, membership);
   names.remember(identity.id, x.self.name);
   const exchange = new PeerExchange({ table, messenger, membership, clock, prng: x.prng.fork('membership'), heartbeat: hb, maxDatagram: c.maxDatagram });

@@ -10,6 +10,8 @@ import { PROTOCOL_VERSION } from '../wire/messages.ts';
 import {
   helloSigningBytes, type HelloBody, type NetworkParams, type RefuseBody,
 } from '../wire/membership.ts';
+import type { Prng } from '../prng.ts';
+import { PassiveView } from './passive-view.ts';
 import type { Peer, PeerTable } from './peer-table.ts';
 
 export interface MembershipOptions {
@@ -25,6 +27,8 @@ export interface MembershipOptions {
   /** Live heartbeat settings. */
   heartbeat: { readonly interval: number; readonly timeout: number };
   emit: Emit;
+  /** Which peer makes room for a joining node when the table is full. */
+  prng: Prng;
 }
 
 type Via = EventData['peer-added']['via'];
@@ -48,6 +52,9 @@ export class Membership {
   private readonly lastHelloTo = new Map<string, number>();
   private readonly addedListeners: Array<(peer: Peer, via: Via) => void> = [];
   private readonly changeListeners: Array<() => void> = [];
+  private readonly evictListeners: Array<(peer: Peer) => void> = [];
+  /** Peers beyond the table (HyParView's passive view): greeted again when the table has room. */
+  readonly passive = new PassiveView();
 
   constructor(private readonly o: MembershipOptions) {
     const m = o.messenger;
@@ -61,6 +68,11 @@ export class Membership {
   /** Calls `fn` when a peer enters the table (new, or back after a timeout). */
   onPeerAdded(fn: (peer: Peer, via: Via) => void): void {
     this.addedListeners.push(fn);
+  }
+
+  /** Calls `fn` with a peer that is about to leave the table to make room for a joining node. */
+  onEvict(fn: (peer: Peer) => void): void {
+    this.evictListeners.push(fn);
   }
 
   /** Calls `fn` whenever the peer table or its bans changed (to persist them). */
@@ -92,17 +104,17 @@ export class Membership {
   // ---- handshake -------------------------------------------------------------------------
 
   /** Sends a signed hello; returns its nonce. */
-  sendHello(to: Address, reply: boolean, re?: string): string {
+  sendHello(to: Address, reply: boolean, re?: string, join = false): string {
     const nonce = this.o.random.bytes(12).toString('base64url');
-    this.sendSigned(to, nonce, reply, re);
+    this.sendSigned(to, nonce, reply, re, join);
     this.lastHelloTo.set(formatAddress(to), this.o.clock.now());
     return nonce;
   }
 
-  private sendSigned(to: Address, nonce: string, reply: boolean, re?: string): string {
+  private sendSigned(to: Address, nonce: string, reply: boolean, re?: string, join = false): string {
     const body: Omit<HelloBody, 'sig'> = {
       name: this.o.self.name, addr: this.o.self.advertised, version: PROTOCOL_VERSION, params: this.o.params,
-      nonce, reply, ...(re ? { re } : {}),
+      nonce, reply, ...(re ? { re } : {}), ...(join ? { join: true } : {}),
     };
     const sig = this.o.identity.sign(helloSigningBytes(this.o.identity.id, body)).toString('base64url');
     return this.o.messenger.send(to, 'hello', { ...body, sig });
@@ -131,7 +143,7 @@ export class Membership {
       this.refuse(from, 'BANNED', `${this.o.self.name} has removed you; it accepts you again only when its user adds you`, b.nonce);
       return;
     }
-    if (refusal === 'full') {
+    if (refusal === 'full' && !(b.join && this.makeRoom(msg.f))) {
       this.refuse(from, 'FULL', `${this.o.self.name} already has ${table.maxPeers} peers`, b.nonce);
       return;
     }
@@ -140,6 +152,7 @@ export class Membership {
     const now = this.o.clock.now();
     const { peer, added, displaced } = table.upsert(msg.f, advertised, b.name, now);
     peer.seenFrom = formatAddress(from);
+    if (b.join) peer.joinLink = true;
     if (displaced) this.o.emit('peer-removed', { peer: displaced.addr, id: displaced.id, name: displaced.name, reason: 'replaced' });
     if (b.reply) this.sendSigned(from, this.o.random.bytes(12).toString('base64url'), false, b.nonce);
     if (added) {
@@ -155,6 +168,27 @@ export class Membership {
         w.resolve(peer);
       }
     }
+  }
+
+  /**
+   * A node joins through us while the table is full (HyParView): a random peer other than it moves
+   * to the passive view and is told goodbye, so the table stays bounded and joins never fail for
+   * want of room. Greetings of nodes merely heard of do not displace anyone.
+   */
+  private makeRoom(joining: string): boolean {
+    const others = this.o.table.list().filter((p) => p.id !== joining);
+    if (others.length === 0) return false;
+    // Joins' links hold the network together: another peer goes first (any, by the seeded PRNG).
+    const loose = others.filter((p) => !p.joinLink);
+    const victim = this.o.prng.pick(loose.length > 0 ? loose : others);
+    this.o.table.remove(victim.id);
+    this.passive.add(victim.id, victim.addr, victim.name);
+    // Before the goodbye, who else it might turn to (it has room now): the overlay stays connected.
+    for (const fn of this.evictListeners) fn(victim);
+    this.o.messenger.send(victim.address, 'bye', {});
+    this.o.emit('peer-removed', { peer: victim.addr, id: victim.id, name: victim.name, reason: 'replaced' });
+    this.changed();
+    return true;
   }
 
   private incompatibility(b: HelloBody): string | null {
@@ -254,7 +288,10 @@ export class Membership {
         fn();
       };
       const waiter: HelloWaiter = {
-        resolve: (p) => finish(() => resolve(p)),
+        resolve: (p) => finish(() => {
+          p.joinLink = true;
+          resolve(p);
+        }),
         reject: (e) => finish(() => reject(e)),
       };
       const attempt = (): void => {
@@ -263,7 +300,7 @@ export class Membership {
           waiter.reject(new PeerlabError('UNREACHABLE', `${addr} did not answer within ${Math.round(timeout / 1000)} s`));
           return;
         }
-        const nonce = this.sendHello(address, true);
+        const nonce = this.sendHello(address, true, undefined, true);
         nonces.push(nonce);
         if (nonces.length > 64) {
           for (const old of nonces.slice(0, -64)) this.helloWaiters.delete(old);
@@ -312,6 +349,12 @@ export class Membership {
       this.sendHello(d.address, true);
       d.backoff = Math.min(d.backoff * 2, cap);
       d.nextTry = now + d.backoff;
+    }
+    // Room in the table: greet a peer of the passive view (one per tick).
+    const { table } = this.o;
+    if (table.size < table.maxPeers) {
+      const p = this.passive.take();
+      if (p && !table.has(p.id) && table.refusal(p.id, p.addr) === null) this.greet(p.address);
     }
   }
 

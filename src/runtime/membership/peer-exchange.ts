@@ -45,6 +45,8 @@ export class PeerExchange {
     o.messenger.handle('peers', (msg) => this.onPeers(msg as Envelope<PeersBody>));
     // Push what we know so nodes that joined through us at the same moment find each other.
     o.membership.onPeerAdded((peer) => this.sendPeers(peer.address));
+    // A peer dropped to make room for a joining node learns of others it may greet instead.
+    o.membership.onEvict((peer) => this.sendPeers(peer.address, undefined, peer.id));
   }
 
   /** Asks the given addresses for their peer lists; resolves when all answered or after `waitMs`. */
@@ -128,8 +130,11 @@ export class PeerExchange {
       const a = tryParseAddress(entry.addr);
       if (!a) continue;
       const addr = formatAddress(a);
-      if (table.has(entry.id) || table.refusal(entry.id, addr) !== null) continue;
-      if (table.getByAddr(addr)) continue;
+      if (table.has(entry.id) || table.getByAddr(addr)) continue;
+      const refusal = table.refusal(entry.id, addr);
+      // A full table keeps what it hears of in the passive view, for when it has room again.
+      if (refusal === 'full') this.o.membership.passive.add(entry.id, addr, entry.name);
+      if (refusal !== null) continue;
       this.o.membership.greet(a);
     }
     if (msg.b.re !== undefined) this.waiters.get(msg.b.re)?.resolve();

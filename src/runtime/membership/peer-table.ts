@@ -26,6 +26,11 @@ export interface Peer {
   rttMs?: number | undefined;
   /** Source address of its last verified hello (may differ from `addr` behind NAT or 0.0.0.0). */
   seenFrom?: string | undefined;
+  /**
+   * A join link: it joined the network through us, or we through it. Such links hold the network
+   * together (joins as a tree: they are its edges), so making room for a newcomer drops others first.
+   */
+  joinLink?: boolean | undefined;
 }
 
 /** A peer removed for silence: still tried now and then, readmitted on contact. */

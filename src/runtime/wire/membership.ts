@@ -19,6 +19,11 @@ export interface HelloBody {
   re?: string;
   /** Whether the receiver should answer with its own hello. */
   reply: boolean;
+  /**
+   * A node joining the network through the receiver (`node.join`), not merely greeting a peer it
+   * heard of: a receiver whose table is full makes room for it rather than refusing (HyParView).
+   */
+  join?: boolean;
   /** Ed25519 signature (base64url) over helloSigningBytes(). */
   sig: string;
 }
@@ -95,6 +100,7 @@ export const MEMBERSHIP_MESSAGES: MessageFamily = {
       nonce: TOKEN,
       re: TOKEN,
       reply: { type: 'boolean' },
+      join: { type: 'boolean' },
       sig: { type: 'string', pattern: '^[A-Za-z0-9_-]{86}$' },
     },
   },
@@ -164,7 +170,7 @@ export function helloSigningBytes(from: string, b: Omit<HelloBody, 'sig'>): Buff
   return Buffer.from(
     JSON.stringify([
       'peerlab-hello', from, b.name, b.addr, b.version, b.params.initialBalance, b.params.scale,
-      b.nonce, b.re ?? '', b.reply,
+      b.nonce, b.re ?? '', b.reply, ...(b.join ? ['join'] : []),
     ]),
   );
 }

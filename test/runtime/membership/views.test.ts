@@ -1,0 +1,62 @@
+/**
+ * Beyond the peer cap (issue 10 item 7, after HyParView): the peer table is a bounded active view;
+ * a node joining through a full node still gets in (a random peer makes room and goes to the
+ * passive view), greetings of nodes merely heard of displace nobody, and transactions still reach
+ * every node by forwarding and anti-entropy. On simulated time, so it is fast and exact.
+ */
+import { describe, expect, it } from 'vitest';
+import { Node } from '../../../src/runtime/node.ts';
+import { SimWorld } from '../../../src/runtime/sim/sim-world.ts';
+
+function world(n: number, maxPeers: number, seed = 3): { world: SimWorld; nodes: Node[] } {
+  const w = new SimWorld(seed);
+  const nodes = Array.from({ length: n }, (_, i) => {
+    const name = `n${i}`;
+    return new Node({ name, seed: seed * 100 + i, maxPeers, heartbeat: { interval: 200, timeout: 2000 }, ...w.seams(name) });
+  });
+  return { world: w, nodes };
+}
+
+describe('a bounded active view', () => {
+  it('lets a node join through a full node: a peer makes room and is told goodbye', async () => {
+    const { world: w, nodes } = world(4, 2);
+    const [a, b, c, d] = nodes as [Node, Node, Node, Node];
+    const removed: string[] = [];
+    a.on('peer-removed', (e) => removed.push(`${e.data.name}:${e.data.reason}`));
+    const run = async (): Promise<void> => {
+      for (const n of nodes) await n.start();
+      await b.join(a.advertised);
+      await c.join(a.advertised);
+      await w.sleep(1000);
+      expect(a.peers().length).toBe(2);
+      await d.join(a.advertised);
+      await w.sleep(1000);
+    };
+    await w.drive(run());
+    expect(a.peers().map((p) => p.name)).toContain('n3');
+    expect(a.peers().length).toBe(2);
+    expect(removed).toHaveLength(1);
+    expect(removed[0]).toMatch(/^n[12]:replaced$/);
+    await w.drive(Promise.all(nodes.map((n) => n.stop())));
+  });
+
+  it('keeps every table bounded in a network larger than the cap, and a payment still reaches every node', async () => {
+    const { world: w, nodes } = world(30, 4);
+    const run = async (): Promise<string[]> => {
+      for (const n of nodes) await n.start();
+      // A tree: node i joins node (i - 1) / 2.
+      for (let i = 1; i < nodes.length; i++) await nodes[i]!.join(nodes[(i - 1) >> 1]!.advertised);
+      await w.sleep(2000);
+      await nodes[17]!.send(nodes[3]!.id, 5);
+      await nodes[29]!.send(nodes[0]!.id, 7);
+      await w.sleep(10_000);
+      return nodes.map((n) => n.digest());
+    };
+    const digests = await w.drive(run());
+    expect(new Set(digests).size).toBe(1);
+    expect(digests[0]).toMatch(/^2\./);
+    for (const n of nodes) expect(n.peers().length).toBeLessThanOrEqual(4);
+    expect(nodes.every((n) => n.peers().length >= 1)).toBe(true);
+    await w.drive(Promise.all(nodes.map((n) => n.stop())));
+  });
+});
