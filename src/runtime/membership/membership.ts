@@ -33,6 +33,13 @@ export interface MembershipOptions {
 
 type Via = EventData['peer-added']['via'];
 
+/** The active view a node keeps in a network larger than its peer table (see wantsMore). */
+export const ACTIVE_VIEW = 16;
+/** Passive peers greeted per tick at most, while the active view wants more. */
+const GREETS_PER_TICK = 2;
+/** A peer that said it had no room is not greeted again for this many heartbeat intervals. */
+const FULL_BACKOFF_INTERVALS = 10;
+
 interface HelloWaiter {
   resolve: (peer: Peer) => void;
   reject: (err: Error) => void;
@@ -53,6 +60,7 @@ export class Membership {
   private readonly addedListeners: Array<(peer: Peer, via: Via) => void> = [];
   private readonly changeListeners: Array<() => void> = [];
   private readonly evictListeners: Array<(peer: Peer) => void> = [];
+  private lastPassiveGreet = -Infinity;
   /** Peers beyond the table (HyParView's passive view): greeted again when the table has room. */
   readonly passive = new PassiveView();
 
@@ -147,12 +155,20 @@ export class Membership {
       this.refuse(from, 'FULL', `${this.o.self.name} already has ${table.maxPeers} peers`, b.nonce);
       return;
     }
+    // In a big network the active view stays small: a greeting is taken only while it wants more
+    // (a join, or the answer to our own hello, always is).
+    if (refusal === null && !table.has(msg.f) && !b.join && !b.re && !this.wantsMore()) {
+      this.passive.add(msg.f, addr, b.name);
+      this.refuse(from, 'FULL', `${this.o.self.name} keeps a small active view of ${table.size} peers in a network of more than ${table.maxPeers}`, b.nonce);
+      return;
+    }
     if (refusal === 'self') return;
     const wasDead = table.getDead(msg.f) !== undefined;
     const now = this.o.clock.now();
     const { peer, added, displaced } = table.upsert(msg.f, advertised, b.name, now);
     peer.seenFrom = formatAddress(from);
     if (b.join) peer.joinLink = true;
+    this.passive.remove(peer.id);
     if (displaced) this.o.emit('peer-removed', { peer: displaced.addr, id: displaced.id, name: displaced.name, reason: 'replaced' });
     if (b.reply) this.sendSigned(from, this.o.random.bytes(12).toString('base64url'), false, b.nonce);
     if (added) {
@@ -208,6 +224,8 @@ export class Membership {
   private onRefuse(msg: Envelope<RefuseBody>, from: Address): void {
     const peer = formatAddress(from);
     this.o.emit('peer-refused', { peer, code: msg.b.code, reason: msg.b.reason, side: 'remote' });
+    // No room there: known, but not greeted again for a while.
+    if (msg.b.code === 'FULL' && !this.o.table.has(msg.f)) this.passive.add(msg.f, peer, '', this.o.clock.now() + FULL_BACKOFF_INTERVALS * this.o.heartbeat.interval);
     // A peer that removed us will not answer our probes; stop counting on it.
     const known = this.o.table.get(msg.f);
     if (known && msg.b.code === 'BANNED') {
@@ -350,12 +368,33 @@ export class Membership {
       d.backoff = Math.min(d.backoff * 2, cap);
       d.nextTry = now + d.backoff;
     }
-    // Room in the table: greet a peer of the passive view (one per tick).
+    // Room in the active view: greet peers of the passive view (a few per tick while everything
+    // fits the table; in a big network one per interval, most nodes there keep theirs small too).
     const { table } = this.o;
-    if (table.size < table.maxPeers) {
-      const p = this.passive.take();
-      if (p && !table.has(p.id) && table.refusal(p.id, p.addr) === null) this.greet(p.address);
+    const small = this.small;
+    if (!small && now - this.lastPassiveGreet < interval) return;
+    this.lastPassiveGreet = now;
+    for (let i = 0; i < (small ? GREETS_PER_TICK : 1) && this.wantsMore(); i++) {
+      const p = this.passive.take(now);
+      if (!p) break;
+      if (!table.has(p.id) && table.refusal(p.id, p.addr) === null) this.greet(p.address);
     }
+  }
+
+  /** Whether everything this node knows of fits its table (a small network: keep them all). */
+  get small(): boolean {
+    return this.o.table.size + this.passive.size <= this.o.table.maxPeers;
+  }
+
+  /**
+   * Whether the node greets more peers it hears of. While everyone it knows of fits its table, it
+   * keeps them all (a small network is a full mesh); in a network larger than that, it keeps a small
+   * active view (ACTIVE_VIEW peers, plus those that join through it) and the rest passive, so its
+   * cost does not grow with the network (issue 10 item 7, HyParView).
+   */
+  wantsMore(): boolean {
+    const { table } = this.o;
+    return table.size < (this.small ? table.maxPeers : Math.min(table.maxPeers, ACTIVE_VIEW));
   }
 
   stop(): void {

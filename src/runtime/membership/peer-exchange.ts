@@ -88,14 +88,18 @@ export class PeerExchange {
 
   sendPeers(to: Address, re?: number, exclude?: string): void {
     const all = this.o.table.list().filter((p) => p.id !== exclude);
-    // As many entries as fit one datagram (names and addresses vary in length).
+    // As many entries as fit one datagram (names and addresses vary in length), drawn at random:
+    // a partial shuffle, so a big table costs only the entries sent.
     const budget = this.o.maxDatagram - 300;
     const peers: PeersBody['peers'] = [];
     let size = 0;
-    for (const p of this.o.prng.shuffle(all)) {
-      if (peers.length >= MAX_PEERS_PER_MESSAGE) break;
+    for (let i = 0; i < all.length && peers.length < MAX_PEERS_PER_MESSAGE; i++) {
+      const j = i + this.o.prng.int(all.length - i);
+      [all[i], all[j]] = [all[j]!, all[i]!];
+      const p = all[i]!;
       const entry = { id: p.id, addr: p.addr, name: p.name };
-      const len = JSON.stringify(entry).length + 1;
+      // JSON length of the entry: ids and addresses need no escaping; a name may.
+      const len = 30 + p.id.length + p.addr.length + JSON.stringify(p.name).length;
       if (size + len > budget) break;
       peers.push(entry);
       size += len;
@@ -130,12 +134,12 @@ export class PeerExchange {
       const a = tryParseAddress(entry.addr);
       if (!a) continue;
       const addr = formatAddress(a);
-      if (table.has(entry.id) || table.getByAddr(addr)) continue;
-      const refusal = table.refusal(entry.id, addr);
-      // A full table keeps what it hears of in the passive view, for when it has room again.
-      if (refusal === 'full') this.o.membership.passive.add(entry.id, addr, entry.name);
-      if (refusal !== null) continue;
-      this.o.membership.greet(a);
+      if (table.has(entry.id) || table.getByAddr(addr) || table.refusal(entry.id, addr) === 'self' || table.isBanned(entry.id, addr)) continue;
+      // Everyone heard of is known (passive) until admitted. A small network greets it at once (a
+      // full mesh); a big one greets a few passive peers per tick while its active view wants more.
+      const { membership } = this.o;
+      membership.passive.add(entry.id, addr, entry.name);
+      if (membership.small) membership.greet(a);
     }
     if (msg.b.re !== undefined) this.waiters.get(msg.b.re)?.resolve();
   }
