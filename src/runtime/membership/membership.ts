@@ -11,6 +11,7 @@ import {
   helloSigningBytes, type HelloBody, type NetworkParams, type RefuseBody,
 } from '../wire/membership.ts';
 import type { Prng } from '../prng.ts';
+import { ActiveView } from './active-view.ts';
 import { PassiveView } from './passive-view.ts';
 import type { Peer, PeerTable } from './peer-table.ts';
 
@@ -33,10 +34,6 @@ export interface MembershipOptions {
 
 type Via = EventData['peer-added']['via'];
 
-/** The active view a node keeps in a network larger than its peer table (see wantsMore). */
-export const ACTIVE_VIEW = 16;
-/** Passive peers greeted per tick at most, while the active view wants more. */
-const GREETS_PER_TICK = 2;
 /** A peer that said it had no room is not greeted again for this many heartbeat intervals. */
 const FULL_BACKOFF_INTERVALS = 10;
 
@@ -60,11 +57,16 @@ export class Membership {
   private readonly addedListeners: Array<(peer: Peer, via: Via) => void> = [];
   private readonly changeListeners: Array<() => void> = [];
   private readonly evictListeners: Array<(peer: Peer) => void> = [];
-  private lastPassiveGreet = -Infinity;
   /** Peers beyond the table (HyParView's passive view): greeted again when the table has room. */
   readonly passive = new PassiveView();
+  /** How many peers this node keeps: all in a small network, a small active view in a big one. */
+  readonly view: ActiveView;
 
   constructor(private readonly o: MembershipOptions) {
+    this.view = new ActiveView({
+      table: o.table, passive: this.passive, prng: o.prng, interval: () => o.heartbeat.interval,
+      greet: (to) => this.greet(to), letGo: (peer) => this.letGo(peer),
+    });
     const m = o.messenger;
     m.handle('hello', (msg, from) => this.onHello(msg as Envelope<HelloBody>, from));
     m.handle('refuse', (msg, from) => this.onRefuse(msg as Envelope<RefuseBody>, from));
@@ -131,6 +133,12 @@ export class Membership {
   private onHello(msg: Envelope<HelloBody>, from: Address): void {
     const b = msg.b;
     const { table } = this.o;
+    // A greeting a big network's full active view would refuse anyway is refused before the
+    // signature is checked (the costly part; a refusal gives nothing away).
+    if (!this.view.small && !table.has(msg.f) && !b.join && !b.re && !this.view.wantsMore()) {
+      this.refuse(from, 'FULL', `${this.o.self.name} keeps a small active view of ${table.size} peers in a network of more than ${table.maxPeers}`, b.nonce);
+      return;
+    }
     if (!verifySignature(msg.f, helloSigningBytes(msg.f, b), Buffer.from(b.sig, 'base64url'))) {
       this.o.messenger.reject(from, 'bad-signature', 'hello signature does not verify');
       return;
@@ -153,13 +161,6 @@ export class Membership {
     }
     if (refusal === 'full' && !(b.join && this.makeRoom(msg.f))) {
       this.refuse(from, 'FULL', `${this.o.self.name} already has ${table.maxPeers} peers`, b.nonce);
-      return;
-    }
-    // In a big network the active view stays small: a greeting is taken only while it wants more
-    // (a join, or the answer to our own hello, always is).
-    if (refusal === null && !table.has(msg.f) && !b.join && !b.re && !this.wantsMore()) {
-      this.passive.add(msg.f, addr, b.name);
-      this.refuse(from, 'FULL', `${this.o.self.name} keeps a small active view of ${table.size} peers in a network of more than ${table.maxPeers}`, b.nonce);
       return;
     }
     if (refusal === 'self') return;
@@ -262,6 +263,8 @@ export class Membership {
     if (table.isBanned(msg.f, formatAddress(from))) return;
     // A peer we timed out (or never met) is talking to us: shake hands so it can come back.
     const dead = table.getDead(msg.f);
+    // In a big network a full active view does not greet back a peer it let go (or never took).
+    if (!dead && !this.view.small && !this.view.wantsMore()) return;
     this.helloRateLimited(dead ? dead.address : from);
   }
 
@@ -368,33 +371,15 @@ export class Membership {
       d.backoff = Math.min(d.backoff * 2, cap);
       d.nextTry = now + d.backoff;
     }
-    // Room in the active view: greet peers of the passive view (a few per tick while everything
-    // fits the table; in a big network one per interval, most nodes there keep theirs small too).
-    const { table } = this.o;
-    const small = this.small;
-    if (!small && now - this.lastPassiveGreet < interval) return;
-    this.lastPassiveGreet = now;
-    for (let i = 0; i < (small ? GREETS_PER_TICK : 1) && this.wantsMore(); i++) {
-      const p = this.passive.take(now);
-      if (!p) break;
-      if (!table.has(p.id) && table.refusal(p.id, p.addr) === null) this.greet(p.address);
-    }
+    if (this.view.tick(now)) this.changed();
   }
 
-  /** Whether everything this node knows of fits its table (a small network: keep them all). */
-  get small(): boolean {
-    return this.o.table.size + this.passive.size <= this.o.table.maxPeers;
-  }
-
-  /**
-   * Whether the node greets more peers it hears of. While everyone it knows of fits its table, it
-   * keeps them all (a small network is a full mesh); in a network larger than that, it keeps a small
-   * active view (ACTIVE_VIEW peers, plus those that join through it) and the rest passive, so its
-   * cost does not grow with the network (issue 10 item 7, HyParView).
-   */
-  wantsMore(): boolean {
-    const { table } = this.o;
-    return table.size < (this.small ? table.maxPeers : Math.min(table.maxPeers, ACTIVE_VIEW));
+  /** A peer beyond a big network's active view: told goodbye, kept passive. */
+  private letGo(peer: Peer): void {
+    this.o.table.remove(peer.id);
+    this.passive.add(peer.id, peer.addr, peer.name);
+    this.o.messenger.send(peer.address, 'bye', {});
+    this.o.emit('peer-removed', { peer: peer.addr, id: peer.id, name: peer.name, reason: 'replaced' });
   }
 
   stop(): void {

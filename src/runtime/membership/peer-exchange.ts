@@ -139,7 +139,7 @@ export class PeerExchange {
       // full mesh); a big one greets a few passive peers per tick while its active view wants more.
       const { membership } = this.o;
       membership.passive.add(entry.id, addr, entry.name);
-      if (membership.small) membership.greet(a);
+      if (membership.view.small) membership.greet(a);
     }
     if (msg.b.re !== undefined) this.waiters.get(msg.b.re)?.resolve();
   }

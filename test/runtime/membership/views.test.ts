@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Node } from '../../../src/runtime/node.ts';
 import { SimWorld } from '../../../src/runtime/sim/sim-world.ts';
+import { ACTIVE_VIEW } from '../../../src/runtime/membership/active-view.ts';
 
 function world(n: number, maxPeers: number, seed = 3): { world: SimWorld; nodes: Node[] } {
   const w = new SimWorld(seed);
@@ -57,6 +58,42 @@ describe('a bounded active view', () => {
     expect(digests[0]).toMatch(/^2\./);
     for (const n of nodes) expect(n.peers().length).toBeLessThanOrEqual(4);
     expect(nodes.every((n) => n.peers().length >= 1)).toBe(true);
+    await w.drive(Promise.all(nodes.map((n) => n.stop())));
+  });
+
+  it('keeps a full mesh while everyone fits the table', async () => {
+    const { world: w, nodes } = world(20, 24, 5);
+    const run = async (): Promise<void> => {
+      for (const n of nodes) await n.start();
+      for (let i = 1; i < nodes.length; i++) await nodes[i]!.join(nodes[(i - 1) >> 1]!.advertised);
+      await w.sleep(5000);
+    };
+    await w.drive(run());
+    for (const n of nodes) expect(n.peers().length).toBe(19);
+    await w.drive(Promise.all(nodes.map((n) => n.stop())));
+  });
+
+  it('shrinks to a small active view (plus join links) once a node knows more nodes than its table holds', async () => {
+    const { world: w, nodes } = world(40, 20, 6);
+    const byeSent = new Map<string, number>();
+    for (const n of nodes) n.on('peer-removed', (e) => e.data.reason === 'replaced' && byeSent.set(n.name, (byeSent.get(n.name) ?? 0) + 1));
+    const run = async (): Promise<string[]> => {
+      for (const n of nodes) await n.start();
+      for (let i = 1; i < nodes.length; i++) await nodes[i]!.join(nodes[(i - 1) >> 1]!.advertised);
+      await w.sleep(5000);
+      await nodes[31]!.send(nodes[2]!.id, 5);
+      await nodes[39]!.send(nodes[0]!.id, 7);
+      await w.sleep(5000);
+      return nodes.map((n) => n.digest());
+    };
+    const digests = await w.drive(run());
+    expect(new Set(digests).size).toBe(1);
+    expect(digests[0]).toMatch(/^2\./);
+    // Node i's join links are its children in the tree (2i + 1, 2i + 2): at most two.
+    for (const n of nodes) expect(n.peers().length).toBeLessThanOrEqual(ACTIVE_VIEW + 2);
+    expect(nodes.every((n) => n.peers().length >= 1)).toBe(true);
+    // The first nodes met while the network still looked small, and let peers go since.
+    expect(byeSent.get('n0') ?? 0).toBeGreaterThan(0);
     await w.drive(Promise.all(nodes.map((n) => n.stop())));
   });
 });
