@@ -83,6 +83,7 @@ export class SyncEngine {
   private readonly balanceWaiters = new Map<string, Array<(b: BalanceBody) => void>>();
   private digestCursor = 0;
   private lastDigestRound = 0;
+  private lastDigestExchange = -Infinity;
   /** One TCP pull per peer at a time; a second caller shares the first one's result. */
   private readonly bulkInFlight = new Map<string, Promise<number>>();
   /** Counters for benchmarks and stats. */
@@ -214,6 +215,12 @@ export class SyncEngine {
     const now = this.o.clock.now();
     if (now - (this.lastExchange.get(peerId) ?? -Infinity) < this.interval()) return;
     if ([...this.exchanges.values()].some((e) => e.peer.id === peerId) || this.bulkInFlight.has(peerId)) return;
+    // In a big network (a small active view) one such exchange per interval in all, so a node's
+    // anti-entropy costs the same however busy the network is; gossip carries the rest.
+    if (!this.o.membership.view.small) {
+      if (now - this.lastDigestExchange < this.interval()) return;
+      this.lastDigestExchange = now;
+    }
     this.lastExchange.set(peerId, now);
     const remote = parseDigest(dg);
     const local = this.ledger.ledger.size;
