@@ -22,7 +22,7 @@ export type EventData = {
   'node-started': { address: string; id: string; initialBalance: string; scale: number };
   'node-stopped': Record<string, never>;
   'peer-added': PeerData & { via: 'join' | 'hello' | 'discovery' | 'readmit' | 'user' };
-  'peer-removed': PeerData & { reason: 'user' | 'timeout' | 'left' | 'replaced' | 'refused' };
+  'peer-removed': PeerData & { reason: 'user' | 'timeout' | 'left' | 'replaced' | 'refused' | 'evicted' };
   'peer-suspected': PeerData & { silentMs: number };
   'peer-refuted': PeerData;
   'peer-refused': { peer: string; reason: string; code: string; side: 'local' | 'remote' };

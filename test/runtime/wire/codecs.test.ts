@@ -14,7 +14,9 @@ import {
   decodeFrame, decodeHello, encodeFrame, encodeHello, FRAME_LENGTH, FrameKind, HELLO_LENGTH, HELLO_MAGIC,
 } from '../../../src/runtime/wire/file-stream.ts';
 import { formatDigest, fromWire, toWire } from '../../../src/runtime/wire/ledger.ts';
-import { helloSigningBytes, type HelloBody } from '../../../src/runtime/wire/membership.ts';
+import {
+  byeSigningBytes, helloSigningBytes, refuseSigningBytes, type ByeBody, type HelloBody, type RefuseBody,
+} from '../../../src/runtime/wire/membership.ts';
 import { assertValidBody, decode, encode, knownTypes, PROTOCOL_VERSION, type Envelope } from '../../../src/runtime/wire/messages.ts';
 
 const random = new SeededRandom('codecs');
@@ -32,6 +34,10 @@ function signedHello(id: Identity): HelloBody {
   return { ...body, sig: id.sign(helloSigningBytes(id.id, body)).toString('base64url') };
 }
 
+function signedRefuse(id: Identity, b: Omit<RefuseBody, 'sig'>): RefuseBody {
+  return { ...b, sig: id.sign(refuseSigningBytes(id.id, b)).toString('base64url') };
+}
+
 const first = createTransaction(alice, { to: bob.id, amount: '25.50', seq: 1, prev: null, lamport: 3, time: 1_700_000_000_000 });
 const second = createTransaction(alice, {
   to: bob.id, amount: 1, seq: 2, prev: first.id, lamport: 9, time: 1_700_000_000_100,
@@ -44,14 +50,14 @@ const claiming = createTransaction(alice, { to: bob.id, amount: '3', seq: 3, pre
 const SAMPLES: Record<string, object> = {
   // membership
   hello: signedHello(alice),
-  refuse: { code: 'INCOMPATIBLE', reason: 'network parameters differ', re: 'abcdefgh12345678' },
+  refuse: signedRefuse(alice, { code: 'LAMPORT_AHEAD', reason: 'your Lamport time is too far ahead', re: TRANSFER, clock: 1_000_000_123 }),
   ping: { seq: 1, dg: formatDigest(12, HASH) },
   ack: { seq: 1 },
   'ping-req': { target: bob.id, addr: '127.0.0.1:5002', seq: 42 },
   'indirect-ack': { target: bob.id, seq: 42 },
   'peers-req': { seq: 3 },
   peers: { peers: [{ id: bob.id, addr: '[::1]:5002', name: 'bob' }], re: 3 },
-  bye: {},
+  bye: { sig: alice.sign(byeSigningBytes(alice.id, bob.id, 'abcdefgh12345678')).toString('base64url') },
   // ledger and sync
   txn: { txn: toWire(second), hops: 2 },
   'txn-req': { ids: [first.id, second.id], re: TRANSFER },
@@ -92,6 +98,17 @@ describe('UDP messages: every type round-trips through the envelope codec', () =
     const b = SAMPLES.hello as HelloBody;
     expect(verifySignature(alice.id, helloSigningBytes(alice.id, b), Buffer.from(b.sig, 'base64url'))).toBe(true);
     expect(verifySignature(bob.id, helloSigningBytes(bob.id, b), Buffer.from(b.sig, 'base64url'))).toBe(false);
+  });
+
+  it('a decoded refuse and bye verify for their signer, and a bye for its recipient and session only', () => {
+    const r = SAMPLES.refuse as RefuseBody;
+    expect(verifySignature(alice.id, refuseSigningBytes(alice.id, r), Buffer.from(r.sig, 'base64url'))).toBe(true);
+    expect(verifySignature(alice.id, refuseSigningBytes(alice.id, { ...r, clock: 1 }), Buffer.from(r.sig, 'base64url'))).toBe(false);
+    const b = SAMPLES.bye as ByeBody;
+    const sig = Buffer.from(b.sig, 'base64url');
+    expect(verifySignature(alice.id, byeSigningBytes(alice.id, bob.id, 'abcdefgh12345678'), sig)).toBe(true);
+    expect(verifySignature(alice.id, byeSigningBytes(alice.id, alice.id, 'abcdefgh12345678'), sig)).toBe(false);
+    expect(verifySignature(alice.id, byeSigningBytes(alice.id, bob.id, 'another-session'), sig)).toBe(false);
   });
 });
 
