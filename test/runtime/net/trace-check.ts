@@ -10,8 +10,8 @@ export class MemoryTrace implements TraceSink {
 
   async close(): Promise<void> {}
 
-  deliveries(): Array<Extract<TraceRecord, { kind: 'deliver' }>> {
-    return this.records.filter((r): r is Extract<TraceRecord, { kind: 'deliver' }> => r.kind === 'deliver');
+  deliveries(): Array<Exclude<TraceRecord, { kind: 'event' }>> {
+    return this.records.filter((r): r is Exclude<TraceRecord, { kind: 'event' }> => r.kind === 'deliver');
   }
 
   events(type?: string): Array<Extract<TraceRecord, { kind: 'event' }>> {
