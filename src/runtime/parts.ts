@@ -69,7 +69,7 @@ export async function buildParts(x: PartsContext) {
   const ledger = new DurableLedger({ identity, params, log: store.log, lamport, clock, stats: x.stats, emit, names });
   await ledger.open();
   const view = new LedgerView({ ledger, self: x.self, names, scale: c.params.scale, clock });
-  const bulk = new BulkSync({ mux, ledger, clock, selfId: identity.id, peers: table });
+  const bulk = new BulkSync({ mux, ledger, clock, identity, random, peers: table });
   const sync = new SyncEngine({ ...base, ledger, messenger, heartbeat, membership, bulk, table, prng: x.prng.fork('sync'), selfId: identity.id });
   const transfer = new TransferService({ inboxDir: store.inboxDir, mux, messenger, peers: table, emit, clock, random, maxFileBytes: c.maxFileSize });
   await transfer.start();

@@ -8,7 +8,8 @@ import { Identity, verifySignature } from '../../../src/runtime/identity.ts';
 import { createTransaction } from '../../../src/runtime/ledger/transaction.ts';
 import { SeededRandom } from '../../../src/runtime/random.ts';
 import {
-  decodeBulkLine, decodePullRequest, encodeBulkEnd, encodeBulkTxn, encodePullRequest, SYNC_MAGIC, type PullRequest,
+  decodeBulkLine, decodeChallenge, decodePullAuth, decodePullRequest, encodeBulkEnd, encodeBulkTxn, encodeChallenge,
+  encodePullAuth, encodePullRequest, pullSigningBytes, SYNC_MAGIC, type PullRequest,
 } from '../../../src/runtime/wire/bulk-sync.ts';
 import {
   decodeFrame, decodeHello, encodeFrame, encodeHello, FRAME_LENGTH, FrameKind, HELLO_LENGTH, HELLO_MAGIC,
@@ -157,11 +158,34 @@ describe('bulk sync: the pull request and the answer lines', () => {
     ],
   };
 
-  it('the request round-trips: magic, one JSON line', () => {
+  it('the magic names version 2 of the protocol (authenticated pulls)', () => {
+    expect(SYNC_MAGIC.toString('latin1')).toBe('PLS2');
+  });
+
+  it('the challenge and the signed answer round-trip, and the answer verifies for its signer, server and challenge only', () => {
+    const challenge = { challenge: random.bytes(32).toString('base64url'), id: alice.id };
+    const c = encodeChallenge(challenge);
+    expect(c.endsWith('\n')).toBe(true);
+    expect(decodeChallenge(c.slice(0, -1))).toEqual(challenge);
+    const auth = { from: bob.id, sig: bob.sign(pullSigningBytes(alice.id, challenge.challenge, bob.id)).toString('base64url') };
+    const a = encodePullAuth(auth);
+    expect(decodePullAuth(a.slice(0, -1))).toEqual(auth);
+    const sig = Buffer.from(auth.sig, 'base64url');
+    expect(verifySignature(bob.id, pullSigningBytes(alice.id, challenge.challenge, bob.id), sig)).toBe(true);
+    expect(verifySignature(bob.id, pullSigningBytes(bob.id, challenge.challenge, bob.id), sig)).toBe(false);
+    expect(verifySignature(bob.id, pullSigningBytes(alice.id, random.bytes(32).toString('base64url'), bob.id), sig)).toBe(false);
+    for (const bad of ['', 'x', '{}', JSON.stringify({ ...challenge, id: 'x' }), JSON.stringify({ ...challenge, extra: 1 }), JSON.stringify({ challenge: 'short', id: alice.id })]) {
+      expect(decodeChallenge(bad), bad).toBeNull();
+    }
+    for (const bad of ['', '{}', JSON.stringify({ ...auth, sig: 'short' }), JSON.stringify({ from: 'x', sig: auth.sig })]) {
+      expect(decodePullAuth(bad), bad).toBeNull();
+    }
+  });
+
+  it('the request round-trips: one JSON line', () => {
     const bytes = encodePullRequest(request);
-    expect(bytes.subarray(0, 4)).toEqual(SYNC_MAGIC);
     expect(bytes.at(-1)).toBe(0x0a);
-    expect(decodePullRequest(bytes.subarray(4, -1).toString('utf8'))).toEqual(request);
+    expect(decodePullRequest(bytes.subarray(0, -1).toString('utf8'))).toEqual(request);
     expect(decodePullRequest(JSON.stringify({ from: bob.id, chains: [] }))).toEqual({ from: bob.id, chains: [] });
   });
 
