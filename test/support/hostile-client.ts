@@ -208,6 +208,16 @@ export class HostileClient {
     return challenge;
   }
 
+  /**
+   * Plays the node a user asked to join: answers its hello with a challenge (the envelope fields
+   * `over`, e.g. a Lamport time), then confirms the node's answer, so its join resolves.
+   */
+  async answerJoin(to: string, hello: Received, over: Override = {}): Promise<void> {
+    const challenge = this.hello(to, { re: hello.env.b.nonce, reply: true }, over);
+    const answer = await this.waitFor((r) => r.env.t === 'hello' && r.env.b?.re === challenge.b.nonce);
+    if (answer.env.b.reply) this.hello(to, { re: answer.env.b.nonce, reply: false }, over);
+  }
+
   /** A signed refusal (as `key`). */
   refuse(to: string, b: { code: string; reason: string; re?: string; clock?: number }, over: Override = {}, key: Key = this.key): Received['env'] {
     return this.send(to, 'refuse', { ...b, sig: key.sign(signing.refuse(over.f ?? key.id, b)) }, { f: key.id, ...over });

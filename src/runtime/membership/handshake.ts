@@ -68,7 +68,8 @@ const MAX_SESSIONS = 4096;
  *   A (joins)                                B
  *   hello{nonce a}            ─────────────▶  (proves nothing yet)
  *                             ◀─────────────  hello{nonce b, re a, reply}   A admits B
- *   hello{nonce a2, re b}     ─────────────▶                                B admits A
+ *   hello{nonce a2, re b, reply} ──────────▶                                B admits A
+ *                             ◀─────────────  hello{nonce b2, re a2}        A's join resolves
  */
 export class Handshake {
   private readonly waiters = new Map<string, HelloWaiter>();
@@ -207,7 +208,12 @@ export class Handshake {
     for (const gone of [r.displaced, r.evicted]) {
       if (gone) this.o.emit('peer-removed', { peer: gone.addr, id: gone.id, name: gone.name, reason: gone === r.evicted ? 'evicted' : 'replaced' });
     }
-    if (b.reply) this.sendHello(advertised, { reply: false, re: b.nonce, toId: msg.f });
+    // Answering the challenge to a hello we initiated, we ask to hear back once we are admitted in
+    // turn (a join resolves when both sides list each other); any other answer is the last word.
+    const confirm = b.reply && (rec.purpose === 'join' || rec.purpose === 'retry' || rec.purpose === 'greet');
+    const answer = b.reply
+      ? this.sendHello(advertised, confirm ? { reply: true, re: b.nonce, toId: msg.f, purpose: 'confirm', origin: rec.origin } : { reply: false, re: b.nonce, toId: msg.f })
+      : undefined;
     if (r.added) {
       const via = wasDead ? 'readmit' : 'hello';
       this.o.emit('peer-added', { peer: peer.addr, id: peer.id, name: peer.name, via });
@@ -217,7 +223,8 @@ export class Handshake {
     const w = this.waiters.get(rec.nonce);
     if (w) {
       this.waiters.delete(rec.nonce);
-      w.resolve(peer);
+      if (confirm && answer) this.waiters.set(answer, w);
+      else w.resolve(peer);
     }
   }
 

@@ -7,9 +7,10 @@ import type { PeerOrigin } from './peer-table.ts';
  * - `join`: to an address a user asked us to join or add (its answer may set our clock: bootstrap);
  * - `retry`: to a peer we lost, or one from our own peer store;
  * - `greet`: to an address heard of from others, or a node that spoke to us unintroduced;
- * - `challenge`: answering a hello that has not proved itself yet.
+ * - `challenge`: answering a hello that has not proved itself yet;
+ * - `confirm`: answering a challenge to one of ours, asking the other side to say it admitted us.
  */
-export type NoncePurpose = 'join' | 'retry' | 'greet' | 'challenge';
+export type NoncePurpose = 'join' | 'retry' | 'greet' | 'challenge' | 'confirm';
 
 export interface NonceRecord {
   nonce: string;

@@ -65,7 +65,7 @@ function climb(h: HostileClient, to: string, start: number, pings: number, key =
 async function joinFar(node: Node, far: HostileClient, l: number): Promise<void> {
   const joined = node.join(far.address, { timeout: '5s' });
   const hello = await far.waitFor((r) => r.env.t === 'hello' && r.env.f === node.id);
-  far.hello(node.address, { re: hello.env.b.nonce, reply: true }, { l });
+  await far.answerJoin(node.address, hello, { l });
   await joined;
 }
 
