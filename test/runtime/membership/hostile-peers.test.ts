@@ -195,3 +195,34 @@ describe('borrowed identities (issue 15.4)', () => {
     expect(b.peers()).toEqual([]);
   });
 });
+
+describe('what a restart remembers (issue 15.4)', () => {
+  it('peers a node contacted are saved and trusted after a restart; newcomers that contacted it are not saved', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { Node: NodeClass } = await import('../../../src/runtime/node.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'peerlab-book-'));
+    try {
+      const world = new MemoryWorld();
+      const [p] = (nodes = await world.startNodes(1, {}, 'p')) as [Node];
+      const opts = { name: 'n', dataDir: join(dir, 'n'), seed: 5, heartbeat: { interval: 100, timeout: 1000 } };
+      const n = new NodeClass({ ...opts, ...world.transports(7050) });
+      nodes.push(n);
+      await n.start();
+      await n.join(p.address);
+      const sybil = await client(world, 7100);
+      await sybil.handshake(n.address);
+      await until(() => n.peers().length === 2, 'the sybil is admitted as a newcomer');
+      await n.stop();
+      const again = new NodeClass({ ...opts, ...world.transports(7050) });
+      nodes.push(again);
+      await again.start();
+      const retrying = (again.details().retrying as Array<{ addr: string }>).map((r) => r.addr);
+      expect(retrying).toEqual([p.address]);
+    } finally {
+      await stopAll(nodes);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
