@@ -54,8 +54,8 @@ export function nodeCommand(): Command {
     if (stopping) return;
     // The local control socket: `peerlab attach DATA_DIR` and playbooks with isolation: process.
     control = await startControlServer(node);
-    // leave() or stop() through the control socket ends the process too.
-    node.on('node-stopped', () => void stop(0));
+    // leave(), stop() or crash() through the control socket ends the process too (restart() does not).
+    node.on('node-stopped', (e) => void (e.data.how !== 'restart' && stop(0)));
     out(o.json ? JSON.stringify({ type: 'control-socket', node: node.name, path: control.path }) : `control socket: ${control.path}`);
     for (const addr of o.join ?? []) {
       node.join(addr, { timeout: Infinity }).catch((err: unknown) => {

@@ -57,9 +57,9 @@ function clusterStep(kind: ClusterStepKind): Schema {
         type: ['object', 'null'], additionalProperties: false, properties: { node: ref('nodeName') },
       });
     case 'crash':
-      return described('Stop a node abruptly (SIGKILL with isolation: process).', ref('nodeName'));
+      return described('Stop a node abruptly, as a kill would: no goodbye, unflushed writes lost (node.crash(); a SIGKILL with isolation: process).', ref('nodeName'));
     case 'restart':
-      return described('Start a crashed or stopped node again from its data.', ref('nodeName'));
+      return described('Start a crashed or stopped node again from its data, on the same port (node.restart(); a new process with isolation: process).', ref('nodeName'));
     case 'wait':
       return described('Pause the sequence.', ref('duration'));
     case 'waitFor':

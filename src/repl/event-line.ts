@@ -64,7 +64,7 @@ function summary(e: PeerlabEvent, names: NameBook): string {
     case 'node-started':
       return `${str(d.address)}`;
     case 'node-stopped':
-      return '';
+      return d.how === 'crash' ? `crashed: ${str(d.lost)} unflushed write${d.lost === 1 ? '' : 's'} lost` : d.how === 'stop' || d.how === undefined ? '' : str(d.how);
     case 'peer-added':
       return `${who()} via ${str(d.via)}`;
     case 'peer-removed':

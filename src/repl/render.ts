@@ -85,6 +85,12 @@ function byShape(value: unknown, shape: ResultShape, ctx: RenderContext): string
       return isRow(value) && value.balance !== undefined ? `${compact(value.name ?? value.peer)} shows ${ctx.paint.bold(compact(value.balance))}${value.spendable !== undefined ? ctx.paint.dim(` (spendable ${compact(value.spendable)})`) : ''}` : undefined;
     case 'left':
       return isRow(value) && typeof value.told === 'number' ? `left: told ${value.told} peer${value.told === 1 ? '' : 's'}, node stopped` : undefined;
+    case 'crashed':
+      return isRow(value) && typeof value.lost === 'number' ? `crashed: nobody told, ${value.lost} unflushed write${value.lost === 1 ? '' : 's'} lost (node.restart() brings it back)` : undefined;
+    case 'restarted':
+      return isRow(value) && typeof value.address === 'string'
+        ? `restarted on ${value.address}: ${compact(value.transactions)} transaction${value.transactions === 1 ? '' : 's'}, ${compact(value.peers)} saved peer${value.peers === 1 ? '' : 's'} to greet again`
+        : undefined;
     case 'event':
       return isEvent(value) ? formatEvent(value, ctx.paint, ctx.names) : undefined;
     case 'events':

@@ -77,7 +77,7 @@ export interface Exposure {
 
 /** What a result looks like, where consumers show it as more than plain data. */
 export type ResultShape =
-  | 'peers' | 'peer' | 'removed' | 'left' | 'milliseconds'
+  | 'peers' | 'peer' | 'removed' | 'left' | 'crashed' | 'restarted' | 'milliseconds'
   | 'sent' | 'sent-with-file' | 'file-sent' | 'synced' | 'exported'
   | 'transactions' | 'transaction' | 'text' | 'balances' | 'balance' | 'peer-balance' | 'forks' | 'inbox'
   | 'faults' | 'heartbeat' | 'robot' | 'details' | 'counters' | 'event' | 'events' | 'cleared';

@@ -254,11 +254,24 @@ const TABLE = [
     example: "off = node.on('txn-accepted', (e) => console.log(e.data))", effect: 'read', exposed: { repl: true, control: false },
     params: [param.text('type'), param.value('fn', { description: 'a function of the event' }, false)],
   },
-  // ---- lifecycle (a control client stops a headless node with it; the REPL has .exit)
+  // ---- lifecycle (a control client stops a headless node with stop; the REPL has .exit). The
+  // playbook steps `crash:` and `restart:` are the cluster's (with isolation: process a crash is a
+  // SIGKILL and a restart a new process); in-process they call these methods.
   {
     name: 'stop', group: 'lifecycle', signature: 'node.stop()', summary: 'stop the node',
     description: 'Stops the node: sockets closed, data flushed. Calling it again does nothing.',
     example: 'await node.stop()', params: [], effect: 'write', exposed: { repl: false, control: true },
+  },
+  {
+    name: 'crash', group: 'lifecycle', signature: 'node.crash()', summary: 'stop abruptly, as a kill would',
+    description: 'Stops the node the way a kill does: no goodbye (peers notice only when the heartbeat times out), writes not yet on disk are lost (a send in flight fails), the peer list is not saved. Says how many log writes were lost. node.restart() brings it back; a headless node\'s process ends.',
+    example: 'await nodes.bob.crash()', params: [], effect: 'write', exposed: BOTH, result: { shape: 'crashed' },
+    confirm: 'Crash this node (no goodbye, unflushed writes lost)?',
+  },
+  {
+    name: 'restart', group: 'lifecycle', signature: 'node.restart()', summary: 'start a stopped or crashed node again',
+    description: 'Stops the node if it runs, then starts it again from its data directory: the same port, the same identity, its ledger and its saved peers (greeted again). A --memory node keeps its identity, ledger and peers in memory across a restart (what a crash did not lose).',
+    example: 'await nodes.bob.restart()', params: [], effect: 'write', exposed: BOTH, result: { shape: 'restarted' },
   },
 ] as const satisfies readonly ApiMethod[];
 

@@ -20,7 +20,8 @@ type Direction = 'in' | 'out';
 
 export type EventData = {
   'node-started': { address: string; id: string; initialBalance: string; scale: number };
-  'node-stopped': Record<string, never>;
+  /** `how`: a stop, a leave, the stop half of a restart, or a crash (with the log records it lost). */
+  'node-stopped': { how: 'stop' | 'leave' | 'restart' | 'crash'; lost?: number };
   'peer-added': PeerData & { via: 'join' | 'hello' | 'discovery' | 'readmit' | 'user' };
   'peer-removed': PeerData & { reason: 'user' | 'timeout' | 'left' | 'replaced' | 'refused' };
   'peer-suspected': PeerData & { silentMs: number };

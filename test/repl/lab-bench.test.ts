@@ -101,3 +101,16 @@ describe('node.heartbeat', () => {
     expect(await h.run('node.heartbeat.interval')).toMatch(/^200\n/);
   });
 });
+
+describe('crash and restart from the REPL', () => {
+  it('await nodes.bob.crash() says what was lost; await nodes.bob.restart() brings bob back on the same address', async () => {
+    const { nodes, h } = await setup(['alice', 'bob']);
+    const bob = nodes[1]!;
+    const address = bob.address;
+    expect(await h.run('await nodes.bob.crash()')).toMatch(/crashed: nobody told, 0 unflushed writes lost \(node\.restart\(\) brings it back\)/);
+    expect(await h.fail('nodes.bob.peers()')).toMatch(/node bob has crashed \(node\.restart\(\) starts it again\)/);
+    expect(await h.run('await nodes.bob.restart()')).toMatch(new RegExp(`restarted on ${address.replace(/\./g, '\\.')}: 0 transactions`));
+    expect(bob.running).toBe(true);
+    expect(await h.run("help(nodes.bob.restart)")).toMatch(/^node\.restart\(\)/);
+  });
+});
