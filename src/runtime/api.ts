@@ -164,13 +164,14 @@ const TABLE = [
   // ---- faults
   {
     name: 'faults.set', group: 'faults', signature: 'node.faults.set({ drop, dropIn, delay, jitter, duplicate, peer? })', summary: 'inject faults',
-    description: 'drop / dropIn: chance each sent / received datagram is lost; delay and jitter as durations (\'20ms\'); duplicate: chance a datagram is sent twice. With peer, only that link. Decisions come from the seeded PRNG.',
+    description: 'drop / dropIn: chance each sent / received datagram is lost; delay and jitter as durations (\'20ms\'); duplicate: chance a datagram is sent twice. With peer (a name, id prefix or address), only that link. Decisions come from the seeded PRNG.',
     example: 'node.faults.set({ drop: 0.3 })', params: [param.options('input', FAULT_OPTIONS, false)], effect: 'write', exposed: BOTH, result: { shape: 'faults' },
   },
   {
-    name: 'faults.partition', group: 'faults', signature: 'node.faults.partition(addrs)', summary: 'cut this node off from peers',
-    description: 'Nothing goes to or comes from the listed addresses until heal().',
-    example: "node.faults.partition(['127.0.0.1:5002'])", params: [param.addresses('addrs')], effect: 'write', exposed: BOTH, result: { shape: 'faults' },
+    name: 'faults.partition', group: 'faults', signature: 'node.faults.partition(peers)', summary: 'cut this node off from peers',
+    description: "Nothing goes to or comes from the listed peers (names, id prefixes or addresses host:port) until heal(); the other nodes' links stay up. A peer removed for silence is still found by name.",
+    example: "node.faults.partition(['bob'])", effect: 'write', exposed: BOTH, result: { shape: 'faults' },
+    params: [{ ...param.addresses('peers'), schema: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'peers: names, id prefixes or addresses host:port' } }],
   },
   {
     name: 'faults.heal', group: 'faults', signature: 'node.faults.heal()', summary: 'end partitions', description: 'Removes every partition of this node.',

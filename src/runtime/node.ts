@@ -1,4 +1,4 @@
-import { advertisedAddress, formatAddress, type Address } from './address.ts';
+import { advertisedAddress, formatAddress, tryParseAddress, type Address } from './address.ts';
 import { LamportClock, systemClock, type Clock } from './clock.ts';
 import { resolveConfig, type NodeConfig, type NodeOptions } from './config.ts';
 import { PeerlabError } from './errors.ts';
@@ -86,7 +86,7 @@ export class Node {
     this.faultPlan = new FaultPlan(this.prng.fork('faults'));
     if (options.faults) this.faultPlan.set(options.faults);
     this.hb = { ...this.config.heartbeat };
-    this.faults = faultControl(this.faultPlan, (faults) => this.running && void this.emit('faults-changed', { faults }));
+    this.faults = faultControl(this.faultPlan, (faults) => this.running && void this.emit('faults-changed', { faults }), (ref) => this.linkAddress(ref));
     this.heartbeat = heartbeatControl(this.hb);
     const host = { node: this, targets: () => (this.parts && this.running ? this.parts.table.list().map((p) => p.id) : []) };
     this.robot = new Robot({ ...host, scale: this.config.params.scale, interval: () => this.hb.interval, emit: this.emitter }, this.clock, this.prng.fork('robot').nextUint32());
@@ -270,6 +270,14 @@ export class Node {
 
   /** An address from an address, or from a known peer's name or id prefix. */
   resolveAddress(ref: string): Address { return this.running_().directory.resolveAddress(ref); }
+
+  /** The address of a link to fault: an address as given, or a peer's (live or retried) by name or id prefix. */
+  private linkAddress(ref: string): string {
+    if (this.parts && this.running) return this.parts.directory.linkAddress(ref);
+    const a = tryParseAddress(ref);
+    if (a) return formatAddress(a);
+    throw new PeerlabError('NOT_RUNNING', `a peer's name or id prefix (${JSON.stringify(ref)}) needs the node running; give an address host:port`);
+  }
 
   /** An account id from a full id, or a peer's address, name or id prefix. */
   resolveAccount(ref: string): string { return this.running_().directory.resolveAccount(ref); }

@@ -338,6 +338,18 @@ describe('record a REPL session, replay it with play, compare the effect', () =>
     expect(Object.fromEntries(Object.entries(o.session).map(([n, f]) => [n, (f as { cut: string[] }).cut]))).toEqual({ alice: ['bob', 'carol'], bob: [], carol: ['bob'] });
   }, 60_000);
 
+  it('faults.partition by name and id prefix replays as the same cut', async () => {
+    const o = await same({
+      names: ['alice', 'bob', 'carol'],
+      mesh: true,
+      lines: ["nodes.carol.faults.partition(['bob'])", 'nodes.alice.faults.partition([nodes.carol.id.slice(0, 8)])'],
+      effect: faults,
+    });
+    expect(Object.fromEntries(Object.entries(o.session).map(([n, f]) => [n, (f as { cut: string[] }).cut]))).toEqual({ alice: ['carol'], bob: [], carol: ['bob'] });
+    expect(o.yaml).toContain('- cut: { node: carol, peers: [bob] }');
+    expect(o.yaml).toContain('- cut: { node: alice, peers: [carol] }');
+  }, 60_000);
+
   it('faults.heal heals that node only', async () => {
     const o = await same({
       names: ['alice', 'bob', 'carol'],

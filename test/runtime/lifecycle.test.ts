@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ControlClient, startControlServer } from '../../src/runtime/control/index.ts';
 import type { PeerlabEvent } from '../../src/runtime/events.ts';
 import { Node, type NodeOptions } from '../../src/runtime/node.ts';
 import { startNodes, stopAll, until } from '../helpers.ts';
@@ -166,5 +167,19 @@ describe('node.crash()', () => {
     await a.crash();
     expect(await a.crash()).toEqual({ crashed: 'a', lost: 0 });
     expect(() => a.peers()).toThrow(/node a has crashed \(node\.restart\(\) starts it again\)/);
+  });
+});
+
+describe('over the control socket (peerlab attach, the live view)', () => {
+  it('restart keeps the socket (the node comes back in its process); crash ends it, as a kill would', async () => {
+    const { a } = await pair({ memory: true });
+    const server = await startControlServer(a);
+    cleanup.push(() => server.stop());
+    const client = await ControlClient.connect(server.path);
+    cleanup.push(() => client.close());
+    expect(await client.call('restart', [])).toMatchObject({ restarted: 'a', id: a.id });
+    expect(await client.call<unknown[]>('transactions', [])).toEqual([]);
+    expect(await client.call('crash', [])).toEqual({ crashed: 'a', lost: 0 });
+    await until(async () => !(await ControlClient.connect(server.path).then((c) => (c.close(), true), () => false)), 'the control socket is gone');
   });
 });
