@@ -84,6 +84,10 @@ function summary(e: PeerlabEvent, names: NameBook): string {
       const f = (d.fork ?? d) as Record<string, unknown>;
       return `account ${names.label(f.account)} seq ${str(f.seq)}`;
     }
+    case 'sync-complete': {
+      const n = Number(d.learned);
+      return `with ${str(d.name)}: learned ${n} transaction${n === 1 ? '' : 's'} over ${str(d.via)} (${str(d.trigger)})${d.error ? `, ${str(d.error)}` : ''}`;
+    }
   }
   if (e.type.startsWith('txn-')) return txnSummary(d, names);
   if (e.type.startsWith('file-')) return fileSummary(e.type, d, names);

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from './clock.ts';
 import type { DropCode, RejectCode, VoidCode } from './ledger/codes.ts';
 import type { Was } from './ledger/results.ts';
 import type { FaultSnapshot } from './net/faults.ts';
+import type { SyncTrigger } from './sync/sync-report.ts';
 import type { RefuseReason } from './wire/transfer.ts';
 
 /**
@@ -41,6 +42,15 @@ export type EventData = {
   'txn-rejected': { id: string; code: RejectCode | string; reason: string; from?: string };
   'txn-dropped': TxnData & { code: DropCode };
   'fork-detected': { account: string; seq: number; proof: string[] };
+  /**
+   * A sync round with a peer ended (sync/sync-engine.ts says which rounds report): how many
+   * transactions were learned from whom (`peer` its address), over UDP or TCP, why it ran, the
+   * digest after it, and an error when the peer did not answer completely.
+   */
+  'sync-complete': {
+    peer: string; id: string; name: string; learned: number; via: 'udp' | 'tcp';
+    trigger: SyncTrigger; digest: string; error?: string;
+  };
   'file-offered': FileData & { direction: Direction };
   'file-progress': { transferId: string; peer: string; name: string; direction: Direction; bytes: number; total: number; rate: number };
   'file-retry': FileData & { attempt: number; reason: string; delayMs: number };
