@@ -115,8 +115,11 @@ function stepValue(p: ApiParam): Schema {
   switch (p.kind) {
     case 'address':
       return ref('peerRef');
-    case 'addresses':
-      return { type: 'array', minItems: 1, items: ref('peerRef') };
+    case 'addresses': {
+      // How many the method takes (doubleSpend: exactly two, different), else at least one.
+      const { minItems = 1, maxItems, uniqueItems } = p.schema as { minItems?: number; maxItems?: number; uniqueItems?: boolean };
+      return { type: 'array', minItems, ...(maxItems !== undefined ? { maxItems } : {}), ...(uniqueItems ? { uniqueItems } : {}), items: ref('peerRef') };
+    }
     case 'account':
     case 'peer':
       return ref('nodeName');

@@ -142,6 +142,22 @@ const TABLE = [
     example: 'await node.clearAndRebuild()', params: [], effect: 'write', confirm: "Delete this node's ledger and rebuild it from its peers?",
     exposed: both({ key: 'clearAndRebuild', order: 190, caller: 'value', args: {}, description: "Clear the node's ledger and rebuild it from peers", example: '- clearAndRebuild: bob', notes: ['Wipes the ledger (the identity stays) and pulls it back from peers.'] }),
   },
+  // ---- misbehaving on purpose (lessons only: an honest node never does this)
+  {
+    name: 'misbehave.doubleSpend', group: 'misbehave', signature: 'node.misbehave.doubleSpend([a, b], amount)', summary: 'sign two transactions with one seq (the fork lesson)',
+    description: 'Misbehaves on purpose, for the fork lesson: signs two transactions with the same seq, `amount` to each of two peers (each fits the spendable balance: a double spend), and sends each only to its recipient. Both spread; every node detects the fork (fork-detected) and voids both (txn-voided), so no money moves, and this account can send nothing more.',
+    example: "await node.misbehave.doubleSpend(['alice', 'bob'], 800)", effect: 'write', result: { shape: 'double-spent' },
+    confirm: 'Make this node sign two conflicting transactions (its account is frozen from then on)?',
+    params: [
+      { ...param.addresses('to'), schema: { type: 'array', minItems: 2, maxItems: 2, uniqueItems: true, items: { type: 'string', minLength: 1 }, description: 'two peers: names, id prefixes or addresses host:port' } },
+      param.amount(),
+    ],
+    exposed: both({
+      key: 'doubleSpend', order: 195, caller: 'node', args: { to: 'to', amount: 'amount' }, description: 'A node misbehaves on purpose: two transactions with one seq, one to each of two peers (the fork lesson)',
+      example: '- doubleSpend: { node: alice, to: [bob, carol], amount: 100 }',
+      notes: ['Each transaction goes only to its recipient, who gossips it on: every node ends up with both, emits fork-detected and voids both.', 'Check it with `logged: { node: all, type: fork-detected }`; the forker cannot send afterwards.'],
+    }),
+  },
   // ---- files
   {
     name: 'sendFile', group: 'files', signature: 'node.sendFile(to, path)', summary: 'send a file',
@@ -287,7 +303,7 @@ export type CallStepKind = Extract<(typeof TABLE)[number], { exposed: { step: un
 /** Titles of the groups, for listings. */
 export const API_GROUPS: Readonly<Record<ApiMethod['group'], string>> = {
   peers: 'Peers', ledger: 'Ledger', files: 'Files', faults: 'Faults', heartbeat: 'Heartbeat', robot: 'Robot',
-  logs: 'Details, logs and events', lifecycle: 'Lifecycle',
+  logs: 'Details, logs and events', lifecycle: 'Lifecycle', misbehave: 'Misbehaving on purpose (lessons)',
 };
 
 /**

@@ -6,6 +6,7 @@ import { EventBus, EventLog, type Emit, type EventData, type EventType, type Lis
 import { shortId } from './identity.ts';
 import type { SendResult } from './ledger/durable-ledger.ts';
 import { fieldsArg } from './ledger/fields.ts';
+import { doubleSpend, type DoubleSpendResult } from './ledger/misbehave.ts';
 import type { BalanceRow, ForkRow, PendingRow, TransactionRow } from './ledger/view.ts';
 import type { HeartbeatSettings } from './membership/heartbeat.ts';
 import { heartbeatControl, type HeartbeatControl } from './membership/heartbeat-control.ts';
@@ -52,6 +53,14 @@ export class Node {
   readonly heartbeat: HeartbeatControl;
   /** `node.robot.start({ every, maxAmount, actions, seed, for })`, `node.robot.stop()`, `node.robot.status()`. */
   readonly robot: Robot;
+  /** A node misbehaving on purpose, for lessons only (ledger/misbehave.ts): `node.misbehave.doubleSpend([a, b], amount)`. */
+  readonly misbehave = {
+    doubleSpend: async (to: string[], amount: number | string): Promise<DoubleSpendResult> => {
+      const { ledger, store, directory, sync } = this.running_();
+      const deps = { ledger, identity: store.identity, lamport: this.lamport, findPeer: (ref: string) => directory.find(ref)!, sendTo: sync.sendTo.bind(sync) };
+      return doubleSpend(deps, to, amount);
+    },
+  };
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly lamport = new LamportClock();

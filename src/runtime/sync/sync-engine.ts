@@ -125,6 +125,12 @@ export class SyncEngine {
     }
   }
 
+  /** Gossips one transaction to one peer only (`node.misbehave.doubleSpend` hands each branch to its recipient). */
+  sendTo(peer: Peer, txn: Transaction): void {
+    this.o.messenger.send(peer.address, 'txn', { txn: toWire(txn) });
+    this.counters.txnPushed++;
+  }
+
   private async onTxn(msg: Envelope<TxnBody>): Promise<void> {
     if (!this.o.table.has(msg.f)) return;
     const { results, stored } = await this.ledger.ingest([msg.b.txn], msg.f);
