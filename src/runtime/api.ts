@@ -101,9 +101,9 @@ const TABLE = [
   },
   {
     name: 'exportCsv', group: 'ledger', signature: 'node.exportCsv(path)', summary: 'export the ledger as CSV',
-    description: 'Writes the ledger as CSV: index, id, sender, receiver, amount, lamport, timestamp, custom fields, file.',
+    description: 'Writes the ledger as CSV: index, id, sender, receiver, amount, lamport, timestamp, custom fields, file, then sender_name, receiver_name, status (valid or void) and reason (why void).',
     example: "await node.exportCsv('ledger.csv')", params: [param.path('path', 'write')], effect: 'write', result: { shape: 'exported' },
-    exposed: both({ key: 'export', order: 230, caller: 'node', args: { path: 'path' }, description: "Export a node's transactions as CSV", example: '- export: { node: alice, path: out/alice.csv }', notes: ['Columns: index, id, sender, receiver, amount, lamport, timestamp, fields, file.'] }),
+    exposed: both({ key: 'export', order: 230, caller: 'node', args: { path: 'path' }, description: "Export a node's transactions as CSV", example: '- export: { node: alice, path: out/alice.csv }', notes: ['Columns: index, id, sender, receiver, amount, lamport, timestamp, fields, file, sender_name, receiver_name, status, reason.', '`sender` and `receiver` are account ids; the names are as the exporting node knows them; `status` is `valid` or `void`, `reason` says why a void one is (e.g. FORK).'] }),
   },
   {
     name: 'balances', group: 'ledger', signature: 'node.balances()', summary: "every account's balance",

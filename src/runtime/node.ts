@@ -338,7 +338,7 @@ export class Node {
   /** Accounts caught signing two transactions with the same seq, with the two as proof. */
   forks(): ForkRow[] { return this.running_().view.forks(); }
 
-  /** Writes the ledger as CSV (index, id, sender, receiver, amount, lamport, timestamp, fields, file). */
+  /** Writes the ledger as CSV (index, id, sender, receiver, amount, lamport, timestamp, fields, file, sender_name, receiver_name, status, reason). */
   async exportCsv(path: string): Promise<{ path: string; rows: number }> {
     if (typeof path !== 'string' || path.trim() === '') throw new PeerlabError('BAD_ARGUMENT', 'exportCsv needs a file path');
     return exportCsv(path, this.running_().view.csvRows());

@@ -4,7 +4,11 @@
  * each only to its recipient. Both spread; every node detects the fork, both are void, no money
  * moves, and the forker cannot send again.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readCsvRows } from '../../../src/runtime/store/csv-read.ts';
 import type { Node } from '../../../src/runtime/node.ts';
 import { stopAll, until } from '../../helpers.ts';
 import { MemoryWorld } from '../memory-world.ts';
@@ -59,6 +63,26 @@ describe('node.misbehave.doubleSpend', () => {
     for (const n of nodes) {
       const shown = Object.fromEntries(n.balances().map((x) => [x.name, x.balance]));
       expect(shown, n.name).toEqual({ m: '200.00', a: '1800.00', b: '1000.00', c: '1000.00' });
+    }
+  });
+
+  it('the CSV export names sender and receiver and says which transactions are void, and why', async () => {
+    const [m, a] = await network();
+    await m.send('a', 800);
+    await m.misbehave.doubleSpend(['b', 'c'], 200);
+    await until(() => a.forks().length === 1 && a.transactions().length === 3, 'a sees the fork', 10_000);
+    const dir = await mkdtemp(join(tmpdir(), 'peerlab-csv-'));
+    try {
+      const { path } = await a.exportCsv(join(dir, 'a.csv'));
+      const rows = readCsvRows(await readFile(path, 'utf8'));
+      expect(rows.map((r) => [r.senderName, r.receiverName, r.amount, r.status, r.reason]).sort()).toEqual([
+        ['m', 'a', '800.00', 'valid', null],
+        ['m', 'b', '200.00', 'void', 'FORK'],
+        ['m', 'c', '200.00', 'void', 'FORK'],
+      ]);
+      expect(rows.every((r) => r.sender === m.id)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
