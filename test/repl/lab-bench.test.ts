@@ -71,7 +71,7 @@ describe('help', () => {
     const commands = await h.run("help('commands')");
     expect(commands).toMatch(/^REPL commands[\s\S]*\.peers[\s\S]*\.record/);
     expect(await h.run('help(nodes)')).toMatch(/nodes\.<name>/);
-    expect(await h.run("help('nope')")).toMatch(/no help for "nope"; topics: peers, ledger, files, faults, heartbeat, robot, logs, lifecycle, commands/);
+    expect(await h.run("help('nope')")).toMatch(/no help for "nope"; topics: peers, ledger, files, faults, heartbeat, robot, logs, lifecycle, misbehave, commands/);
   });
 
   it('the overview names the topics', async () => {
