@@ -43,9 +43,9 @@ export type EventData = {
   'txn-dropped': TxnData & { code: DropCode };
   'fork-detected': { account: string; seq: number; proof: string[] };
   /**
-   * A sync round with a peer ended (sync/sync-engine.ts says which rounds report): how many
-   * transactions were learned from whom (`peer` its address), over UDP or TCP, why it ran, the
-   * digest after it, and an error when the peer did not answer completely.
+   * A sync round with a peer ended having brought something, or a round a user asked for failed
+   * (sync/sync-report.ts): how many transactions were learned from whom (`peer` its address), over
+   * UDP or TCP, why it ran, the digest after it, and the error when the peer did not answer completely.
    */
   'sync-complete': {
     peer: string; id: string; name: string; learned: number; via: 'udp' | 'tcp';

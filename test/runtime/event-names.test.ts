@@ -123,7 +123,14 @@ describe('a run provokes every documented event', () => {
     a.faults.reset();
     // fork-detected and txn-voided.
     await m.misbehave.doubleSpend(['a', 'b'], 100);
-    await a.sync();
+    // sync-complete: b misses a payment while cut off (c's push, a's and m's forwards), and a sync brings it.
+    const txnDrops = (): number => b.logs('message-dropped').filter((e) => (e.data as { msgType: string }).msgType === 'txn').length;
+    const drops0 = txnDrops();
+    b.faults.partition(['m', 'a', 'c']);
+    await c.send('a', 1);
+    await until(() => txnDrops() >= drops0 + 3, 'the payment and its forwards to b are dropped');
+    b.faults.heal();
+    await b.sync();
     // file-offered, file-progress, file-received.
     const file = join(dir, 'notes.txt');
     await writeFile(file, 'notes\n'.repeat(1000));

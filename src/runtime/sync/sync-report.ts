@@ -17,16 +17,19 @@ export interface PeerSyncResult {
   error?: string;
 }
 
-/** Rounds a user asked for: they report even when nothing was learned. */
+/** Rounds a user (or a robot) asked for: they also report a failure. */
 const ASKED: ReadonlySet<SyncTrigger> = new Set(['user', 'join', 'rebuild']);
 /** Rounds answered by a peer that are still open (their last batch not seen): a bound on memory. */
 const MAX_OPEN = 1024;
 
 /**
- * `sync-complete` (DESIGN.md §2.4): one event when a sync round with a peer ends, with what was
- * learned, from whom, how and why. Rounds a user asked for always report (learned 0 included);
- * rounds the node runs or answers by itself report only when they brought something, so an idle
- * network stays quiet. The gossip of single new transactions is no round and reports nothing.
+ * `sync-complete` (DESIGN.md §2.4): one event when a sync round with a peer ends having brought
+ * something, with what was learned, from whom, how and why — whoever started the round: a user,
+ * a join, a rebuild, the node's own anti-entropy (either side of it), a request for missing
+ * dependencies. A round that learned nothing is quiet (an idle network, a robot's sync, a join of
+ * an empty network), unless a user asked for it and it failed: then it reports its error.
+ * `node.sync()` returns every round's result anyway. The gossip of single new transactions is no
+ * round and reports nothing.
  */
 export class SyncReport {
   /** Transactions learned in rounds a peer started with us (we answer its frontier, it sends us what we lack), by round id. */
@@ -39,7 +42,7 @@ export class SyncReport {
   /** Reports the round once it has ended; resolves with its result. */
   async round(trigger: SyncTrigger, peer: Peer, round: Promise<PeerSyncResult>): Promise<PeerSyncResult> {
     const r = await round;
-    if (r.learned > 0 || ASKED.has(trigger)) this.emit(trigger, peer, r);
+    if (r.learned > 0 || (r.error !== undefined && ASKED.has(trigger))) this.emit(trigger, peer, r);
     return r;
   }
 
