@@ -252,6 +252,21 @@ describe('record a REPL session, replay it with play, compare the effect', () =>
     expect(o.yaml).toContain('- restart: bob\n');
   }, 60_000);
 
+  it('misbehave.doubleSpend: the same fork, detected and voided everywhere', async () => {
+    const o = await same({
+      names: ['alice', 'bob', 'carol'],
+      mesh: true,
+      lines: ["await nodes.alice.misbehave.doubleSpend(['bob', 'carol'], 50)"],
+      settle: async (w) => {
+        await allHave(2)(w);
+        await until('every node sees the fork', async () => (await Promise.all(running(w).map((n) => w.call<unknown[]>(n, 'forks')))).every((f) => f.length === 1));
+      },
+      effect: ledgers,
+    });
+    expect(o.session.carol!.txns).toEqual(['alice → bob 50.00 void', 'alice → carol 50.00 void']);
+    expect(o.yaml).toContain('- doubleSpend: { node: alice, to: [bob, carol], amount: 50 }');
+  }, 60_000);
+
   it('send, sendCustom and sync', async () => {
     const o = await same({
       names: ['alice', 'bob', 'carol'],
