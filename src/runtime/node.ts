@@ -1,4 +1,4 @@
-import { advertisedAddress, formatAddress, tryParseAddress, type Address } from './address.ts';
+import { advertisedAddress, formatAddress, type Address } from './address.ts';
 import { LamportClock, systemClock, type Clock } from './clock.ts';
 import { resolveConfig, type NodeConfig, type NodeOptions } from './config.ts';
 import { PeerlabError } from './errors.ts';
@@ -6,14 +6,14 @@ import { EventBus, EventLog, type Emit, type EventData, type EventType, type Lis
 import { shortId } from './identity.ts';
 import type { SendResult } from './ledger/durable-ledger.ts';
 import { fieldsArg } from './ledger/fields.ts';
-import { doubleSpend, type DoubleSpendResult } from './ledger/misbehave.ts';
+import { misbehaveControl } from './ledger/misbehave.ts';
 import type { BalanceRow, ForkRow, PendingRow, TransactionRow } from './ledger/view.ts';
 import type { HeartbeatSettings } from './membership/heartbeat.ts';
 import { heartbeatControl, type HeartbeatControl } from './membership/heartbeat-control.ts';
 import type { DiscoverResult } from './membership/peer-exchange.ts';
 import { addressArg, type PeerInfo } from './membership/peer-directory.ts';
 import type { Peer } from './membership/peer-table.ts';
-import { faultControl, type FaultControl } from './net/fault-control.ts';
+import { addressOnly, faultControl, type FaultControl } from './net/fault-control.ts';
 import { FaultPlan } from './net/faults.ts';
 import { StreamMux } from './net/stream-mux.ts';
 import { TcpTransport } from './net/tcp-transport.ts';
@@ -54,13 +54,10 @@ export class Node {
   /** `node.robot.start({ every, maxAmount, actions, seed, for })`, `node.robot.stop()`, `node.robot.status()`. */
   readonly robot: Robot;
   /** A node misbehaving on purpose, for lessons only (ledger/misbehave.ts): `node.misbehave.doubleSpend([a, b], amount)`. */
-  readonly misbehave = {
-    doubleSpend: async (to: string[], amount: number | string): Promise<DoubleSpendResult> => {
-      const { ledger, store, directory, sync } = this.running_();
-      const deps = { ledger, identity: store.identity, lamport: this.lamport, findPeer: (ref: string) => directory.find(ref)!, sendTo: sync.sendTo.bind(sync) };
-      return doubleSpend(deps, to, amount);
-    },
-  };
+  readonly misbehave = misbehaveControl(() => {
+    const { ledger, store, directory, sync } = this.running_();
+    return { ledger, identity: store.identity, lamport: this.lamport, findPeer: (ref: string) => directory.find(ref)!, sendTo: sync.sendTo.bind(sync) };
+  });
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly lamport = new LamportClock();
@@ -95,7 +92,7 @@ export class Node {
     this.faultPlan = new FaultPlan(this.prng.fork('faults'));
     if (options.faults) this.faultPlan.set(options.faults);
     this.hb = { ...this.config.heartbeat };
-    this.faults = faultControl(this.faultPlan, (faults) => this.running && void this.emit('faults-changed', { faults }), (ref) => this.linkAddress(ref));
+    this.faults = faultControl(this.faultPlan, (faults) => this.running && void this.emit('faults-changed', { faults }), (ref) => (this.parts && this.running ? this.parts.directory.linkAddress(ref) : addressOnly(ref)));
     this.heartbeat = heartbeatControl(this.hb);
     const host = { node: this, targets: () => (this.parts && this.running ? this.parts.table.list().map((p) => p.id) : []) };
     this.robot = new Robot({ ...host, scale: this.config.params.scale, interval: () => this.hb.interval, emit: this.emitter }, this.clock, this.prng.fork('robot').nextUint32());
@@ -279,14 +276,6 @@ export class Node {
 
   /** An address from an address, or from a known peer's name or id prefix. */
   resolveAddress(ref: string): Address { return this.running_().directory.resolveAddress(ref); }
-
-  /** The address of a link to fault: an address as given, or a peer's (live or retried) by name or id prefix. */
-  private linkAddress(ref: string): string {
-    if (this.parts && this.running) return this.parts.directory.linkAddress(ref);
-    const a = tryParseAddress(ref);
-    if (a) return formatAddress(a);
-    throw new PeerlabError('NOT_RUNNING', `a peer's name or id prefix (${JSON.stringify(ref)}) needs the node running; give an address host:port`);
-  }
 
   /** An account id from a full id, or a peer's address, name or id prefix. */
   resolveAccount(ref: string): string { return this.running_().directory.resolveAccount(ref); }

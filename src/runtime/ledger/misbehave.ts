@@ -52,3 +52,8 @@ export async function doubleSpend(d: MisbehaveDeps, to: unknown, amount: unknown
   txns.forEach((t, i) => d.sendTo(peers[i]!, t));
   return { seq: txns[0]!.seq, transactions: txns.map((t, i) => ({ id: t.id, to: peers[i]!.name, amount: t.amount })) };
 }
+
+/** `node.misbehave`: misbehaviour on purpose, for lessons; `deps` gives the running node's parts. */
+export function misbehaveControl(deps: () => MisbehaveDeps): { doubleSpend(to: string[], amount: number | string): Promise<DoubleSpendResult> } {
+  return { doubleSpend: async (to, amount) => doubleSpend(deps(), to, amount) };
+}

@@ -1,3 +1,4 @@
+import { formatAddress, tryParseAddress } from '../address.ts';
 import { PeerlabError } from '../errors.ts';
 import { describeValue } from '../units.ts';
 import type { FaultInput, FaultPlan, FaultSnapshot } from './faults.ts';
@@ -43,4 +44,11 @@ export function faultControl(plan: FaultPlan, changed: (s: FaultSnapshot) => voi
     reset: () => report(plan.reset()),
     get: () => plan.snapshot(),
   };
+}
+
+/** Before the node runs there are no peers to name: an address is taken as it is, a name is refused. */
+export function addressOnly(ref: string): string {
+  const a = tryParseAddress(ref);
+  if (a) return formatAddress(a);
+  throw new PeerlabError('NOT_RUNNING', `a peer's name or id prefix (${JSON.stringify(ref)}) needs the node running; give an address host:port`);
 }
