@@ -182,7 +182,7 @@ export class Node {
   private async openStore(): Promise<NodeStore> {
     const prev = this.store;
     if (prev && !this.config.dataDir) return { ...prev, peers: new MemoryPeerStore(await prev.peers.load()) };
-    return openNodeStore({ dataDir: this.config.dataDir, identity: this.opts.identity, clock: this.clock, random: this.random });
+    return openNodeStore({ dataDir: this.config.dataDir, identity: this.opts.identity, clock: this.clock, random: this.random, fs: this.opts.fs });
   }
 
   /** Halts the parts (shutdown.ts) and reports it; for a crash, returns the log records lost. */

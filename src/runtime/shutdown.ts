@@ -34,6 +34,8 @@ export async function haltParts(p: Parts, how: Halt, failed: (what: string) => (
     await p.book.close().catch(failed('peer list not saved'));
   }
   const n = await lost;
+  // A kill closes the files it had open; the chain-head record is synced at each write, so it holds.
+  if (how === 'crash') await p.store.chainHead?.close().catch(() => undefined);
   await p.store.release().catch(() => undefined);
   return { lost: n };
 }
