@@ -78,7 +78,7 @@ export type EventType = keyof EventData;
 export const EVENT_TYPES: readonly EventType[] = Object.keys({
   'node-started': 1, 'node-stopped': 1, 'peer-added': 1, 'peer-removed': 1, 'peer-suspected': 1, 'peer-refuted': 1, 'peer-refused': 1,
   'heartbeat-timeout': 1, 'message-dropped': 1, 'message-rejected': 1, 'faults-changed': 1, log: 1, 'robot-started': 1, 'robot-stopped': 1,
-  'ledger-cleared': 1, 'txn-accepted': 1, 'txn-voided': 1, 'txn-pending': 1, 'txn-rejected': 1, 'txn-dropped': 1, 'fork-detected': 1,
+  'ledger-cleared': 1, 'log-recovered': 1, 'txn-accepted': 1, 'txn-voided': 1, 'txn-pending': 1, 'txn-rejected': 1, 'txn-dropped': 1, 'fork-detected': 1,
   'sync-complete': 1, 'file-offered': 1, 'file-progress': 1, 'file-retry': 1, 'file-sent': 1, 'file-refused': 1, 'file-failed': 1, 'file-received': 1,
 } satisfies Record<EventType, 1>) as EventType[];
 
