@@ -16,7 +16,8 @@ export interface CallRequest {
   args: Record<string, unknown>;
 }
 
-const ajv = new Ajv({ strict: true, allErrors: false, allowUnionTypes: true });
+// verbose: errors carry their schema, whose description says what a pattern wants.
+const ajv = new Ajv({ strict: true, allErrors: false, allowUnionTypes: true, verbose: true });
 const validators = new Map<string, ValidateFunction>();
 const offeredNames = new Set(OFFERED.map((m) => m.name));
 
