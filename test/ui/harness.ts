@@ -106,9 +106,12 @@ export type FieldValue = string | number | { file: string } | { fields: Record<s
  */
 export async function act(page: Page, method: string, values: Record<string, FieldValue>, o: { confirm?: boolean } = {}): Promise<string> {
   const form = page.locator(`form[data-method="${method}"]`);
+  // A fresh form each time, as a person clears what they typed before: sliders unset, fields empty.
   await form.evaluate((f) => {
     const d = f.closest('details');
     if (d) d.open = true;
+    f.querySelectorAll<HTMLButtonElement>('button.small[title="leave unchanged"]').forEach((b) => b.click());
+    (f as HTMLFormElement).reset();
     const out = f.querySelector('output.result');
     if (out) out.textContent = '';
   });

@@ -77,15 +77,21 @@ function widget(f) {
     case 'fields': return fieldRows(attrs);
     case 'path':
       if (f.io === 'write') return el('input', Object.assign(attrs, { type: 'text', value: f.initial || '', placeholder: 'file name to download as' }));
-      return el('span', { cls: 'pair' }, [
-        el('input', { type: 'file', name: f.name + '-upload', 'data-upload-for': f.name }),
-        el('input', Object.assign(attrs, { type: 'text', placeholder: 'or a path here' })),
-      ]);
+      return filePicker(f, attrs);
     case 'value':
       return el('input', Object.assign(attrs, { type: 'text', placeholder: 'text, or JSON such as ["send","ping"]' }));
     default:
       return el('input', Object.assign(attrs, { type: 'text' }));
   }
+}
+
+/** A file to send: picked in the browser (uploaded) or a path here; choosing one clears the other. */
+function filePicker(f, attrs) {
+  var file = el('input', { type: 'file', name: f.name + '-upload', 'data-upload-for': f.name });
+  var path = el('input', Object.assign(attrs, { type: 'text', placeholder: 'or a path here' }));
+  file.addEventListener('change', function () { if (file.files.length) path.value = ''; });
+  path.addEventListener('input', function () { if (path.value) file.value = ''; });
+  return el('span', { cls: 'pair' }, [file, path]);
 }
 
 /** A probability: a slider, sent only once moved (an untouched slider leaves the setting alone). */
@@ -207,14 +213,22 @@ function summary(r) {
   if (r.downloaded) return 'downloaded ' + r.downloaded + ' (' + r.bytes + ' bytes)';
   var v = r.result;
   if (v === undefined || v === null) return 'done';
-  if (typeof v !== 'object') return String(v);
+  if (typeof v !== 'object') return short(v);
   if (Array.isArray(v)) return (r.total !== undefined ? r.total : v.length) + ' item' + (v.length === 1 ? '' : 's');
   var parts = [];
   for (var k in v) {
     var x = v[k];
+    if (Array.isArray(x) && x.every(function (y) { return typeof y !== 'object'; })) x = x.length <= 4 ? x.map(short).join(' ') || 'none' : x.length;
     if (x !== null && typeof x === 'object') continue;
-    parts.push(k + ' ' + (typeof x === 'string' && x.length > 20 ? x.slice(0, 10) + '…' : x));
+    parts.push(k + ' ' + (k === 'addr' || k === 'address' ? String(x) : short(x)));
     if (parts.length >= 6) break;
   }
   return parts.join(', ') || 'done';
+}
+
+/** A value for the line: a node's address as its name, long ids cut short. */
+function short(x) {
+  if (typeof x !== 'string') return String(x);
+  if (S.addr[x]) return S.addr[x];
+  return x.length > 24 ? x.slice(0, 10) + '…' : x;
 }

@@ -61,7 +61,7 @@ function drawGraph() {
       var line = svg('line', { x1: p.x, y1: p.y, x2: q.x, y2: q.y, class: cls, 'data-link': names[i] + '|' + names[j] });
       var title = svg('title', {});
       title.textContent = names[i] + ' → ' + names[j] + ': ' + (ab || 'unknown') + ', ' + names[j] + ' → ' + names[i] + ': ' + (ba || 'unknown') + (cut ? ' (cut)' : '');
-      line.appendChild(title);
+      hit.appendChild(title);
       hit.addEventListener('click', linkClicked);
       edges.appendChild(hit);
       edges.appendChild(line);
