@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API } from '../../src/runtime/api.ts';
 import { act, closeBrowser, openPage, pageShows, startRig, until, type Rig } from './harness.ts';
 
+/** The page's own global, inside page.evaluate callbacks (tests are typechecked without the DOM library). */
+declare const document: any;
+
 let rig: Rig;
 let page: Page;
 

@@ -8,6 +8,9 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { act, closeBrowser, openPage, pageShows, startRig, until, type Rig } from './harness.ts';
 
+/** The page's own global, inside page.evaluate callbacks (tests are typechecked without the DOM library). */
+declare const document: any;
+
 let rig: Rig;
 let page: Page;
 
@@ -81,7 +84,7 @@ describe('ledger actions on the page', () => {
     const before = bob.transactions().length;
     // Cancel: nothing happens.
     const form = page.locator('form[data-method="clearAndRebuild"]');
-    await form.evaluate((f) => ((f.closest('details') as HTMLDetailsElement).open = true));
+    await form.evaluate((f) => ((f.closest('details') as { open: boolean }).open = true));
     await form.locator('[name="node"]').selectOption('bob');
     await form.locator('button.run').click();
     await page.locator('#confirm-text').waitFor();

@@ -8,6 +8,9 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { act, closeBrowser, openPage, pageShows, startRig, until, type Rig } from './harness.ts';
 
+/** The page's own global, inside page.evaluate callbacks (tests are typechecked without the DOM library). */
+declare const document: any;
+
 let rig: Rig;
 let page: Page;
 const has = (who: string, peer: string): boolean => rig.byName[who]!.peers().some((p) => p.name === peer);

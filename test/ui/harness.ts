@@ -11,6 +11,9 @@ import { LiveHub, localLiveNode } from '../../src/ui/live-source.ts';
 import { LiveView, type LiveViewOptions } from '../../src/ui/server.ts';
 import { launchBrowser } from '../support/browser.ts';
 
+/** The page's own global, inside page.evaluate callbacks (tests are typechecked without the DOM library). */
+declare const document: any;
+
 export const NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
 
 export interface Rig {
@@ -110,8 +113,8 @@ export async function act(page: Page, method: string, values: Record<string, Fie
   await form.evaluate((f) => {
     const d = f.closest('details');
     if (d) d.open = true;
-    f.querySelectorAll<HTMLButtonElement>('button.small[title="leave unchanged"]').forEach((b) => b.click());
-    (f as HTMLFormElement).reset();
+    f.querySelectorAll('button.small[title="leave unchanged"]').forEach((b: { click(): void }) => b.click());
+    (f as unknown as { reset(): void }).reset();
     const out = f.querySelector('output.result');
     if (out) out.textContent = '';
   });
@@ -120,7 +123,7 @@ export async function act(page: Page, method: string, values: Record<string, Fie
     if (typeof v === 'object' && 'file' in v) await form.locator(`[data-upload-for="${name}"]`).setInputFiles(v.file);
     else if (typeof v === 'object' && 'slider' in v) {
       await input.evaluate((e, x) => {
-        (e as HTMLInputElement).value = String(x);
+        (e as unknown as { value: string }).value = String(x);
         e.dispatchEvent(new Event('input', { bubbles: true }));
       }, v.slider);
     } else if (typeof v === 'object' && 'fields' in v) {
@@ -155,7 +158,7 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
 /** Waits until the page's text at `selector` matches `pattern`. */
 export async function pageShows(page: Page, selector: string, pattern: RegExp, timeoutMs = 15_000): Promise<void> {
   await page.waitForFunction(
-    ([sel, src, flags]) => Array.from(document.querySelectorAll(sel)).some((e) => new RegExp(src, flags).test(e.textContent ?? '')),
+    ([sel, src, flags]) => Array.from(document.querySelectorAll(sel) as ArrayLike<{ textContent: string | null }>).some((e) => new RegExp(src, flags).test(e.textContent ?? '')),
     [selector, pattern.source, pattern.flags] as const,
     { timeout: timeoutMs },
   );

@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROL_METHODS } from '../../src/runtime/control/protocol.ts';
 import { act, closeBrowser, openPage, pageShows, startRig, until, type OpenedPage, type Rig } from './harness.ts';
 
+/** The page's own global, inside page.evaluate callbacks (tests are typechecked without the DOM library). */
+declare const document: any;
+
 let rig: Rig;
 let opened: OpenedPage;
 
@@ -43,8 +46,8 @@ describe('the live page', () => {
     // The txn message's colour toggle appears once one is drawn, and the canvas holds its strokes.
     await page.locator('#types input[data-type="txn"]').waitFor();
     const painted = await page.evaluate(() => {
-      const c = document.getElementById('lanes') as HTMLCanvasElement;
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const c = document.getElementById('lanes');
+      const d: Uint8ClampedArray = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let n = 0;
       for (let i = 0; i < d.length; i += 4) if (d[i + 3]! > 0) n++;
       return n;
@@ -58,10 +61,10 @@ describe('the live page', () => {
     rig.byName.carol!.log('note', 'hello from the test');
     await pageShows(page, '#log li[data-node="carol"]', /\[note\] hello from the test/);
     await page.locator('#log-types input[data-kind="log"]').uncheck();
-    await page.waitForFunction(() => !Array.from(document.querySelectorAll('#log li')).some((l) => /hello from the test/.test(l.textContent ?? '')));
+    await page.waitForFunction(() => !Array.from(document.querySelectorAll('#log li') as ArrayLike<{ textContent: string | null }>).some((l) => /hello from the test/.test(l.textContent ?? '')));
     await page.locator('#log-types input[data-kind="log"]').check();
     await page.locator('#log-node').selectOption('bob');
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('#log li')).every((l) => l.getAttribute('data-node') === 'bob'));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#log li') as ArrayLike<{ getAttribute(n: string): string | null }>).every((l) => l.getAttribute('data-node') === 'bob'));
     await page.locator('#log-node').selectOption('');
     // Pings are silent unless asked for.
     expect(await page.locator('#log li[data-type="ping"]').count()).toBe(0);
@@ -78,7 +81,7 @@ describe('the live page', () => {
     await until(() => rig.byName.carol!.transactions().length === 2, 'carol holds both transactions');
     await page.locator('#viewer').selectOption('carol');
     await page.waitForFunction(() => document.querySelectorAll('#txns tbody tr').length === 2);
-    const rows = await page.locator('#txns tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((td) => td.textContent)));
+    const rows = await page.locator('#txns tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from((tr as unknown as { children: ArrayLike<{ textContent: string | null }> }).children).map((td) => td.textContent)));
     const want = rig.byName.carol!.transactions();
     expect(rows.map((r) => r[0])).toEqual(want.map((t) => String(t.index)));
     expect(rows.map((r) => r[3])).toEqual(want.map((t) => t.amount));
