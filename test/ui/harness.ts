@@ -83,11 +83,12 @@ export interface OpenedPage {
   errors: string[];
 }
 
-/** Opens the view's address and waits until the page lists every node. */
-export async function openPage(view: LiveView, names: readonly string[], width = 1500): Promise<OpenedPage> {
+/** Opens the view's address (a LiveView, or the address a command printed) and waits until the page lists every node. */
+export async function openPage(view: LiveView | string, names: readonly string[], width = 1500): Promise<OpenedPage> {
+  const url = typeof view === 'string' ? view : view.url;
   const ctx = await (await browser()).newContext({ viewport: { width, height: 1100 }, acceptDownloads: true });
   const page = await ctx.newPage();
-  const origin = new URL(view.url).origin;
+  const origin = new URL(url).origin;
   const foreign: string[] = [];
   const errors: string[] = [];
   page.on('request', (r) => {
@@ -96,7 +97,7 @@ export async function openPage(view: LiveView, names: readonly string[], width =
   page.on('pageerror', (e) => errors.push(String(e)));
   // A refused request (a 400 the test asks for) is logged by Chromium itself; anything else counts.
   page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && errors.push(m.text()));
-  await page.goto(view.url);
+  await page.goto(url);
   await page.waitForFunction((want) => want.every((n) => document.querySelector(`#nodes tr[data-node="${n}"]`)), [...names], { timeout: 15_000 });
   return { page, foreign, errors };
 }
