@@ -19,6 +19,7 @@ var S = {
   says: [],           // playbook say: markers
   bands: [],          // intervals per node: { node, kind: 'down' | 'cut', t0, t1 }
   skipped: 0,
+  markSeq: 0,
 };
 // Called with each batch, each state, and the intro (the other files add themselves).
 var onBatch = [], onState = [], onIntro = [];
@@ -140,7 +141,7 @@ function takeBatch(b) {
     if (e.type === 'node-started') band(e.node, 'down', false, e.time);
     if (e.type === 'faults-changed') band(e.node, 'cut', e.data.faults.partitioned.length > 0, e.time);
     setLanes([e.node]);
-    S.marks.push({ t: e.time, node: e.node, type: e.type, data: e.data });
+    S.marks.push({ n: ++S.markSeq, t: e.time, node: e.node, type: e.type, data: e.data });
   });
   b.says.forEach(function (s) { S.says.push({ t: s.time, text: s.text }); });
   S.skipped += b.skipped;

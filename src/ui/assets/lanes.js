@@ -11,6 +11,14 @@ var typeColours = {};
 var frozenAt = null;
 /** Messages not delivered after this long are drawn as lost. */
 var LOST_MS = 3000;
+/**
+ * About this many messages and events are drawn per frame: beyond, one in 2, 4, 8, ... (by message
+ * number, so the same ones stay on screen from frame to frame) over the whole window.
+ */
+var MAX_DRAWN_MSGS = 2000, MAX_DRAWN_MARKS = 1000;
+/** A frame that took longer than this to draw makes the next one wait a frame (the page stays responsive). */
+var FRAME_BUDGET_MS = 10;
+var skipNext = false;
 var MARK_COLOURS = {
   'txn-accepted': '#59a14f', 'txn-voided': '#e15759', 'txn-rejected': '#e15759', 'txn-pending': '#edc948', 'txn-dropped': '#e15759',
   'peer-added': '#4e79a7', 'peer-removed': '#e15759', 'peer-suspected': '#edc948', 'peer-refuted': '#76b7b2', 'heartbeat-timeout': '#e15759',
@@ -36,17 +44,30 @@ function addTypeToggle(t) {
   $('#types').appendChild(el('label', {}, [box, sw, t]));
 }
 
+// The canvas's width follows its box (a ResizeObserver, so no frame forces a layout); its height
+// follows the number of lanes.
+var canvasW = 0, canvasH = 0;
+if (window.ResizeObserver) new ResizeObserver(function (es) { canvasW = es[0].contentRect.width; }).observe(canvas);
 function sizeCanvas() {
   var dpr = window.devicePixelRatio || 1;
   var h = Math.max(180, Math.min(520, 40 + S.lanes.length * 34));
-  canvas.style.height = h + 'px';
-  var w = canvas.clientWidth;
+  if (h !== canvasH) { canvasH = h; canvas.style.height = h + 'px'; }
+  var w = canvasW || canvas.clientWidth;
   if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
     canvas.width = Math.round(w * dpr);
     canvas.height = Math.round(h * dpr);
   }
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   return { w: w, h: h };
+}
+
+/** One in `stride` of the items in the window: a power of two, so it changes rarely. */
+function strideFor(list, t0, key, max) {
+  var n = 0;
+  for (var i = list.length - 1; i >= 0 && list[i][key] >= t0 - LOST_MS; i--) n++;
+  var stride = 1;
+  while (n / stride > max) stride *= 2;
+  return stride;
 }
 
 function startLanes() {
@@ -59,7 +80,12 @@ function startLanes() {
 }
 
 function frame() {
-  try { draw(); } catch (e) { /* one bad frame must not stop the next */ }
+  if (skipNext) skipNext = false;
+  else {
+    var t = performance.now();
+    try { draw(); } catch (e) { /* one bad frame must not stop the next */ }
+    skipNext = performance.now() - t > FRAME_BUDGET_MS;
+  }
   requestAnimationFrame(frame);
 }
 
@@ -140,8 +166,10 @@ function drawMessages(now, t0, x, y, index, laneH) {
   var byType = {};
   var crosses = [];
   var heads = [];
+  var stride = strideFor(S.msgs, t0, 't0', MAX_DRAWN_MSGS);
   for (var i = S.msgs.length - 1; i >= 0; i--) {
     var m = S.msgs[i];
+    if (stride > 1 && m.n % stride) continue;
     var end = m.t1 === null ? now : m.t1;
     if (end < t0) { if (m.t0 < t0 - 10000) break; continue; }
     if (hiddenTypes[m.type] || index[m.from] === undefined) continue;
@@ -161,7 +189,7 @@ function drawMessages(now, t0, x, y, index, laneH) {
     var list = byType[m.type] || (byType[m.type] = []);
     list.push(x1, y1, x2, y2, m.t1 === null ? 1 : 0);
   }
-  ctx.lineWidth = 1.4;
+  ctx.lineWidth = 1;
   for (var t in byType) {
     var pts = byType[t];
     ctx.strokeStyle = typeColour(t);
@@ -201,16 +229,27 @@ function arrowHead(x1, y1, x2, y2, c) {
 }
 
 function drawMarks(t0, x, y, index) {
+  // One path per colour: a small square per event, a bar for a start or a stop.
+  var byColour = {};
+  var stride = strideFor(S.marks, t0, 't', MAX_DRAWN_MARKS);
   for (var i = S.marks.length - 1; i >= 0; i--) {
     var m = S.marks[i];
     if (m.t < t0) break;
+    // Starts and stops always show; the rest is thinned when there are too many.
+    if (stride > 1 && m.n % stride && m.type !== 'node-stopped' && m.type !== 'node-started') continue;
     if (index[m.node] === undefined) continue;
     var c = MARK_COLOURS[m.type];
     if (!c) continue;
     var mx = x(m.t), my = y(m.node);
-    ctx.fillStyle = c;
+    var list = byColour[c] || (byColour[c] = []);
+    if (m.type === 'node-stopped' || m.type === 'node-started') list.push(mx - 2, my - 9, 4, 18);
+    else list.push(mx - 3, my - 3, 6, 6);
+  }
+  for (var colourKey in byColour) {
+    var r = byColour[colourKey];
+    ctx.fillStyle = colourKey;
     ctx.beginPath();
-    if (m.type === 'node-stopped' || m.type === 'node-started') ctx.fillRect(mx - 2, my - 9, 4, 18);
-    else { ctx.arc(mx, my, m.type === 'txn-accepted' ? 3 : 4, 0, Math.PI * 2); ctx.fill(); }
+    for (var j = 0; j < r.length; j += 4) ctx.rect(r[j], r[j + 1], r[j + 2], r[j + 3]);
+    ctx.fill();
   }
 }

@@ -20,6 +20,7 @@ KINDS.forEach(function (k) {
   $('#log-types').appendChild(el('label', {}, [box, k.label]));
 });
 $('#show-pings').addEventListener('change', renderLog);
+$('button[data-tab="log"]').addEventListener('click', renderLog);
 $('#log-node').addEventListener('change', renderLog);
 
 function kindOf(type) {
@@ -42,7 +43,8 @@ onBatch.push(function (b) {
   if (b.events.length) logDirty = true;
   if (b.msgs.length && $('#show-pings').checked) logDirty = true;
 });
-setInterval(function () { if (logDirty) renderLog(); }, 300);
+// Drawn only while the log is on screen.
+setInterval(function () { if (logDirty && !$('#tab-log').hidden) renderLog(); }, 300);
 
 function renderLog() {
   logDirty = false;

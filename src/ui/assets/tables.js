@@ -107,7 +107,7 @@ function renderFaults(st) {
 
 function scheduleRefresh() {
   if (txnTimer) return;
-  txnTimer = setTimeout(function () { txnTimer = null; refreshViewer(); }, 400);
+  txnTimer = setTimeout(function () { txnTimer = null; refreshViewer(); }, 1000);
 }
 
 function refreshViewer() {
@@ -121,7 +121,7 @@ viewer.addEventListener('change', function () { txnsDirty = filesDirty = true; r
 
 var inboxBySha = {};
 function loadTxns(who) {
-  Promise.all([readApi(who, 'transactions', null, 500), readApi(who, 'inbox', null, 2000)]).then(function (rs) {
+  Promise.all([readApi(who, 'transactions', null, 300), readApi(who, 'inbox', null, 2000)]).then(function (rs) {
     if (viewer.value !== who) return;
     var r = rs[0];
     inboxBySha = {};
