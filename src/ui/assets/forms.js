@@ -216,13 +216,16 @@ function summary(r) {
   if (typeof v !== 'object') return short(v);
   if (Array.isArray(v)) return (r.total !== undefined ? r.total : v.length) + ' item' + (v.length === 1 ? '' : 's');
   var parts = [];
-  for (var k in v) {
-    var x = v[k];
-    if (Array.isArray(x) && x.every(function (y) { return typeof y !== 'object'; })) x = x.length <= 4 ? x.map(short).join(' ') || 'none' : x.length;
-    if (x !== null && typeof x === 'object') continue;
-    parts.push(k + ' ' + (k === 'addr' || k === 'address' ? String(x) : short(x)));
-    if (parts.length >= 6) break;
-  }
+  // Scalars and short lists, one level of nesting flattened (`node.drop 0.3`).
+  (function add(o, prefix, depth) {
+    for (var k in o) {
+      if (parts.length >= 6) return;
+      var x = o[k];
+      if (Array.isArray(x) && x.every(function (y) { return typeof y !== 'object'; })) x = x.length <= 4 ? x.map(short).join(' ') || 'none' : x.length;
+      if (x !== null && typeof x === 'object') { if (depth === 0 && !Array.isArray(x)) add(x, prefix + k + '.', 1); continue; }
+      parts.push(prefix + k + ' ' + (k === 'addr' || k === 'address' ? String(x) : short(x)));
+    }
+  })(v, '', 0);
   return parts.join(', ') || 'done';
 }
 

@@ -74,6 +74,7 @@ function startLanes() {
   $('#freeze').addEventListener('change', function (e) { frozenAt = e.target.checked ? nowMs() : null; });
   onBatch.push(function (b) {
     b.msgs.forEach(function (r) { typeColour(r[4]); });
+    if (b.says.length) $('#say').textContent = '» ' + b.says[b.says.length - 1].text;
     $('#skipped').textContent = S.skipped ? S.skipped + ' messages not drawn (too many)' : '';
   });
   requestAnimationFrame(frame);
@@ -149,13 +150,20 @@ function draw() {
   });
   ctx.lineWidth = 1;
 
-  // Says: a vertical rule with the text.
-  S.says.forEach(function (s) {
+  // Says: a vertical rule with as much of the text as fits before the next one (the newest is
+  // also written out in full above the lanes).
+  ctx.font = '12px system-ui, sans-serif';
+  S.says.forEach(function (s, i) {
     if (s.t < t0) return;
     var sx = x(s.t);
+    var room = (i + 1 < S.says.length ? x(S.says[i + 1].t) : LEFT + plotW + 400) - sx - 8;
     ctx.strokeStyle = '#edc948'; ctx.setLineDash([3, 3]);
     ctx.beginPath(); ctx.moveTo(sx, TOPM - 8); ctx.lineTo(sx, h - BOTTOMM); ctx.stroke(); ctx.setLineDash([]);
-    ctx.fillStyle = '#edc948'; ctx.fillText(s.text.slice(0, 40), sx + 3, TOPM - 6);
+    if (room < 24) return;
+    var text = s.text;
+    while (text.length > 1 && ctx.measureText(text).width > room) text = text.slice(0, Math.max(1, Math.floor(text.length * 0.8))) ;
+    if (text !== s.text) text = text.slice(0, -1) + '…';
+    ctx.fillStyle = '#edc948'; ctx.fillText(text, sx + 3, TOPM - 6);
   });
 
   drawMessages(now, t0, x, y, index, laneH);
