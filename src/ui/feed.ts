@@ -91,6 +91,7 @@ export class Feed {
   }
 
   private take(item: LiveItem): void {
+    if (this.clients.size === 0) return; // nobody watching: nothing to gather
     if (item.kind === 'event') {
       if (this.events.length < MAX_EVENTS_PER_BATCH) this.events.push(item.event);
       return;
