@@ -2,7 +2,8 @@
  * Issue 14 item 1: `--ui` and its flags on `peerlab node` and `peerlab play`, as real processes
  * (the REPL's is in repl-acceptance.test.ts). `node --ui --json` prints the view as a JSON line;
  * `--ui-host` beyond loopback warns; `--open` starts the browser `$BROWSER` names with the address;
- * `--ui-readonly` refuses actions; a bad flag value is one line and exit 2; and `play --ui` serves
+ * `--ui-readonly` refuses actions; a bad flag value is one line and exit 2; `repl --ui` still writes
+ * its `--trace`; and `play --ui` serves
  * the run while it lasts: a payment made through the view lands in the playbook's report.
  */
 import { request } from 'node:http';
@@ -94,6 +95,18 @@ describe('peerlab node --ui', () => {
     const r = await runCli(['node', '--memory', '--ui-port', 'http'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe("peerlab node: option '--ui-port <port>' argument 'http' is invalid. expected a port from 0 to 65535.");
+  });
+});
+
+describe('peerlab repl --ui', () => {
+  it('keeps writing --trace beside the view (script mode prints the view on stderr)', async () => {
+    const trace = join(dir, 'run.jsonl');
+    const r = await runCli(['repl', '--nodes', '2', '--memory', '--ui', '--trace', trace], { cwd: dir, input: "await nodes.alice.send('bob', 2)\n", timeoutMs: 40_000 });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^view: http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}$/m);
+    const kinds = (await readFile(trace, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { kind: string; type: string }));
+    expect(kinds.some((k) => k.kind === 'send' && k.type === 'txn')).toBe(true);
+    expect(kinds.some((k) => k.kind === 'event' && k.type === 'txn-accepted')).toBe(true);
   });
 });
 
