@@ -68,7 +68,10 @@ export function nodeCommand(): Command {
     out(o.json ? JSON.stringify({ type: 'control-socket', node: node.name, path: control.path }) : `control socket: ${control.path}`);
     if (view) {
       const name = node.name;
-      await view.openLocal([node], (line) => out(o.json ? JSON.stringify(viewLine(name, line)) : line));
+      // A view that cannot start (its port taken) is one line; the node runs on without it.
+      await view.openLocal([node], (line) => out(o.json ? JSON.stringify(viewLine(name, line)) : line)).catch((err: unknown) => {
+        process.stderr.write(`peerlab node: no live view: ${(err as Error).message}\n`);
+      });
     }
     for (const addr of o.join ?? []) {
       node.join(addr, { timeout: Infinity }).catch((err: unknown) => {

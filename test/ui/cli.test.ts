@@ -91,6 +91,19 @@ describe('peerlab node --ui', () => {
     }
   });
 
+  it('a --ui-port already taken is one line; the node runs on without the view', async () => {
+    const first = new NodeProcess(['--name', 'first', '--memory', '--ui'], dir);
+    running.push(first);
+    const port = new URL(await viewOf(first)).port;
+    const second = new NodeProcess(['--name', 'second', '--memory', '--ui-port', port], dir);
+    running.push(second);
+    await second.started();
+    await until(() => second.stderr.length > 0, 'the error line', 10_000);
+    expect(second.stderr).toEqual([`peerlab node: no live view: cannot listen on 127.0.0.1:${port}: listen EADDRINUSE: address already in use 127.0.0.1:${port}`]);
+    expect(second.child.exitCode).toBeNull();
+    expect(await second.kill('SIGTERM')).toBe(0);
+  });
+
   it('a bad --ui-port is one line and exit 2', async () => {
     const r = await runCli(['node', '--memory', '--ui-port', 'http'], { cwd: dir });
     expect(r.code).toBe(2);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { PeerlabError } from '../errors.ts';
 
 /**
  * A local HTTP listener: the socket under the live view (src/ui/). Only this folder opens sockets
@@ -35,9 +36,10 @@ export function listenHttp(host: string, port: number, handler: HttpHandler): Pr
   });
   let closing: Promise<void> | undefined;
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error): void => reject(new PeerlabError('IO', `cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}: ${err.message}`));
+    server.once('error', failed);
     server.listen({ host, port }, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       const addr = server.address();
       const bound = typeof addr === 'object' && addr ? addr.port : port;
       resolve({
