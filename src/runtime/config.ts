@@ -1,6 +1,7 @@
 import { formatAddress, isValidHost, isValidPort, parseAddress } from './address.ts';
 import type { Clock } from './clock.ts';
 import { PeerlabError } from './errors.ts';
+import type { FileSystem } from './fs/file-system.ts';
 import type { Identity } from './identity.ts';
 import { DEFAULT_SCALE, MAX_SCALE, formatUnits, parseAmount } from './ledger/amount.ts';
 import { DEFAULT_HEARTBEAT, validateHeartbeat, type HeartbeatSettings } from './membership/heartbeat.ts';
@@ -48,6 +49,11 @@ export interface NodeOptions {
   /** Message ids, nonces, tokens, transfer ids and new keys (default: node:crypto). */
   random?: Random;
   identity?: Identity;
+  /**
+   * The disk: the data directory (identity, ledger log, peers, lock, inbox, partial transfers) and
+   * the files the node reads to send (default: the real one; a MemoryFileSystem in simulation).
+   */
+  fs?: FileSystem;
 }
 
 export interface NodeConfig {

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'NOT_RUNNING'
   | 'ALREADY_RUNNING'
   | 'IO'
+  | 'UNSAFE_PERMISSIONS'
   | 'FILE_REFUSED'
   | 'FILE_FAILED'
   | 'STOPPED'

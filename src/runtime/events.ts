@@ -34,6 +34,15 @@ export type EventData = {
   'robot-started': { every: number; maxAmount: string; seed: number };
   'robot-stopped': { actions: number };
   'ledger-cleared': { cleared: number };
+  /**
+   * The ledger log was not intact at start: what was dropped (a torn tail, damaged records), what
+   * could not be placed (records whose dependencies were dropped), and whether the node's own chain
+   * is shorter than it had made durable (then it signs nothing until peers give the rest back).
+   */
+  'log-recovered': {
+    path: string; loaded: number; tornBytes: number; tornRecords: number; corruptRecords: number; unplaced: number;
+    ownHead: number; ownHave: number; ownMissing: number; message: string;
+  };
   'txn-accepted': TxnData & { was: Was };
   'txn-voided': TxnData & { code: VoidCode; was: Was };
   'txn-pending': TxnData & { code: 'MISSING_DEPENDENCIES'; missing: number };

@@ -104,7 +104,7 @@ export class Node {
     try {
       // Storage, then the transports: datagrams, and streams (bulk sync, files) on the UDP port
       // number (an injected datagram transport's port numbers are not real: then any free one).
-      const store = (this.store = await openNodeStore({ dataDir: c.dataDir, identity: o.identity, clock, random }));
+      const store = (this.store = await openNodeStore({ dataDir: c.dataDir, identity: o.identity, clock, random, fs: o.fs }));
       const savedPeers = await store.peers.load();
       this.trace = typeof o.trace === 'string' ? new TraceWriter(o.trace) : o.trace;
       this.ownsTrace = typeof o.trace === 'string';

@@ -66,12 +66,12 @@ export async function buildParts(x: PartsContext) {
   const book = new PeerBook({ store: store.peers, table, membership, clock, heartbeat: hb });
   const heartbeat = new Heartbeat({ settings: hb, table, membership, messenger, clock, prng: x.prng.fork('heartbeat'), emit });
   const params = ledgerParams(c.params.initialBalance, c.params.scale);
-  const ledger = new DurableLedger({ identity, params, log: store.log, lamport, clock, stats: x.stats, emit, names });
+  const ledger = new DurableLedger({ identity, params, log: store.log, head: store.chainHead, lamport, clock, stats: x.stats, emit, names });
   await ledger.open();
   const view = new LedgerView({ ledger, self: x.self, names, scale: c.params.scale, clock });
   const bulk = new BulkSync({ mux, ledger, clock, selfId: identity.id, peers: table });
   const sync = new SyncEngine({ ...base, ledger, messenger, heartbeat, membership, bulk, table, prng: x.prng.fork('sync'), selfId: identity.id });
-  const transfer = new TransferService({ inboxDir: store.inboxDir, mux, messenger, peers: table, emit, clock, random, maxFileBytes: c.maxFileSize });
+  const transfer = new TransferService({ inboxDir: store.inboxDir, fs: store.fs, mux, messenger, peers: table, emit, clock, random, maxFileBytes: c.maxFileSize });
   await transfer.start();
   const ticking = [['heartbeat', heartbeat], ['membership', membership], ['peer exchange', exchange], ['sync', sync], ['pending', ledger]] as const;
   const ticker = new Ticker(clock, () => heartbeat.tickMs, ticking, (part, err) => {

@@ -5,7 +5,11 @@
  */
 import type { Duplex } from 'node:stream';
 import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
+import { dirname } from 'node:path';
 import { PeerlabError } from '../errors.ts';
+import { isCode } from '../fs/file-system.ts';
+import { nodeFileSystem } from '../fs/node-file-system.ts';
+import { checkPrivateDir } from '../store/private-dir.ts';
 import { connectLocal } from '../net/local-socket.ts';
 import type { PeerlabEvent } from '../events.ts';
 import {
@@ -54,11 +58,18 @@ export class ControlClient {
 
   /**
    * Connects to the socket at `path`. A missing socket or one nobody listens on is UNREACHABLE; a
-   * socket the user may not open is IO (permission denied).
+   * socket the user may not open is IO (permission denied); a socket in a folder another user owns
+   * or can write is UNSAFE_PERMISSIONS (whoever controls the folder could answer in the node's place).
    */
   static async connect(path: string, opts: { timeoutMs?: number; cwd?: string; clock?: Clock } = {}): Promise<ControlClient> {
     const timeoutMs = opts.timeoutMs ?? 5000;
     const clock = opts.clock ?? systemClock;
+    if (!isPipe(path)) {
+      await checkPrivateDir(nodeFileSystem, dirname(path), 'control socket folder').catch((err: unknown) => {
+        if (isCode(err, 'ENOENT') || isCode(err, 'ENOTDIR')) throw new PeerlabError('UNREACHABLE', `no node is running there (no control socket at ${path})`);
+        throw err;
+      });
+    }
     let socket: Duplex;
     try {
       socket = await connectLocal(path, { timeoutMs, clock });
@@ -204,4 +215,8 @@ export class ControlClient {
     for (const fn of [...this.closeListeners]) fn(this.closeReason);
     this.closeListeners.clear();
   }
+}
+
+function isPipe(path: string): boolean {
+  return path.startsWith('\\\\.\\pipe\\') || path.startsWith('\\\\?\\pipe\\');
 }

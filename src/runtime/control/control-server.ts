@@ -2,18 +2,21 @@
  * The node's local control socket (DESIGN.md §2.1 `peerlab attach`, §2.3 `isolation: process`): a
  * Unix socket (a named pipe on Windows) that accepts calls of the `node` API as JSON lines and
  * streams events to subscribers. Only the owner can open it: the socket is created with mode 0600
- * (umask set while binding, then chmod) inside a directory of mode 0700.
+ * (umask set while binding, then chmod) inside a directory of mode 0700 that belongs to the user
+ * and that nobody else can write (else the server refuses to start, UNSAFE_PERMISSIONS).
  */
-import { rmSync, unlinkSync } from 'node:fs';
-import { chmod, lstat, mkdir, mkdtemp, rm, stat, unlink } from 'node:fs/promises';
+import { rmdirSync, rmSync, unlinkSync } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { systemClock, type Clock } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
 import type { EventType, PeerlabEvent } from '../events.ts';
 import { answersLocal, listenLocal, type LocalServer } from '../net/local-socket.ts';
+import { nodeFileSystem } from '../fs/node-file-system.ts';
 import { dataDirLayout } from '../store/data-dir.ts';
+import { checkPrivateDir } from '../store/private-dir.ts';
 import {
   checkRequest,
   CONTROL_METHODS,
@@ -84,6 +87,7 @@ export class ControlServer {
     if (!pipe) {
       const dir = dirname(this.path);
       await mkdir(dir, { recursive: true, mode: 0o700 });
+      await checkPrivateDir(nodeFileSystem, dir, 'control socket folder');
       await tightenDir(dir);
       await clearStale(this.path, this.clock);
     }
@@ -122,6 +126,7 @@ export class ControlServer {
     }
     if (!isNamedPipe(this.path)) await unlink(this.path).catch(() => undefined);
     if (this.ownDir) await rm(this.ownDir, { recursive: true, force: true }).catch(() => undefined);
+    else if (isFallbackFolder(this.path)) await rmdir(dirname(this.path)).catch(() => undefined);
   }
 
   private accept(socket: Duplex): void {
@@ -271,14 +276,21 @@ function isNamedPipe(path: string): boolean {
   return path.startsWith('\\\\.\\pipe\\') || path.startsWith('\\\\?\\pipe\\');
 }
 
-/** The socket's folder is the owner's alone (a shared sticky folder like /tmp is left as it is). */
+/**
+ * The socket's folder, already known to be ours and writable by nobody else, is made unreadable by
+ * others too (0755 becomes 0700).
+ */
 async function tightenDir(dir: string): Promise<void> {
   if (process.platform === 'win32') return;
   const st = await stat(dir);
-  const sticky = (st.mode & 0o1000) !== 0;
-  if (sticky || (st.mode & 0o077) === 0) return;
-  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) return;
+  if ((st.mode & 0o1000) !== 0 || (st.mode & 0o077) === 0) return;
   await chmod(dir, 0o700);
+}
+
+/** The private folder in the temp dir that holds the socket of a data dir too deep for one (data-dir.ts). */
+function isFallbackFolder(path: string): boolean {
+  const dir = dirname(path);
+  return basename(path) === 'control.sock' && dirname(dir) === tmpdir() && /^peerlab-(\d+-)?[0-9a-f]{16}$/.test(basename(dir));
 }
 
 /** A socket file left by a crashed process is removed; a live one is an error; a non-socket is never touched. */
@@ -302,6 +314,7 @@ function installExitHook(): void {
     for (const s of live) {
       try {
         if (!isNamedPipe(s.path)) unlinkSync(s.path);
+        if (!s.ownDir && isFallbackFolder(s.path)) rmdirSync(dirname(s.path));
       } catch {
         // already gone
       }

@@ -1,13 +1,15 @@
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PeerlabError } from '../errors.ts';
+import { isCode, type FileHandle, type FileSystem } from '../fs/file-system.ts';
+import { nodeFileSystem } from '../fs/node-file-system.ts';
 import { GroupCommitLog, ioError, type GroupCommitOptions } from './group-commit-log.ts';
 import { FRAME_OVERHEAD, scanLog } from './log-format.ts';
-import { fsyncDir, writeFully } from './fs-util.ts';
 
 export type { RecordLog, RecordLogStats } from './group-commit-log.ts';
 
 export interface AppendLogOptions extends GroupCommitOptions {
+  /** The disk (default: the real one). */
+  fs?: FileSystem;
   /** fsync each batch, the rewritten file and the directory (default true). Off only for throwaway data. */
   fsync?: boolean;
   /**
@@ -31,6 +33,7 @@ const REWRITE_CHUNK = 1 << 20;
 export class AppendLog<T> extends GroupCommitLog<T> {
   readonly path: string;
   protected readonly label: string;
+  private readonly fs: FileSystem;
   private readonly fsync: boolean;
   private readonly maxTornBytes: number;
   private readonly readChunkBytes: number;
@@ -41,6 +44,7 @@ export class AppendLog<T> extends GroupCommitLog<T> {
     super(options);
     this.path = path;
     this.label = path;
+    this.fs = options.fs ?? nodeFileSystem;
     this.fsync = options.fsync ?? true;
     this.maxTornBytes = options.maxTornBytes ?? this.maxBatchBytes + this.maxRecordBytes + FRAME_OVERHEAD;
     this.readChunkBytes = options.readChunkBytes ?? 1 << 20;
@@ -52,17 +56,18 @@ export class AppendLog<T> extends GroupCommitLog<T> {
 
   protected async load(): Promise<unknown[]> {
     const dir = dirname(this.path);
+    const fs = this.fs;
     let fh: FileHandle | undefined;
     try {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await fs.mkdir(dir, { recursive: true, mode: 0o700 });
       // A leftover temp file is a rewrite that never reached its rename: the log itself is intact.
-      await rm(this.tempPath, { force: true });
+      await fs.rm(this.tempPath, { force: true });
       let created = false;
       try {
-        fh = await open(this.path, 'r+');
+        fh = await fs.open(this.path, 'r+');
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        fh = await open(this.path, 'wx+', 0o600);
+        if (!isCode(err, 'ENOENT')) throw err;
+        fh = await fs.open(this.path, 'wx', 0o600);
         created = true;
       }
       const scan = await scanLog(fh, this.maxRecordBytes, this.readChunkBytes);
@@ -77,12 +82,13 @@ export class AppendLog<T> extends GroupCommitLog<T> {
       }
       if (torn > 0) {
         await fh.truncate(scan.goodEnd);
-        if (this.fsync) await fh.datasync();
+        if (this.fsync) await fh.sync();
       }
-      if (created && this.fsync) await fsyncDir(dir);
+      if (created && this.fsync) await fs.syncDir(dir);
       this.fh = fh;
       this.size = scan.goodEnd;
       this.stats.tornBytesDropped = torn;
+      this.stats.tornRecordsDropped = torn > 0 ? scan.tornLines : 0;
       this.stats.corruptRecordsSkipped = scan.corrupt;
       return scan.records;
     } catch (err) {
@@ -93,16 +99,27 @@ export class AppendLog<T> extends GroupCommitLog<T> {
 
   protected async writeBatch(bytes: Buffer): Promise<void> {
     const fh = this.fh!;
-    await writeFully(fh, bytes, this.size);
+    await fh.write(bytes, this.size);
     if (this.fsync) {
-      await fh.datasync();
+      await fh.sync();
       this.stats.fsyncs++;
     }
     this.size += bytes.length;
   }
 
+  protected async repair(): Promise<void> {
+    // `size` only advances once a batch is written and synced: everything past it is the failed one.
+    const fh = this.fh!;
+    await fh.truncate(this.size);
+    if (this.fsync) {
+      await fh.sync();
+      await this.fs.syncDir(dirname(this.path));
+    }
+  }
+
   protected async replace(lines: Iterable<Buffer>): Promise<void> {
-    const tmp = await open(this.tempPath, 'w', 0o600);
+    const fs = this.fs;
+    const tmp = await fs.open(this.tempPath, 'w', 0o600);
     let size = 0;
     try {
       let chunk: Buffer[] = [];
@@ -111,24 +128,24 @@ export class AppendLog<T> extends GroupCommitLog<T> {
         chunk.push(line);
         chunkBytes += line.length;
         if (chunkBytes >= REWRITE_CHUNK) {
-          await writeFully(tmp, Buffer.concat(chunk, chunkBytes), size);
+          await tmp.write(Buffer.concat(chunk, chunkBytes), size);
           size += chunkBytes;
           chunk = [];
           chunkBytes = 0;
         }
       }
       if (chunkBytes > 0) {
-        await writeFully(tmp, Buffer.concat(chunk, chunkBytes), size);
+        await tmp.write(Buffer.concat(chunk, chunkBytes), size);
         size += chunkBytes;
       }
       if (this.fsync) {
         await tmp.sync();
         this.stats.fsyncs++;
       }
-      await rename(this.tempPath, this.path);
+      await fs.rename(this.tempPath, this.path);
     } catch (err) {
       await tmp.close().catch(() => undefined);
-      await rm(this.tempPath, { force: true }).catch(() => undefined);
+      await fs.rm(this.tempPath, { force: true }).catch(() => undefined);
       throw err;
     }
     // The rename is done: the open temp handle now is the log.
@@ -138,7 +155,7 @@ export class AppendLog<T> extends GroupCommitLog<T> {
     await old?.close().catch(() => undefined);
     if (this.fsync) {
       try {
-        await fsyncDir(dirname(this.path));
+        await fs.syncDir(dirname(this.path));
       } catch (err) {
         this.fail(err, `cannot make the rewrite of log ${this.path} durable`);
       }

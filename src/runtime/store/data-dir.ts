@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, unlinkSync } from 'node:fs';
-import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { cryptoRandom } from '../random.ts';
+import { systemClock } from '../clock.ts';
+import { isCode, type FileSystem } from '../fs/file-system.ts';
+import { NodeFileSystem, nodeFileSystem } from '../fs/node-file-system.ts';
+import { cryptoRandom, type Random } from '../random.ts';
 import { PeerlabError } from '../errors.ts';
 import { ioError } from './group-commit-log.ts';
+import { checkPrivateDir } from './private-dir.ts';
 
 /** Where everything of one node lives (DESIGN.md §2.5). All paths are absolute. */
 export interface DataDirLayout {
@@ -14,6 +16,8 @@ export interface DataDirLayout {
   identityKey: string;
   /** Append-only ledger log (append-log.ts). */
   ledgerLog: string;
+  /** The highest own transaction made durable: a witness of the log's own chain (chain-head.ts). */
+  chainHead: string;
   /** Peer list and its backup (peer-store.ts). */
   peers: string;
   peersBackup: string;
@@ -42,6 +46,7 @@ export function dataDirLayout(dir: string): DataDirLayout {
     root,
     identityKey: join(root, 'identity.key'),
     ledgerLog: join(root, 'ledger.log'),
+    chainHead: join(root, 'chain-head'),
     peers: join(root, 'peers.json'),
     peersBackup: join(root, 'peers.json.bak'),
     controlSocket: controlSocketPath(root),
@@ -55,8 +60,10 @@ export function dataDirLayout(dir: string): DataDirLayout {
 
 /**
  * `<root>/control.sock`, unless that path is too long for a Unix socket (deep temp dirs on macOS):
- * then a short path in the system temp dir derived from the root, so `peerlab attach DIR` computes
- * the same one. On Windows, a named pipe derived the same way.
+ * then `<temp dir>/peerlab-<uid>-<tag>/control.sock`, with a tag derived from the root, so
+ * `peerlab attach DIR` computes the same one. That folder is private to the user (0700, checked
+ * by the server and the client: anyone can create a name in the temp dir first). On Windows, a
+ * named pipe derived the same way.
  */
 export function controlSocketPath(dir: string, platform: NodeJS.Platform = process.platform): string {
   const root = resolve(dir);
@@ -64,7 +71,8 @@ export function controlSocketPath(dir: string, platform: NodeJS.Platform = proce
   if (platform === 'win32') return `\\\\.\\pipe\\peerlab-${tag}`;
   const inside = join(root, 'control.sock');
   if (Buffer.byteLength(inside) <= MAX_SOCKET_PATH) return inside;
-  return join(tmpdir(), `peerlab-${tag}.sock`);
+  const uid = typeof process.getuid === 'function' ? `${process.getuid()}-` : '';
+  return join(tmpdir(), `peerlab-${uid}${tag}`, 'control.sock');
 }
 
 /** The default data dir of a named node: `./.peerlab/<name>`. */
@@ -78,13 +86,24 @@ export function defaultDataDir(name: string, cwd: string = process.cwd()): strin
   return resolve(cwd, '.peerlab', name);
 }
 
-/** Creates the data dir, inbox/ and inbox/tmp/ (mode 0700 for those it creates). */
-export async function prepareDataDir(dir: string): Promise<DataDirLayout> {
+/**
+ * Creates the data dir, inbox/ and inbox/tmp/ (mode 0700 for those it creates). A data dir that
+ * another user owns, or that its group or everyone can write, is refused (UNSAFE_PERMISSIONS)
+ * before anything is read from or written into it (see private-dir.ts).
+ */
+export async function prepareDataDir(dir: string, fs: FileSystem = nodeFileSystem): Promise<DataDirLayout> {
   const layout = dataDirLayout(dir);
   try {
-    await mkdir(layout.inboxTmp, { recursive: true, mode: 0o700 });
+    try {
+      await checkPrivateDir(fs, layout.root);
+    } catch (err) {
+      if (!isCode(err, 'ENOENT')) throw err;
+      await fs.mkdir(layout.root, { recursive: true, mode: 0o700 });
+      await checkPrivateDir(fs, layout.root);
+    }
+    await fs.mkdir(layout.inboxTmp, { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw ioError(`cannot create data directory ${layout.root}`, err);
+    throw err instanceof PeerlabError ? err : ioError(`cannot create data directory ${layout.root}`, err);
   }
   return layout;
 }
@@ -96,9 +115,26 @@ interface LockInfo {
   token: string;
 }
 
-/** Locks held by this process, by lock path: tells our own live lock from a stale one with our pid. */
-const heldHere = new Map<string, string>();
-let exitHookInstalled = false;
+/**
+ * Locks held by this process, per file system and lock path: tells our own live lock from a stale
+ * one that carries our pid (a crashed node of this process, or an earlier process with our pid).
+ */
+const heldHere = new WeakMap<FileSystem, Map<string, string>>();
+
+function heldOn(fs: FileSystem): Map<string, string> {
+  let m = heldHere.get(fs);
+  if (!m) heldHere.set(fs, (m = new Map()));
+  return m;
+}
+
+export interface LockOptions {
+  /** The disk (default: the real one). */
+  fs?: FileSystem;
+  /** Wall time for the lock's `since` (default: the real clock). */
+  now?: () => number;
+  /** The lock's token (default: node:crypto). */
+  random?: Random;
+}
 
 /** The lock on a data dir; release() (idempotent) when the node stops. */
 export class DataDirLock {
@@ -107,7 +143,12 @@ export class DataDirLock {
   private readonly token: string;
   private released = false;
 
-  constructor(path: string, token: string) {
+  constructor(
+    path: string,
+    token: string,
+    private readonly fs: FileSystem,
+    private readonly cancelExitHook: () => void,
+  ) {
     this.path = path;
     this.token = token;
   }
@@ -119,10 +160,11 @@ export class DataDirLock {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    heldHere.delete(this.path);
-    const info = await readLock(this.path);
+    heldOn(this.fs).delete(this.path);
+    this.cancelExitHook();
+    const info = await readLock(this.fs, this.path);
     if (info !== 'missing' && info !== 'garbled' && info.token === this.token) {
-      await rm(this.path, { force: true });
+      await this.fs.rm(this.path, { force: true });
     }
   }
 }
@@ -133,27 +175,33 @@ export class DataDirLock {
  * a live one is a clear ALREADY_RUNNING error. The file is created complete (written beside it, then
  * hard-linked into place) so nobody ever reads a half-written lock.
  */
-export async function lockDataDir(dir: string | DataDirLayout): Promise<DataDirLock> {
+export async function lockDataDir(dir: string | DataDirLayout, options: LockOptions = {}): Promise<DataDirLock> {
   const layout = typeof dir === 'string' ? dataDirLayout(dir) : dir;
+  const fs = options.fs ?? nodeFileSystem;
   const path = layout.lock;
-  const token = cryptoRandom.uuid();
-  const info: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString(), token };
+  const token = (options.random ?? cryptoRandom).uuid();
+  const since = new Date((options.now ?? systemClock.now)()).toISOString();
+  const info: LockInfo = { pid: process.pid, host: hostname(), since, token };
   const staging = `${path}.${process.pid}.${token.slice(0, 8)}`;
   try {
-    await mkdir(layout.root, { recursive: true, mode: 0o700 });
-    await writeFile(staging, `${JSON.stringify(info)}\n`, { mode: 0o600 });
+    await fs.mkdir(layout.root, { recursive: true, mode: 0o700 });
+    await fs.writeFile(staging, `${JSON.stringify(info)}\n`, { mode: 0o600 });
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        await createLockFile(staging, path, info);
-        heldHere.set(path, token);
-        installExitHook();
-        return new DataDirLock(path, token);
+        await createLockFile(fs, staging, path, info);
+        heldOn(fs).set(path, token);
+        const ours = (text: string): boolean => {
+          const now = parseLock(text);
+          return now !== 'garbled' && now.token === token;
+        };
+        const cancel = fs instanceof NodeFileSystem ? fs.removeOnExit(path, ours) : () => undefined;
+        return new DataDirLock(path, token, fs, cancel);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if (!isCode(err, 'EEXIST')) throw err;
       }
-      const holder = await readLock(path);
+      const holder = await readLock(fs, path);
       if (holder === 'missing') continue;
-      if (holder !== 'garbled' && isLive(holder, path)) {
+      if (holder !== 'garbled' && isLive(fs, holder, path)) {
         const where = holder.host === hostname() ? `pid ${holder.pid}` : `pid ${holder.pid} on host ${holder.host}`;
         throw new PeerlabError(
           'ALREADY_RUNNING',
@@ -164,33 +212,33 @@ export async function lockDataDir(dir: string | DataDirLayout): Promise<DataDirL
       }
       // Stale: its process is gone. (Two processes taking over the same stale lock at the same
       // instant could both succeed; Node has no flock, and starting one dir twice at once is a misuse.)
-      await rm(path, { force: true });
+      await fs.rm(path, { force: true });
     }
     throw new PeerlabError('ALREADY_RUNNING', `data dir ${layout.root}: could not take the lock ${path}`);
   } catch (err) {
     throw err instanceof PeerlabError ? err : ioError(`cannot lock data directory ${layout.root}`, err);
   } finally {
-    await rm(staging, { force: true }).catch(() => undefined);
+    await fs.rm(staging, { force: true }).catch(() => undefined);
   }
 }
 
 /** Hard-links the complete staging file into place; a plain exclusive create where links are unsupported. */
-async function createLockFile(staging: string, path: string, info: LockInfo): Promise<void> {
+async function createLockFile(fs: FileSystem, staging: string, path: string, info: LockInfo): Promise<void> {
   try {
-    await link(staging, path);
+    await fs.link(staging, path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = (err as { code?: string }).code;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
-    await writeFile(path, `${JSON.stringify(info)}\n`, { mode: 0o600, flag: 'wx' });
+    await fs.writeFile(path, `${JSON.stringify(info)}\n`, { mode: 0o600, exclusive: true });
   }
 }
 
-async function readLock(path: string): Promise<LockInfo | 'missing' | 'garbled'> {
+async function readLock(fs: FileSystem, path: string): Promise<LockInfo | 'missing' | 'garbled'> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await fs.readFile(path)).toString('utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    if (isCode(err, 'ENOENT')) return 'missing';
     throw err;
   }
   return parseLock(text);
@@ -208,11 +256,12 @@ function parseLock(text: string): LockInfo | 'garbled' {
   return 'garbled';
 }
 
-function isLive(holder: LockInfo, path: string): boolean {
+function isLive(fs: FileSystem, holder: LockInfo, path: string): boolean {
   if (holder.host !== hostname()) return true; // cannot check another machine's processes
   if (holder.pid === process.pid) {
-    // Our pid but not our lock: a previous process that had the same pid (common in containers).
-    return heldHere.get(path) === holder.token;
+    // Our pid but not a lock we hold: a crashed node of ours, or a previous process that had the
+    // same pid (common in containers).
+    return heldOn(fs).get(path) === holder.token;
   }
   try {
     process.kill(holder.pid, 0);
@@ -220,20 +269,4 @@ function isLive(holder: LockInfo, path: string): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
   }
-}
-
-/** Releases our locks when the process exits without stopping its nodes (an uncaught error). */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const [path, token] of heldHere) {
-      try {
-        const info = parseLock(readFileSync(path, 'utf8'));
-        if (info !== 'garbled' && info.token === token) unlinkSync(path);
-      } catch {
-        // best effort: a stale lock is detected by pid anyway
-      }
-    }
-  });
 }

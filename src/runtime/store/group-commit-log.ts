@@ -18,6 +18,17 @@ export interface RecordLog<T> {
   rewrite(records: Iterable<T>): Promise<void>;
   /** `rewrite([])`. */
   clear(): Promise<void>;
+  /**
+   * After a failed write (`failed`), undoes what that write may have left (the file is cut back to
+   * the end of the last durable batch and synced) and accepts appends again. Rejects, leaving the
+   * log failed, when that repair fails too (e.g. the disk is still failing). A no-op when not failed.
+   */
+  reset(): Promise<void>;
+  /**
+   * A write or sync failed: every append queued then was rejected, and new ones are rejected until
+   * `reset()` (or a reopen) repairs the tail. What was acknowledged before is intact.
+   */
+  readonly failed: boolean;
   /** Flushes and closes; idempotent. The log may be opened again afterwards. */
   close(): Promise<void>;
   readonly isOpen: boolean;
@@ -36,8 +47,12 @@ export interface RecordLogStats {
   rewrites: number;
   /** Bytes of torn tail dropped by the last open(). */
   tornBytesDropped: number;
+  /** Lines in that torn tail (an unfinished last line counts as one). */
+  tornRecordsDropped: number;
   /** Damaged records skipped by the last open() because intact records followed them. */
   corruptRecordsSkipped: number;
+  /** Failed batch writes (or syncs) since the log was made. */
+  writeFailures: number;
 }
 
 export interface GroupCommitOptions {
@@ -50,7 +65,8 @@ export interface GroupCommitOptions {
 type Op =
   | { kind: 'append'; bytes: Buffer; count: number; resolve: () => void; reject: (err: Error) => void }
   | { kind: 'rewrite'; records: unknown[]; resolve: () => void; reject: (err: Error) => void }
-  | { kind: 'barrier'; resolve: () => void };
+  | { kind: 'barrier'; resolve: () => void }
+  | { kind: 'reset'; resolve: () => void; reject: (err: Error) => void };
 
 /**
  * Group commit shared by the file and memory logs. Appends queue up; one drain loop at a time
@@ -67,7 +83,9 @@ export abstract class GroupCommitLog<T> implements RecordLog<T> {
     bytesWritten: 0,
     rewrites: 0,
     tornBytesDropped: 0,
+    tornRecordsDropped: 0,
     corruptRecordsSkipped: 0,
+    writeFailures: 0,
   };
   protected readonly maxRecordBytes: number;
   protected readonly maxBatchBytes: number;
@@ -90,10 +108,16 @@ export abstract class GroupCommitLog<T> implements RecordLog<T> {
   protected abstract writeBatch(bytes: Buffer): Promise<void>;
   /** Replaces the whole content with these framed lines, atomically. */
   protected abstract replace(lines: Iterable<Buffer>): Promise<void>;
+  /** Cuts back whatever a failed write left after the last durable batch, durably. */
+  protected abstract repair(): Promise<void>;
   protected abstract unload(): Promise<void>;
 
   get isOpen(): boolean {
     return this.state === 'open';
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
   }
 
   async open(): Promise<T[]> {
@@ -153,6 +177,11 @@ export abstract class GroupCommitLog<T> implements RecordLog<T> {
     return this.rewrite([]);
   }
 
+  reset(): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(new PeerlabError('NOT_RUNNING', `log ${this.label} is not open`));
+    return new Promise<void>((resolve, reject) => this.enqueue({ kind: 'reset', resolve, reject }));
+  }
+
   async flush(): Promise<void> {
     if (this.state === 'closed') return;
     await new Promise<void>((resolve) => this.enqueue({ kind: 'barrier', resolve }));
@@ -198,6 +227,20 @@ export abstract class GroupCommitLog<T> implements RecordLog<T> {
         head.resolve();
         continue;
       }
+      if (head.kind === 'reset') {
+        this.queue.shift();
+        if (this.failure) {
+          try {
+            await this.repair();
+            this.failure = undefined;
+          } catch (err) {
+            head.reject(ioError(`cannot repair log ${this.label} after a failed write`, err));
+            continue;
+          }
+        }
+        head.resolve();
+        continue;
+      }
       if (head.kind === 'rewrite') {
         this.queue.shift();
         if (this.failure) {
@@ -228,8 +271,9 @@ export abstract class GroupCommitLog<T> implements RecordLog<T> {
         for (const op of batch) this.stats.records += op.count;
       } catch (err) {
         // After a failed write or fsync the file's state is unknown (a partial line, or pages the
-        // kernel dropped): refuse further appends; reopening repairs the tail.
+        // kernel dropped): refuse further appends until reset() (or a reopen) repairs the tail.
         this.failure = ioError(`cannot write log ${this.label}`, err);
+        this.stats.writeFailures++;
         for (const op of batch) op.reject(this.failure);
         continue;
       }
@@ -266,6 +310,7 @@ export abstract class GroupCommitLog<T> implements RecordLog<T> {
   /** Lets a subclass put the log in the failed state (e.g. the directory fsync after a rename). */
   protected fail(err: unknown, what: string): never {
     this.failure = ioError(what, err);
+    this.stats.writeFailures++;
     throw this.failure;
   }
 }

@@ -1,4 +1,4 @@
-import type { FileHandle } from 'node:fs/promises';
+import type { FileHandle } from '../fs/file-system.ts';
 import { PeerlabError } from '../errors.ts';
 import { crc32 } from './crc32.ts';
 
@@ -85,6 +85,8 @@ export interface ScanResult {
   fileSize: number;
   /** Bad lines followed by intact records (corruption, not a torn write). */
   corrupt: number;
+  /** Bad lines after the last intact record, an unfinished last line included (the torn tail). */
+  tornLines: number;
 }
 
 /**
@@ -115,7 +117,7 @@ export async function scanLog(fh: FileHandle, maxRecordBytes: number, chunkBytes
         filled = 0;
       }
     }
-    const { bytesRead } = await fh.read(buf, filled, buf.length - filled, base + filled);
+    const bytesRead = await fh.read(buf, filled, buf.length - filled, base + filled);
     if (bytesRead === 0) break;
     filled += bytesRead;
 
@@ -142,5 +144,6 @@ export async function scanLog(fh: FileHandle, maxRecordBytes: number, chunkBytes
       filled -= start;
     }
   }
-  return { records, goodEnd, fileSize: base + filled, corrupt };
+  const tornLines = badSinceGood + (filled > 0 || skipping ? 1 : 0);
+  return { records, goodEnd, fileSize: base + filled, corrupt, tornLines };
 }

@@ -16,6 +16,7 @@ export class MemoryAppendLog<T> extends GroupCommitLog<T> {
 
   protected async load(): Promise<unknown[]> {
     this.stats.tornBytesDropped = 0;
+    this.stats.tornRecordsDropped = 0;
     this.stats.corruptRecordsSkipped = 0;
     return this.lines.map((line) => decodeLine(line, 0, line.length - 1)!.value);
   }
@@ -34,6 +35,8 @@ export class MemoryAppendLog<T> extends GroupCommitLog<T> {
   protected async replace(lines: Iterable<Buffer>): Promise<void> {
     this.lines = Array.from(lines);
   }
+
+  protected async repair(): Promise<void> {}
 
   protected async unload(): Promise<void> {}
 }

@@ -1,9 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { tryParseAddress } from '../address.ts';
 import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
 import { isValidId } from '../identity.ts';
-import { writeFileAtomic } from './fs-util.ts';
+import { writeFileAtomic } from '../fs/atomic.ts';
+import { isCode, type FileSystem } from '../fs/file-system.ts';
+import { nodeFileSystem } from '../fs/node-file-system.ts';
 import { ioError } from './group-commit-log.ts';
 
 /** One remembered peer. A user-removed peer stays listed with `banned: true` (DESIGN.md §2.2). */
@@ -44,6 +45,8 @@ export interface FilePeerStoreOptions {
   /** At most one write per this many ms while saves keep coming (default 500). */
   debounceMs?: number;
   clock?: Clock;
+  /** The disk (default: the real one). */
+  fs?: FileSystem;
   fsync?: boolean;
   /** Told about a failed background write (the core never prints; the node turns this into an event). */
   onError?: (err: PeerlabError) => void;
@@ -62,6 +65,7 @@ export class FilePeerStore implements PeerStore {
   readonly stats: PeerStoreStats = { writes: 0, writeErrors: 0, recoveredFromBackup: false };
   private readonly debounceMs: number;
   private readonly clock: Clock;
+  private readonly fs: FileSystem;
   private readonly fsync: boolean;
   private readonly onError: ((err: PeerlabError) => void) | undefined;
   private pending: PeerRecord[] | undefined;
@@ -77,19 +81,20 @@ export class FilePeerStore implements PeerStore {
     this.backupPath = options.backupPath ?? `${path}.bak`;
     this.debounceMs = options.debounceMs ?? 500;
     this.clock = options.clock ?? systemClock;
+    this.fs = options.fs ?? nodeFileSystem;
     this.fsync = options.fsync ?? true;
     this.onError = options.onError;
   }
 
   async load(): Promise<PeerRecord[]> {
     this.stats.recoveredFromBackup = false;
-    const main = await readPeersFile(this.path);
+    const main = await readPeersFile(this.fs, this.path);
     if (main.kind === 'ok') {
       this.mainGood = true;
       return main.peers;
     }
     if (main.kind === 'missing') return [];
-    const backup = await readPeersFile(this.backupPath);
+    const backup = await readPeersFile(this.fs, this.backupPath);
     if (backup.kind === 'ok') {
       this.mainGood = false;
       this.stats.recoveredFromBackup = true;
@@ -139,7 +144,7 @@ export class FilePeerStore implements PeerStore {
       this.pending = undefined;
       const text = `${JSON.stringify({ version: FORMAT_VERSION, peers }, null, 2)}\n`;
       try {
-        await writeFileAtomic(this.path, text, {
+        await writeFileAtomic(this.fs, this.path, text, {
           fsync: this.fsync,
           ...(this.mainGood ? { backupPath: this.backupPath } : {}),
         });
@@ -182,12 +187,12 @@ export class MemoryPeerStore implements PeerStore {
 
 type ReadResult = { kind: 'ok'; peers: PeerRecord[] } | { kind: 'missing' } | { kind: 'corrupt'; reason: string };
 
-async function readPeersFile(path: string): Promise<ReadResult> {
+async function readPeersFile(fs: FileSystem, path: string): Promise<ReadResult> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await fs.readFile(path)).toString('utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+    if (isCode(err, 'ENOENT')) return { kind: 'missing' };
     throw ioError(`cannot read peer list ${path}`, err);
   }
   let doc: unknown;

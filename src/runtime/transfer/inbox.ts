@@ -1,7 +1,7 @@
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rename, rm, statfs } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PeerlabError } from '../errors.ts';
+import { isCode, type FileSystem } from '../fs/file-system.ts';
+import { nodeFileSystem } from '../fs/node-file-system.ts';
 import { storedFileName } from './names.ts';
 
 /** One line of the inbox index (`inbox/index.jsonl`). */
@@ -27,12 +27,6 @@ export interface InboxEntry extends InboxRecord {
 
 export type FreeSpace = (dir: string) => Promise<number>;
 
-/** Free bytes available to an unprivileged writer on the file system holding `dir`. */
-export const statfsFreeSpace: FreeSpace = async (dir) => {
-  const s = await statfs(dir);
-  return Number(s.bavail) * Number(s.bsize);
-};
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const INDEX_FILE = 'index.jsonl';
 export const TMP_DIR = 'tmp';
@@ -42,15 +36,25 @@ export const TMP_DIR = 'tmp';
  * files are renamed into the inbox under a name derived from their hash, and each arrival appends
  * a line to the index. Only names this class builds ever become paths. A node without a data
  * directory gets a private temp directory, removed when the inbox closes.
+ *
+ * With `fsync` (the default), a stored file is durable before the sender is told so: its content
+ * was synced by the transfer, the rename is synced into the inbox folder, the index line is synced.
  */
 export class Inbox {
   private root: string | undefined;
   private readonly temporary: boolean;
   private indexWrites: Promise<void> = Promise.resolve();
+  private readonly freeSpaceOf: FreeSpace;
 
-  constructor(dir: string | undefined, private readonly freeSpaceOf: FreeSpace = statfsFreeSpace) {
+  constructor(
+    dir: string | undefined,
+    readonly fs: FileSystem = nodeFileSystem,
+    freeSpace?: FreeSpace,
+    private readonly fsync = true,
+  ) {
     this.root = dir === undefined ? undefined : resolve(dir);
     this.temporary = dir === undefined;
+    this.freeSpaceOf = freeSpace ?? ((d) => this.fs.freeBytes(d));
   }
 
   /** The inbox folder (a temp folder is known once open). */
@@ -65,10 +69,10 @@ export class Inbox {
 
   /** Creates the directories and clears partial files a previous run left (they cannot resume). */
   async open(): Promise<void> {
-    this.root ??= await mkdtemp(join(tmpdir(), 'peerlab-inbox-'));
-    await mkdir(this.tmpDir, { recursive: true });
-    for (const name of await readdir(this.tmpDir)) {
-      await rm(join(this.tmpDir, name), { force: true, recursive: true });
+    this.root ??= await this.fs.makeTempDir('peerlab-inbox-');
+    await this.fs.mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
+    for (const name of await this.fs.readdir(this.tmpDir)) {
+      await this.fs.rm(join(this.tmpDir, name), { force: true, recursive: true });
     }
   }
 
@@ -77,7 +81,7 @@ export class Inbox {
     if (!this.temporary || this.root === undefined) return;
     const dir = this.root;
     this.root = undefined;
-    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    await this.fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 
   tempPath(transferId: string): string {
@@ -98,23 +102,41 @@ export class Inbox {
    * already be there) and records it in the index. Returns the stored entry.
    */
   async commit(tempPath: string, record: Omit<InboxRecord, 'file'>): Promise<InboxEntry> {
+    const fs = this.fs;
     const path = this.finalPath(record.sha256);
-    await rename(tempPath, path);
+    await fs.rename(tempPath, path);
+    if (this.fsync) await fs.syncDir(this.dir);
     const full: InboxRecord = { ...record, file: storedFileName(record.sha256) };
     const line = `${JSON.stringify(full)}\n`;
-    const write = this.indexWrites.then(() => appendFile(join(this.dir, INDEX_FILE), line, { mode: 0o600 }));
+    const write = this.indexWrites.then(() => this.appendIndex(line));
     this.indexWrites = write.catch(() => {});
     await write;
     return { ...full, path };
+  }
+
+  /** Appends one index line; durably (the line, and the index's name when it is new) with `fsync`. */
+  private async appendIndex(line: string): Promise<void> {
+    const fs = this.fs;
+    const index = join(this.dir, INDEX_FILE);
+    const created = !(await fs.stat(index).then(() => true, () => false));
+    await fs.appendFile(index, line, { mode: 0o600 });
+    if (!this.fsync) return;
+    const h = await fs.open(index, 'r+');
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+    if (created) await fs.syncDir(this.dir);
   }
 
   /** Every stored file, oldest first; unreadable index lines are skipped. */
   async list(): Promise<InboxEntry[]> {
     let text: string;
     try {
-      text = await readFile(join(this.dir, INDEX_FILE), 'utf8');
+      text = (await this.fs.readFile(join(this.dir, INDEX_FILE))).toString('utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if (isCode(err, 'ENOENT')) return [];
       throw new PeerlabError('IO', `cannot read the inbox index: ${(err as Error).message}`);
     }
     const out: InboxEntry[] = [];

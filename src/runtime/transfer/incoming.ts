@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual, type Hash } from 'node:crypto';
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import type { FileHandle, FileSystem } from '../fs/file-system.ts';
 import type { Random } from '../random.ts';
 import { TOKEN_BYTES } from '../wire/file-stream.ts';
 import type { PeerRef } from './types.ts';
@@ -13,6 +13,8 @@ export interface IncomingInit {
   size: number;
   sha256: string;
   tempPath: string;
+  /** The disk the temp file is on. */
+  fs: FileSystem;
   startedAt: number;
   /** fsync before the file is renamed, with background write-back every this many bytes; 0 = never sync. */
   syncEveryBytes: number;
@@ -52,6 +54,7 @@ export class IncomingTransfer {
   private writes: Promise<void> = Promise.resolve();
   private readonly syncEveryBytes: number;
   private readonly random: Random;
+  private readonly fs: FileSystem;
   private syncing: Promise<void> | undefined;
   private syncKickedAt = 0;
 
@@ -66,6 +69,7 @@ export class IncomingTransfer {
     this.syncEveryBytes = init.syncEveryBytes;
     this.attempt = init.attempt;
     this.random = init.random;
+    this.fs = init.fs;
   }
 
   /** Whether a connection may (still) feed this transfer. */
@@ -111,17 +115,14 @@ export class IncomingTransfer {
   write(chunks: Buffer[]): Promise<void> {
     const next = this.writes.then(async () => {
       if (this.state === 'discarded') throw new Error('the transfer was discarded');
-      this.file ??= await open(this.tempPath, this.offset === 0 ? 'w' : 'r+', 0o600);
+      this.file ??= await this.fs.open(this.tempPath, this.offset === 0 ? 'w' : 'r+', 0o600);
       let length = 0;
       for (const c of chunks) length += c.length;
       // Hash on this thread while the write runs on the thread pool. Should the write fail, the
       // transfer is discarded, so the hash never gets ahead of a resumable offset.
-      const first = this.file.writev(chunks, this.offset);
+      const written = this.file.write(chunks, this.offset);
       for (const c of chunks) this.hash.update(c);
-      let written = (await first).bytesWritten;
-      while (written < length) {
-        written += (await this.file.writev(remainder(chunks, written), this.offset + written)).bytesWritten;
-      }
+      await written;
       this.offset += length;
       this.syncInBackground();
     });
@@ -138,7 +139,7 @@ export class IncomingTransfer {
     if (!every || this.syncing || !this.file || this.offset - this.syncKickedAt < every) return;
     this.syncKickedAt = this.offset;
     this.syncing = this.file
-      .datasync()
+      .sync()
       .catch(() => {})
       .finally(() => (this.syncing = undefined));
   }
@@ -146,7 +147,7 @@ export class IncomingTransfer {
   /** Flushes (to disk when syncing is on) and closes the temp file; true when its sha256 is the offered one. */
   async verify(): Promise<boolean> {
     await this.writes;
-    if (this.offset === 0) this.file ??= await open(this.tempPath, 'w', 0o600);
+    if (this.offset === 0) this.file ??= await this.fs.open(this.tempPath, 'w', 0o600);
     if (this.file) {
       await this.syncing;
       if (this.syncEveryBytes) await this.file.sync();
@@ -159,7 +160,7 @@ export class IncomingTransfer {
   /** Forgets the partial content after a failed check: the next connection starts from 0. */
   async restart(): Promise<void> {
     await this.closeFile();
-    await rm(this.tempPath, { force: true });
+    await this.fs.rm(this.tempPath, { force: true });
     this.hash = createHash('sha256');
     this.offset = 0;
     this.syncKickedAt = 0;
@@ -176,7 +177,7 @@ export class IncomingTransfer {
     this.session?.abort();
     await this.writes;
     await this.closeFile();
-    await rm(this.tempPath, { force: true });
+    await this.fs.rm(this.tempPath, { force: true });
   }
 
   private async closeFile(): Promise<void> {
@@ -186,17 +187,4 @@ export class IncomingTransfer {
     await this.syncing;
     await f?.close().catch(() => {});
   }
-}
-
-function remainder(chunks: Buffer[], skip: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (const c of chunks) {
-    if (skip >= c.length) {
-      skip -= c.length;
-    } else {
-      out.push(skip ? c.subarray(skip) : c);
-      skip = 0;
-    }
-  }
-  return out;
 }

@@ -5,6 +5,7 @@ import { isPeerlabError, PeerlabError, type ErrorCode } from '../errors.ts';
 import { formatBytes } from '../units.ts';
 import type { FileAcceptBody, FileCancelBody, FileRefuseBody, RefuseReason } from '../wire/transfer.ts';
 import type { SendTap } from './faults.ts';
+import type { FileSystem } from '../fs/file-system.ts';
 import { hashFile } from './file-hash.ts';
 import { ProgressMeter } from './progress.ts';
 import { streamAttempt, type Dial } from './stream-sender.ts';
@@ -15,6 +16,8 @@ export interface OutgoingDeps {
   clock: Clock;
   /** Opens the stream to the receiver (through the node's mux: partitions apply). */
   dial: Dial;
+  /** Where the file is read from. */
+  fs: FileSystem;
   sendControl: SendControl;
   emit: EmitEvent;
   windowBytes: number;
@@ -94,7 +97,7 @@ export class OutgoingTransfer {
 
   async run(): Promise<SendResult> {
     const started = this.deps.clock.now();
-    const { size, sha256 } = await hashFile(this.path);
+    const { size, sha256 } = await hashFile(this.path, this.deps.fs);
     this.size = size;
     this.sha256 = sha256;
     const base = { transferId: this.transferId, peer: formatAddress(this.peer.address), peerId: this.peer.id, name: this.label, size, sha256 };
@@ -155,6 +158,7 @@ export class OutgoingTransfer {
       verdict = await streamAttempt({
         clock: this.deps.clock,
         dial: this.deps.dial,
+        fs: this.deps.fs,
         peer: this.peer.address,
         port: answer.body.port,
         transferId: this.transferId,

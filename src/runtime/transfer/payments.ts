@@ -2,7 +2,6 @@ import { basename } from 'node:path';
 import type { Identity } from '../identity.ts';
 import type { DurableLedger, SendResult } from '../ledger/durable-ledger.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import { hashFile } from './file-hash.ts';
 import type { InboxEntry } from './inbox.ts';
 import type { ReceivedFile } from './received-files.ts';
 import type { TransferService } from './service.ts';
@@ -57,7 +56,7 @@ export async function sendWithFile(
   peer: PeerRef, amount: number | string, path: string, fields?: Record<string, unknown>,
 ): Promise<{ transaction: SendResult; file: FileSendResult }> {
   o.ledger.ledger.checkSpend(o.identity, amount);
-  const digest = await hashFile(path);
+  const digest = await o.transfer.hashFile(path);
   const file = await o.transfer.sendFile(peer, path);
   const name = basename(path).slice(0, 255) || 'file';
   const { result: transaction } = await o.ledger.send(peer.id, amount, { ...(fields ? { fields } : {}), file: { sha256: digest.sha256, name, size: digest.size } });

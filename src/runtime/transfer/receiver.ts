@@ -125,6 +125,7 @@ export class Receiver {
       size: body.size,
       sha256: body.sha256,
       tempPath: this.deps.inbox.tempPath(id),
+      fs: this.deps.inbox.fs,
       startedAt: this.deps.clock.now(),
       syncEveryBytes: settings.fsync ? SYNC_EVERY_BYTES : 0,
       attempt: body.attempt,

@@ -3,6 +3,8 @@ import type { Duplex } from 'node:stream';
 import type { Address } from '../address.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
+import type { FileSystem } from '../fs/file-system.ts';
+import { nodeFileSystem } from '../fs/node-file-system.ts';
 import { StreamMux } from '../net/stream-mux.ts';
 import { TcpTransport } from '../net/tcp-transport.ts';
 import { cryptoRandom, type Random } from '../random.ts';
@@ -16,6 +18,7 @@ import type {
   TransferMessageType,
 } from '../wire/transfer.ts';
 import { isTransferMessageType, TRANSFER_MESSAGE_TYPES } from '../wire/transfer.ts';
+import { hashFile, type FileDigest } from './file-hash.ts';
 import { Inbox, type InboxEntry } from './inbox.ts';
 import { offerLabel } from './names.ts';
 import { OutgoingTransfer } from './outgoing.ts';
@@ -46,6 +49,7 @@ const MIN_CHUNK_BYTES = 64 * 1024;
 export class TransferService {
   private readonly clock: Clock;
   private readonly random: Random;
+  private readonly fs: FileSystem;
   private readonly inboxStore: Inbox;
   /** The node's mux, or our own (then `ownsMux`: started and stopped with the service). */
   private readonly mux: StreamMux;
@@ -76,7 +80,8 @@ export class TransferService {
       ackEveryBytes: Math.max(16 * 1024, Math.floor(this.chunkBytes / 8)),
       timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
     };
-    this.inboxStore = new Inbox(options.inboxDir, options.freeSpace);
+    this.fs = options.fs ?? nodeFileSystem;
+    this.inboxStore = new Inbox(options.inboxDir, this.fs, options.freeSpace, this.settings.fsync);
     this.ownsMux = options.mux === undefined;
     this.mux =
       options.mux ??
@@ -189,6 +194,7 @@ export class TransferService {
       {
         clock: this.clock,
         dial: (to, dialOpts) => this.mux.dial(to, dialOpts),
+        fs: this.fs,
         sendControl: this.sendControl,
         emit: this.options.emit,
         windowBytes: this.chunkBytes,
@@ -214,6 +220,11 @@ export class TransferService {
     this.streams.add(stream);
     stream.once('close', () => this.streams.delete(stream));
     this.receiver.onConnection(stream).catch(() => stream.destroy());
+  }
+
+  /** Size and sha256 of a file this node could send (read from the node's disk). */
+  hashFile(path: string): Promise<FileDigest> {
+    return hashFile(resolve(path), this.fs);
   }
 
   /** Every file stored in the inbox, oldest first. */

@@ -1,9 +1,9 @@
-import { createReadStream } from 'node:fs';
-import { Writable, type Duplex } from 'node:stream';
+import { Readable, Writable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Address } from '../address.ts';
 import type { Clock } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
+import type { FileSystem } from '../fs/file-system.ts';
 import type { DialOptions } from '../net/stream-mux.ts';
 import type { SendTap } from './faults.ts';
 import { encodeHello, FrameKind, type Frame } from '../wire/file-stream.ts';
@@ -18,6 +18,8 @@ export type Dial = (to: Address, opts: DialOptions) => Promise<Duplex>;
 
 export interface StreamAttemptArgs {
   clock: Clock;
+  /** Where `path` is read from. */
+  fs: FileSystem;
   dial: Dial;
   /** The receiver's address (its datagram address: partitions are decided on it). */
   peer: Address;
@@ -109,7 +111,9 @@ function verdictOf(f: Frame): StreamVerdict {
 
 async function sendRange(a: StreamAttemptArgs, socket: Duplex, link: ReceiverLink, offset: number): Promise<void> {
   const readChunk = Math.max(1024, Math.min(MAX_READ_CHUNK, Math.floor(a.windowBytes / 4)));
-  const source = createReadStream(a.path, { start: offset, end: a.size - 1, highWaterMark: readChunk });
+  const chunks = a.fs.readChunks(a.path, { start: offset, end: a.size, chunkBytes: readChunk });
+  // The real disk gives a Readable already; anything else is wrapped, with the same chunk size.
+  const source = chunks instanceof Readable ? chunks : Readable.from(chunks, { objectMode: false, highWaterMark: readChunk });
   let readError: Error | undefined;
   source.once('error', (err) => (readError = err));
   const writer = new WindowedWriter(socket, link, offset, a.windowBytes, a.onSent);

@@ -1,5 +1,6 @@
 import type { Address } from '../address.ts';
 import type { Clock } from '../clock.ts';
+import type { FileSystem } from '../fs/file-system.ts';
 import type { Emit } from '../events.ts';
 import type { Messenger } from '../net/messenger.ts';
 import type { StreamMux } from '../net/stream-mux.ts';
@@ -105,8 +106,10 @@ export interface TransferServiceOptions {
   fsync?: boolean;
   /** Minimum gap between two file-progress events of one transfer (default 100 ms). */
   progressIntervalMs?: number;
-  /** Free-space probe for NO_SPACE refusals (default: fs.statfs on the inbox). */
+  /** Free-space probe for NO_SPACE refusals (default: `fs.freeBytes` of the inbox). */
   freeSpace?: FreeSpace;
+  /** The disk: inbox, partial files, and the files sent (default: the real one). */
+  fs?: FileSystem;
   /** Test hooks: never set in production. */
   faults?: { sendTap?: SendTap };
 }
