@@ -184,10 +184,10 @@ const TABLE = [
     example: 'node.faults.set({ drop: 0.3 })', params: [param.options('input', FAULT_OPTIONS, false)], effect: 'write', exposed: BOTH, result: { shape: 'faults' },
   },
   {
-    name: 'faults.partition', group: 'faults', signature: 'node.faults.partition(peers)', summary: 'cut this node off from peers',
+    name: 'faults.partition', group: 'faults', signature: 'node.faults.partition(addrs)', summary: 'cut this node off from peers',
     description: "Nothing goes to or comes from the listed peers (names, id prefixes or addresses host:port) until heal(); the other nodes' links stay up. A peer removed for silence is still found by name.",
     example: "node.faults.partition(['bob'])", effect: 'write', exposed: BOTH, result: { shape: 'faults' },
-    params: [{ ...param.addresses('peers'), schema: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'peers: names, id prefixes or addresses host:port' } }],
+    params: [{ ...param.addresses('addrs'), schema: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'peers: names, id prefixes or addresses host:port' } }],
   },
   {
     name: 'faults.heal', group: 'faults', signature: 'node.faults.heal()', summary: 'end partitions', description: 'Removes every partition of this node.',

@@ -47,7 +47,7 @@ describe('fault actions', () => {
 
   it('faults.partition cuts a node off from named peers; faults.heal ends it; the page shows both', async () => {
     const carol = rig.byName.carol!;
-    const line = await act(page, 'faults.partition', { node: 'carol', peers: 'alice, bob' });
+    const line = await act(page, 'faults.partition', { node: 'carol', addrs: 'alice, bob' });
     expect(line).toMatch(/^✓ carol\.faults\.partition/);
     expect(carol.faults.get().partitioned.sort()).toEqual([rig.byName.alice!.advertised, rig.byName.bob!.advertised].sort());
     await page.locator('button[data-tab="faults"]').click();

@@ -7,7 +7,7 @@ import type { FaultInput, FaultPlan, FaultSnapshot } from './faults.ts';
 export interface FaultControl {
   set(input: FaultInput): FaultSnapshot;
   /** Cuts this node off from these peers (names, id prefixes or addresses `host:port`), both ways, until heal(). */
-  partition(peers: string[]): FaultSnapshot;
+  partition(addrs: string[]): FaultSnapshot;
   heal(): FaultSnapshot;
   reset(): FaultSnapshot;
   get(): FaultSnapshot;
