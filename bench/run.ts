@@ -20,10 +20,11 @@ import { propagation } from './propagation.ts';
 import { fileTransfer } from './file-transfer.ts';
 import { replStart } from './repl-start.ts';
 import { playbook50 } from './playbook-50.ts';
+import { liveView } from './live-view.ts';
 import { renderTable } from './lib.ts';
 
 /** Every benchmark, in the order they run. Add new ones here. */
-const BENCHMARKS: Benchmark[] = [dispatch, failureDetection, ledgerIngest, idleSync, catchUp, propagation, fileTransfer, replStart, playbook50];
+const BENCHMARKS: Benchmark[] = [dispatch, failureDetection, ledgerIngest, idleSync, catchUp, propagation, fileTransfer, replStart, playbook50, liveView];
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 

@@ -1,9 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { addUiOptions } from './live-view.ts';
 import { parse } from './options.ts';
 import type { PlayOptions } from './play.ts';
 
 export function playCommand(): Command {
-  return new Command('play')
+  const cmd = new Command('play')
     .description('run a playbook: exit 0 if every expectation held, 1 if one failed or a step errored, 2 if the playbook is invalid')
     .argument('<file>', 'playbook YAML file')
     .option('--seed <n>', 'override the playbook seed', parse.integer)
@@ -21,12 +22,12 @@ export function playCommand(): Command {
     .option('--dry-run', 'print the plan (robot actions included) and run nothing')
     .option('--events [kinds]', "print node events as they happen, as the REPL shows them: every kind, or these (comma list, * matches anything, e.g. 'txn-*,peer-added')")
     .option('-v, --verbose', 'the same as --events')
-    .option('--allow-paths <dir>', "let file steps reach this folder too, besides the playbook's and the working folder (repeatable)", parse.folders)
-    .action(async (file: string, o: PlayOptions) => {
-      // Loaded on use, so that other commands (the REPL above all) start faster.
-      const { play } = await import('./play.ts');
-      process.exitCode = await play(file, o, (s) => process.stdout.write(s));
-    });
+    .option('--allow-paths <dir>', "let file steps reach this folder too, besides the playbook's and the working folder (repeatable)", parse.folders);
+  return addUiOptions(cmd).action(async (file: string, o: PlayOptions) => {
+    // Loaded on use, so that other commands (the REPL above all) start faster.
+    const { play } = await import('./play.ts');
+    process.exitCode = await play(file, o, (s) => process.stdout.write(s));
+  });
 }
 
 export function checkCommand(): Command {

@@ -12,9 +12,10 @@ import { MemoryTrace, TraceWriter, type TraceRecord, type TraceSink } from '../r
 import { formatUnits } from '../runtime/ledger/amount.ts';
 import { pathFrom, peerlabCommand } from '../repl/peerlab-command.ts';
 import { EventPrinter, PlayProgress, renderSummary, type EventChoice } from './play-output.ts';
+import { prepareView, wantsUi, type UiCliOptions } from './live-view.ts';
 import { rm } from 'node:fs/promises';
 
-export interface PlayOptions {
+export interface PlayOptions extends UiCliOptions {
   seed?: number;
   speed?: number;
   report?: string;
@@ -75,18 +76,27 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
     sinks.push(new TraceWriter(o.trace));
   }
   if (memory) sinks.push(memory);
+  // --ui: the live view reads the same trace and events, and drives the nodes through their handles.
+  const folders = [
+    { dir: playbook.baseDir, label: "the playbook's folder" },
+    { dir: process.cwd(), label: 'the working folder' },
+    ...(o.allowPaths ?? []).map((dir) => ({ dir, label: 'the allowed folder' })),
+  ];
+  const view = wantsUi(o) ? await prepareView(o, { title: plan.name, folders }) : undefined;
+  if (view) sinks.push(view.trace);
   const trace = sinks.length ? new TeeTrace(sinks) : undefined;
   const events = o.events || o.verbose ? new EventPrinter(o.events || true, out) : undefined;
+  const listeners = [events?.onEvent, view?.listen].filter((f): f is (e: PeerlabEvent) => void => f !== undefined);
+  const listen = listeners.length ? (e: PeerlabEvent): void => listeners.forEach((f) => f(e)) : undefined;
+  const raw = await makeCluster(plan, trace, listen);
   // File steps are checked against the path rule again right before each call (a link may change).
-  const cluster: Cluster = guardPaths(
-    await makeCluster(plan, trace, events?.onEvent),
-    PathRule.forPlaybook(playbook.baseDir, process.cwd(), o.allowPaths ?? []),
-  );
+  const cluster: Cluster = guardPaths(raw, PathRule.forPlaybook(playbook.baseDir, process.cwd(), o.allowPaths ?? []));
   let started: Promise<void> | undefined;
   const offSignals = onInterrupt(out, async () => {
     await started?.catch(() => undefined);
     await cluster.stop();
     await trace?.close();
+    await view?.close();
   });
   let report: PlaybookReport | undefined;
   try {
@@ -94,6 +104,8 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
     await started;
     for (const h of cluster.all()) events?.learn(h.id, h.name, h.address);
     out(chalk.gray(`nodes: ${cluster.all().map((h) => `${h.name} ${h.address}`).join(', ')}\n`));
+    // The view checks typed paths itself (and lets through the uploads it keeps in its own folder).
+    await view?.openHandles(() => raw.all(), (line) => out(`${line}\n`));
     const progress = new PlayProgress();
     const runner = new Runner(plan, cluster, (e) => {
       // say: markers go into the trace too, so replay pauses on them and the diagram shows them.
@@ -108,6 +120,7 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
   } finally {
     await cluster.stop();
     await trace?.close();
+    await view?.close();
     offSignals();
   }
   out(renderSummary(report));

@@ -2,9 +2,10 @@ import { Command } from 'commander';
 import { join } from 'node:path';
 import { PeerlabError } from '../runtime/errors.ts';
 import type { NodeOptions } from '../runtime/node.ts';
+import { addUiOptions, prepareView, wantsUi, type UiCliOptions } from './live-view.ts';
 import { addNodeOptions, parse, toNodeOptions, type NodeCliOptions } from './options.ts';
 
-export interface ReplCliOptions extends NodeCliOptions {
+export interface ReplCliOptions extends NodeCliOptions, UiCliOptions {
   nodes?: number;
   record?: string;
 }
@@ -18,12 +19,16 @@ export function replCommand(): Command {
   addNodeOptions(cmd)
     .option('--nodes <k>', 'start K local nodes in this process (alice, bob, ...), joined to the first', parse.positiveInt)
     .option('--record <file>', 'record the node actions of this session as a playbook');
+  addUiOptions(cmd);
   cmd.action(async (o: ReplCliOptions) => {
     // Loaded here so that other commands do not pay for the REPL.
     const { runRepl } = await import('../repl/run.ts');
     const k = o.nodes ?? 1;
     const unnamed = k === 1 && o.name === undefined && o.data === undefined && !o.memory;
-    process.exit(await runRepl(planLocalNodes(o, k), { ...o, freeDataDir: unnamed }));
+    let plan = planLocalNodes(o, k);
+    const view = wantsUi(o) ? await prepareView(o, { title: 'peerlab repl' }) : undefined;
+    if (view) plan = view.tapOptions(plan);
+    process.exit(await runRepl(plan, { ...o, freeDataDir: unnamed, ...(view ? { view } : {}) }));
   });
   return cmd;
 }

@@ -221,11 +221,13 @@ export class Messenger {
   ): void {
     const t = this.o.trace;
     if (!t) return;
+    const txns = carriedTxns(env);
     t.write({
       kind, time: this.o.clock.now(), node: this.o.self.name, nodeId: this.o.selfId, msgId: env.id, type: env.t,
       from, to, lamport: env.l, bytes,
       ...(lamportRecv !== undefined ? { lamportRecv } : {}),
       ...(reason !== undefined ? { reason } : {}),
+      ...(txns ? { txns } : {}),
     });
   }
 
@@ -259,4 +261,14 @@ export class Messenger {
     this.o.clock.clearTimeout(this.delayTimer);
     this.delayed = [];
   }
+}
+
+/**
+ * The ids of the transactions a `txn` or `txn-batch` message carries, for its trace records (the
+ * transaction views then need not infer which message brought what). Bodies were validated.
+ */
+function carriedTxns(env: Envelope): string[] | undefined {
+  const body = env.b as { txn?: { id?: unknown }; txns?: Array<{ id?: unknown }> };
+  const ids = env.t === 'txn' ? [body.txn] : env.t === 'txn-batch' ? (body.txns ?? []) : undefined;
+  return ids?.flatMap((t) => (typeof t?.id === 'string' ? [t.id] : []));
 }
