@@ -1,4 +1,4 @@
-import { LAMPORT_MAX_AHEAD, type LamportClock } from '../clock.ts';
+import type { LamportClock } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
 import type { Identity } from '../identity.ts';
 import type { Peer } from '../membership/peer-table.ts';
@@ -43,9 +43,9 @@ export async function doubleSpend(d: MisbehaveDeps, to: unknown, amount: unknown
   if (d.ledger.recovering) throw new PeerlabError('NOT_RUNNING', 'this node is rebuilding its own chain: it cannot sign anything yet');
   // Both drafted on the same head, with no await in between: the same seq, prev and claims.
   const lamport = d.lamport.tick();
-  const extras = { maxClaimLamport: lamport + LAMPORT_MAX_AHEAD / 2 };
+  const extras = { maxClaimLamport: d.lamport.claimLimit() };
   const txns = peers.map((p) => d.ledger.ledger.draftFor(d.identity, p.id, amount, lamport, extras));
-  d.lamport.raiseTo(Math.max(...txns.map((t) => t.lamport)));
+  d.lamport.signed(Math.max(...txns.map((t) => t.lamport)));
   const { results } = await d.ledger.ingest(txns);
   const refused = results.find((r) => r.outcome === 'rejected');
   if (refused) throw new PeerlabError('INTERNAL', `own double spend refused: ${refused.code} ${refused.message ?? ''}`);
