@@ -8,7 +8,7 @@
  *    so that another site cannot make the browser send it (no CSRF). Missing: 401; wrong: 403.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
+import { isIP } from '../runtime/net/ip.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 
 export interface Refusal {
