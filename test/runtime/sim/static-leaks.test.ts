@@ -18,6 +18,7 @@ const ALLOWED: Record<string, string> = {
   'src/runtime/net/tcp-transport.ts': 'the real stream transport',
   'src/runtime/net/local-socket.ts': "the control socket's real listener (never opened in a simulation)",
   'src/runtime/net/ip.ts': 'isIP from node:net: a pure function of its argument',
+  'src/runtime/net/http-listener.ts': "the live view's real HTTP listener (never opened in a simulation)",
   'src/runtime/control/control-server.ts': 'the control socket of a real node process',
   'src/runtime/trace.ts': 'a write-only sink outside the simulation',
   'src/runtime/fs/node-file-system.ts': 'the disk seam: NodeFileSystem is the real one',
