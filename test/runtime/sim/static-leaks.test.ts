@@ -24,7 +24,6 @@ const ALLOWED: Record<string, string> = {
   'src/runtime/fs/node-file-system.ts': 'the disk seam: NodeFileSystem is the real one',
   'src/runtime/store/csv-export.ts': 'exportCsv: a write-only sink outside the simulation, as the trace is',
   'src/runtime/sim/real-time.ts': "the simulation's own exceptions: setImmediate to drain microtasks, pacing, wall* figures",
-  'src/runtime/sim/leak-trap.ts': 'the runtime trap itself',
   'src/cli.ts': 'the command line, outside any simulation',
   'src/cli/': 'the command line, outside any simulation',
   'src/repl/': 'the REPL: rendering, history, recordings, outside any simulation',
