@@ -159,3 +159,42 @@ describe('peerlab play --ui', () => {
     }
   }, 60_000);
 });
+
+describe('peerlab play --sim --pace X --ui', () => {
+  it('serves a paced simulated run: the view drives the simulated nodes, and the payment is in the report', async () => {
+    const book = join(dir, 'live-sim.yaml');
+    await writeFile(
+      book,
+      [
+        'name: live view, simulated',
+        'settings: { heartbeat: { interval: 200ms, timeout: 5s } }',
+        'nodes: { alice: {}, bob: {} }',
+        'steps:',
+        '  - join: { node: bob, peer: alice }',
+        '  - say: waiting for a payment made on the page',
+        '  - waitFor: { transactions: { bob: 1 }, within: 60s }',
+        '  - expect: { totalBalance: 2000 }',
+        '',
+      ].join('\n'),
+    );
+    const report = join(dir, 'report.json');
+    const child = spawn(process.execPath, [BIN, 'play', book, '--sim', '--pace', '2', '--ui', '--report', report], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: string[] = [];
+    createInterface({ input: child.stdout }).on('line', (l) => out.push(l));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await until(() => out.some((l) => /^view: http:\/\/127\.0\.0\.1:\d+\/\?token=/.test(l)), 'the view line', 30_000);
+      expect(out[0]).toContain('simulated time paced 2x');
+      const url = out.find((l) => l.startsWith('view: '))!.slice(6);
+      await until(async () => ((await call(url, 'GET', '/api/read?node=bob&method=peers')).json.result as unknown[]).length === 1, 'bob has joined', 15_000);
+      const paid = await call(url, 'POST', '/api/call', { node: 'alice', method: 'send', args: { to: 'bob', amount: '5' } });
+      expect(paid.json.ok).toBe(true);
+      expect(await exited).toBe(0);
+      const r = JSON.parse(await readFile(report, 'utf8')) as { mode: string; nodes: Array<{ name: string; balance: string }> };
+      expect(r.mode).toBe('simulated');
+      expect(r.nodes.find((n) => n.name === 'bob')!.balance).toBe('1005.00');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 90_000);
+});
