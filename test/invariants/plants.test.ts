@@ -92,3 +92,20 @@ describe('a plant only ever runs on simulated time', () => {
     expect(() => new Node({ plant: 'bogus' as PlantName, memory: true })).toThrow(/plant must be one of skip-fsync, no-fork-check, naive-heartbeat/);
   });
 });
+
+describe('play --sim and playSimulated are one run', () => {
+  it('the same trace, line for line, and the same violation (what explore relies on)', async () => {
+    const file = 'playbooks/labs/naive-heartbeat.yaml';
+    const trace = join(out, 'same.jsonl');
+    const code = await play(file, { trace }, () => {});
+    expect(code).toBe(1);
+    const { playbook } = await loadPlaybookFile(file);
+    const o = await playSimulated(planPlaybook(playbook!), { trace: true });
+    const lines = (await readFile(trace, 'utf8')).trimEnd().split('\n');
+    expect(o.trace.map((r) => JSON.stringify(r))).toEqual(lines);
+    const report = join(out, 'same.json');
+    await play(file, { report }, () => {});
+    const r = JSON.parse(await readFile(report, 'utf8')) as { violation: unknown };
+    expect(r.violation).toMatchObject({ ...o.violation });
+  }, 60_000);
+});
