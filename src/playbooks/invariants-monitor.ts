@@ -18,7 +18,7 @@ import type { Cluster, InProcessHandle, NodeHandle } from './cluster.ts';
 import type { InvariantName, InvariantViolation } from './invariants.ts';
 import { LinkWatch } from './invariants-watch.ts';
 import type { Plan } from './plan.ts';
-import type { RunEvent } from './runner.ts';
+import type { RunEvent, RunResult, RunTime } from './runner.ts';
 import { balanceProblem, convergenceProblem, forkProblem, settle, type DoubleSpend } from './invariants-state.ts';
 
 /** Calls whose result is a transaction this node acknowledged (signed and, it says, stored). */
@@ -70,6 +70,49 @@ export class InvariantMonitor implements TraceSink {
   fail(invariant: InvariantName, message: string, traceLine?: number): void {
     if (this.violation) return;
     this.violation = { invariant, message, atMs: this.now, ...(traceLine !== undefined ? { traceLine } : {}) };
+    this.skipAhead();
+  }
+
+  // ---- the runner's time: after a violation the rest of the run is skipped -------------
+
+  /** Simulated ms the runner's clock was moved past the world's (only after a violation). */
+  private skipped = 0;
+  private readonly sleepers = new Set<{ due: number; wake: () => void }>();
+
+  /**
+   * The time the runner keeps: the world's, until a violation; from then on every wait ends at
+   * once (its time counted as passed), so the rest of the run — whose calls all fail — takes no
+   * simulated time and the run ends at the violation.
+   */
+  time(inner: RunTime): RunTime {
+    return {
+      now: () => inner.now() + this.skipped,
+      sleep: (ms) => {
+        if (this.violation) {
+          this.skipped += Math.max(0, ms);
+          return Promise.resolve();
+        }
+        return new Promise<void>((resolve) => {
+          const s = { due: inner.now() + ms, wake: resolve };
+          this.sleepers.add(s);
+          void inner.sleep(ms).then(() => this.sleepers.delete(s) && resolve());
+        });
+      },
+    };
+  }
+
+  /** The run's result with its duration as simulated (a run skipped after a violation ended there). */
+  settled(result: RunResult): RunResult {
+    return this.skipped > 0 ? { ...result, durationMs: Math.max(0, Math.round(result.durationMs - this.skipped)) } : result;
+  }
+
+  private skipAhead(): void {
+    const now = this.world?.now() ?? 0;
+    for (const s of this.sleepers) this.skipped = Math.max(this.skipped, s.due - now);
+    for (const s of [...this.sleepers]) {
+      this.sleepers.delete(s);
+      s.wake();
+    }
   }
 
   // ---- the trace -----------------------------------------------------------------------
