@@ -7,7 +7,9 @@ import { guardPaths, PathRule } from '../playbooks/path-rule.ts';
 import type { Playbook } from '../playbooks/playbook.ts';
 import { formatPlan, planPlaybook, type Plan } from '../playbooks/plan.ts';
 import { buildReport, writeReport, type NodeSummary, type PlaybookReport } from '../playbooks/report.ts';
+import { InvariantMonitor } from '../playbooks/invariants-monitor.ts';
 import { Runner } from '../playbooks/runner.ts';
+import { sayRecord } from '../playbooks/sim-play.ts';
 import type { PeerlabEvent } from '../runtime/events.ts';
 import { wallNow } from '../runtime/sim/real-time.ts';
 import { MemoryTrace, TraceWriter, type TraceRecord, type TraceSink } from '../runtime/trace.ts';
@@ -93,6 +95,8 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
     out(chalk.gray(`report written to ${o.report}\n`));
   }
   if (o.trace) out(chalk.gray(`trace written to ${o.trace}\n`));
+  const v = report.violation;
+  if (v?.traceLine !== undefined) out(chalk.red(`invariant ${v.invariant}: see line ${v.traceLine} of the trace${o.trace ? ` (${o.trace})` : ' (write it with --trace FILE)'}\n`));
   if (o.html && memory) {
     const { writeHtmlReport } = await import('../trace/html-report.ts');
     const net = plan.settings.network;
@@ -164,9 +168,14 @@ async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: 
     ? await prepareView(o, { title: plan.name, folders, ...(simulated ? { clock: () => ({ now: world ? world.control.now() : 0, rate: pace ?? 1 }) } : {}) })
     : undefined;
   if (view) sinks.push(view.trace);
+  // On simulated time every invariant is checked throughout (issue 16); the monitor sees each
+  // trace line first, so the line it names is the line in the file.
+  const monitor = simulated ? new InvariantMonitor(plan) : undefined;
+  if (monitor) sinks.unshift(monitor);
   const trace = sinks.length ? new TeeTrace(sinks) : undefined;
   const sim: SimRun | undefined = simulated ? simRun(plan, trace, undefined, pace) : undefined;
   world = sim?.world;
+  if (sim) monitor?.attach(sim.world, sim.cluster);
   const clock = sim ? () => sim.world.control.now() : () => Date.now();
   const events = o.events || o.verbose ? new EventPrinter(o.events || true, out, clock) : undefined;
   const listeners = [events?.onEvent, view?.listen].filter((f): f is (e: PeerlabEvent) => void => f !== undefined);
@@ -197,17 +206,22 @@ async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: 
     // The view checks typed paths itself (and lets through the uploads it keeps in its own folder).
     await view?.openHandles(() => (raw ?? cluster).all(), (line) => out(`${line}\n`));
     const progress = new PlayProgress();
-    const runner = new Runner(plan, cluster, (e) => {
+    const runner = new Runner(plan, monitor?.cluster ?? cluster, (e) => {
+      monitor?.onRunEvent(e);
       // say: markers go into the trace too, so replay pauses on them and the diagram shows them.
-      if (e.type === 'say') trace?.write({ kind: 'event', type: 'say', node: 'playbook', nodeId: '', lamport: 0, time: clock(), data: { text: e.text } });
+      if (e.type === 'say') trace?.write(sayRecord(e.text, clock()));
       out(progress.render(e));
-    }, sim?.time);
+    }, sim && monitor ? monitor.time(sim.time) : sim?.time);
     events?.startClock();
-    const result = await drive(runner.run());
+    monitor?.start();
+    const ran = await drive(runner.run());
+    const result = monitor ? monitor.settled(ran) : ran;
+    if (monitor) await drive(monitor.finish());
     for (const k of events?.unseen() ?? []) out(chalk.gray(`(no ${k} events in this run)\n`));
     const nodes = await drive(summarise(cluster));
-    report = buildReport(plan, result, nodes, reproduce, sim ? { wallMs: Math.round(wallNow() - wall0) } : undefined);
+    report = buildReport(plan, result, nodes, reproduce, sim ? { wallMs: Math.round(wallNow() - wall0), violation: monitor?.violation } : undefined);
   } finally {
+    monitor?.stop();
     if (!interrupted) await drive(cluster.stop());
     await trace?.close();
     await view?.close();

@@ -59,6 +59,7 @@ export function nodeOptions(plan: Plan, spec: PlanNode, dataDir: string, port: n
   if (s.files.maxBytes !== undefined) opts.maxFileSize = s.files.maxBytes;
   // Each node's event log is bounded; in a big network, more tightly (about 200,000 events in all).
   if (plan.nodes.length > 100) opts.logCapacity = Math.max(200, Math.floor(200_000 / plan.nodes.length));
+  if (plan.plant) opts.plant = plan.plant;
   return opts;
 }
 

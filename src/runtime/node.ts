@@ -35,6 +35,7 @@ import { TraceWriter, type TraceSink } from './trace.ts';
 import { inboxWithPayments, sendWithFile } from './transfer/payments.ts';
 import type { InboxEntry, SendResult as FileSendResult } from './transfer/index.ts';
 import { parseDuration } from './units.ts';
+import { assertSimulated } from './plants.ts';
 
 export type { NodeOptions } from './config.ts';
 export type { TransactionRow, BalanceRow } from './ledger/view.ts';
@@ -86,6 +87,7 @@ export class Node {
     this.config = resolveConfig(options);
     this.log_ = new EventLog(this.config.logCapacity);
     this.clock = options.clock ?? systemClock;
+    assertSimulated(this.config.plant, this.clock);
     this.random = options.random ?? cryptoRandom;
     this.events = new EventBus(this.clock);
     this.prng = new Prng(this.config.seed);
@@ -173,7 +175,7 @@ export class Node {
   private async openStore(): Promise<NodeStore> {
     const prev = this.store;
     if (prev && !this.config.dataDir) return { ...prev, peers: new MemoryPeerStore(await prev.peers.load()) };
-    return openNodeStore({ dataDir: this.config.dataDir, identity: this.opts.identity, clock: this.clock, random: this.random, fs: this.opts.fs });
+    return openNodeStore({ dataDir: this.config.dataDir, identity: this.opts.identity, clock: this.clock, random: this.random, fs: this.opts.fs, fsync: this.config.plant !== 'skip-fsync' });
   }
 
   /** Halts the parts (shutdown.ts) and reports it; for a crash, returns the log records lost. */
