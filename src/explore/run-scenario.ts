@@ -4,7 +4,8 @@
  * scenario fails when an invariant breaks — the runner's own result (a tolerated step, an unmet
  * wait) is scenery, kept for the failure file.
  */
-import { playSimulated, type SimPlayOutcome, type InvariantViolation } from './interim-sim-play.ts';
+import { playSimulated, type SimPlayOutcome } from '../playbooks/sim-play.ts';
+import type { InvariantViolation } from '../playbooks/invariants.ts';
 import type { TraceRecord } from '../runtime/trace.ts';
 import { planScenario, type Scenario } from './scenario.ts';
 

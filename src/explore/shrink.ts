@@ -68,11 +68,17 @@ export async function shrinkScenario(s: Scenario, fails: FailurePredicate, opts:
   try {
     for (let changed = true; changed; ) {
       changed = false;
-      const fewer = await ddmin(best.steps, (steps) => search.test({ ...best, steps }));
-      if (fewer.length < best.steps.length) {
-        smaller({ ...best, steps: fewer }, `${fewer.length} steps`);
-        changed = true;
-      }
+      // Every failing candidate of ddmin is smaller than the best so far: kept at once, so a budget running out loses nothing.
+      const base = best;
+      await ddmin(base.steps, async (steps) => {
+        const c = { ...base, steps };
+        const fails = await search.test(c);
+        if (fails && steps.length < best.steps.length) {
+          smaller(c, `${steps.length} steps`);
+          changed = true;
+        }
+        return fails;
+      });
       for (const name of Object.keys(best.nodes).reverse()) {
         const c = withoutNode(best, name);
         if (c && (await search.test(c))) {
