@@ -10,7 +10,7 @@ import { wallNow } from '../runtime/sim/real-time.ts';
 import { failureHeader, writeFailure, type FailureFiles } from './failure-files.ts';
 import { generateScenario } from './generate.ts';
 import { inProcess, workerPool, type SeedRunner } from './pool.ts';
-import { runScenario } from './run-scenario.ts';
+import { runScenario, type ScenarioRun } from './run-scenario.ts';
 import { scenarioSize, type Scenario } from './scenario.ts';
 import type { SeedVerdict } from './seed-run.ts';
 import type { TraceRecord } from '../runtime/trace.ts';
@@ -34,6 +34,8 @@ export interface ExploreOptions {
   readonly shrink?: boolean;
   /** Candidate runs the shrinker may use (default 300). */
   readonly maxShrinkRuns?: number;
+  /** The scenario runner, in this process (default `runScenario`; tests swap in others; with it, `jobs` is 1). */
+  readonly run?: ScenarioRun;
 }
 
 export interface ShrunkFailure {
@@ -67,8 +69,8 @@ export async function explore(o: ExploreOptions, say: (line: string) => void): P
   const first = o.seed ?? o.from ?? 1;
   const count = o.seed !== undefined ? 1 : (o.seeds ?? 100);
   const last = first + count - 1;
-  const jobs = Math.max(1, Math.min(o.jobs ?? 1, count));
-  const runner: SeedRunner = jobs === 1 ? inProcess() : workerPool(jobs);
+  const jobs = o.run ? 1 : Math.max(1, Math.min(o.jobs ?? 1, count));
+  const runner: SeedRunner = jobs === 1 ? inProcess(o.run) : workerPool(jobs);
   const wall0 = wallNow();
   const verdicts: SeedVerdict[] = [];
   let failing: number | undefined;
@@ -103,7 +105,7 @@ export async function explore(o: ExploreOptions, say: (line: string) => void): P
     return { exitCode: 0, ...base, wallMs };
   }
   const verdict = verdicts.find((v) => v.seed === failing)!;
-  say(`explored ${range}${plant}: seed ${failing} fails after ${ran.length - 1} clean seed${ran.length === 2 ? '' : 's'}`);
+  if (count > 1) say(`explored ${range}${plant}: seed ${failing} fails after ${ran.length - 1} clean seed${ran.length === 2 ? '' : 's'}`);
   const failure = await reportFailure(verdict, o, say);
   return { exitCode: 1, ...base, failure, wallMs: wallNow() - wall0 };
 }
@@ -124,7 +126,8 @@ async function reportFailure(verdict: SeedVerdict, o: ExploreOptions, say: (line
   const scenario = generateScenario(verdict.seed, o.plant !== undefined ? { plant: o.plant } : {});
   const signature = failureSignature(verdict)!;
   const twice = o.selfCheck === true;
-  const again = await check(scenario, twice);
+  const run = o.run ?? runScenario;
+  const again = await check(run, scenario, twice);
   const files = await writeFailure(o.out, `seed-${verdict.seed}`, scenario, failureHeader(verdict, 'Generated'), again.trace);
   say(`FAIL seed ${verdict.seed}: ${what(verdict)} — reproduce: ${files.reproduce}`);
   if (verdict.divergence) {
@@ -137,9 +140,9 @@ async function reportFailure(verdict: SeedVerdict, o: ExploreOptions, say: (line
   }
   if (o.shrink === false) return { verdict, files };
   const size = scenarioSize(scenario);
-  const fails = async (c: Scenario): Promise<boolean> => failureSignature((await check(c, twice)).verdict) === signature;
+  const fails = async (c: Scenario): Promise<boolean> => failureSignature((await check(run, c, twice)).verdict) === signature;
   const r = await shrinkScenario(scenario, fails, { ...(o.maxShrinkRuns !== undefined ? { maxRuns: o.maxShrinkRuns } : {}) });
-  const min = await check(r.scenario, twice);
+  const min = await check(run, r.scenario, twice);
   const small = scenarioSize(r.scenario);
   const minFiles = await writeFailure(o.out, `seed-${verdict.seed}.min`, r.scenario, failureHeader({ ...verdict, ...min.verdict }, `Shrunk from ${size.steps} steps on ${size.nodes} nodes to ${small.steps} on ${small.nodes}`), min.trace);
   say(`shrunk in ${r.runs} runs${r.exhausted ? ' (the budget ran out first)' : ''}: ${size.steps} steps on ${size.nodes} nodes → ${small.steps} steps on ${small.nodes} nodes, still ${signature.replace(/^invariant: /, '')} — ${minFiles.reproduce}`);
@@ -147,12 +150,12 @@ async function reportFailure(verdict: SeedVerdict, o: ExploreOptions, say: (line
 }
 
 /** A scenario's verdict from one run (two in self-check mode), in this process, and the first run's trace. */
-async function check(s: Scenario, twice: boolean): Promise<{ trace: readonly TraceRecord[]; verdict: Pick<SeedVerdict, 'violation' | 'divergence' | 'error'> }> {
+async function check(run: ScenarioRun, s: Scenario, twice: boolean): Promise<{ trace: readonly TraceRecord[]; verdict: Pick<SeedVerdict, 'violation' | 'divergence' | 'error'> }> {
   try {
-    const a = await runScenario(s, { trace: true });
+    const a = await run(s, { trace: true });
     const violation = a.violation ? { violation: { ...a.violation } } : {};
     if (!twice) return { trace: a.trace, verdict: violation };
-    const b = await runScenario(s, { trace: true });
+    const b = await run(s, { trace: true });
     const divergence = firstDivergence(a.trace, b.trace);
     return { trace: a.trace, verdict: { ...violation, ...(divergence ? { divergence } : {}) } };
   } catch (err) {

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { ScenarioRun } from './run-scenario.ts';
 import { runSeed, type SeedTask, type SeedVerdict } from './seed-run.ts';
 
 export interface SeedRunner {
@@ -14,8 +15,8 @@ export interface SeedRunner {
 }
 
 /** Runs seeds in this process, one at a time. */
-export function inProcess(): SeedRunner {
-  return { run: runSeed, close: async () => {} };
+export function inProcess(run?: ScenarioRun): SeedRunner {
+  return { run: (task) => runSeed(task, run), close: async () => {} };
 }
 
 /** The ESM entry of tsx's register API (`tsx/esm/api`), as a file URL, found from this file's folder. */

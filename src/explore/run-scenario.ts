@@ -19,6 +19,9 @@ export interface ScenarioOutcome {
   readonly outcome: SimPlayOutcome;
 }
 
+/** How a scenario is run: `runScenario`, or (in tests) a stand-in. */
+export type ScenarioRun = (s: Scenario, opts?: { trace?: boolean }) => Promise<Pick<ScenarioOutcome, 'violation' | 'trace' | 'durationMs' | 'wallMs'>>;
+
 export async function runScenario(s: Scenario, opts: { trace?: boolean } = {}): Promise<ScenarioOutcome> {
   const plan = planScenario(s);
   const outcome = await playSimulated(plan, { trace: opts.trace === true });

@@ -5,7 +5,7 @@
  */
 import { firstDivergence } from '../cli/play-sim.ts';
 import { generateScenario } from './generate.ts';
-import { runScenario } from './run-scenario.ts';
+import { runScenario, type ScenarioRun } from './run-scenario.ts';
 
 export interface SeedTask {
   readonly seed: number;
@@ -31,14 +31,15 @@ export interface SeedVerdict {
   readonly wallMs: number;
 }
 
-export async function runSeed(task: SeedTask): Promise<SeedVerdict> {
+/** `run` is the scenario runner (a test may swap in another, in this process). */
+export async function runSeed(task: SeedTask, run: ScenarioRun = runScenario): Promise<SeedVerdict> {
   const scenario = generateScenario(task.seed, task.plant !== undefined ? { plant: task.plant } : {});
   const size = { steps: scenario.steps.length, nodes: Object.keys(scenario.nodes).length };
   try {
-    const first = await runScenario(scenario, { trace: task.selfCheck === true });
+    const first = await run(scenario, { trace: task.selfCheck === true });
     const base = { seed: task.seed, ...size, simulatedMs: first.durationMs, wallMs: first.wallMs, ...(first.violation ? { violation: { ...first.violation } } : {}) };
     if (!task.selfCheck) return base;
-    const second = await runScenario(scenario, { trace: true });
+    const second = await run(scenario, { trace: true });
     const divergence = firstDivergence(first.trace, second.trace);
     return { ...base, traceLines: first.trace.length, wallMs: first.wallMs + second.wallMs, ...(divergence ? { divergence } : {}) };
   } catch (err) {
