@@ -21,10 +21,11 @@ import { fileTransfer } from './file-transfer.ts';
 import { replStart } from './repl-start.ts';
 import { playbook50 } from './playbook-50.ts';
 import { simSpeed } from './sim-speed.ts';
+import { exploreBench } from './explore.ts';
 import { renderTable } from './lib.ts';
 
 /** Every benchmark, in the order they run. Add new ones here. */
-const BENCHMARKS: Benchmark[] = [dispatch, failureDetection, ledgerIngest, idleSync, catchUp, propagation, fileTransfer, replStart, playbook50, simSpeed];
+const BENCHMARKS: Benchmark[] = [dispatch, failureDetection, ledgerIngest, idleSync, catchUp, propagation, fileTransfer, replStart, playbook50, simSpeed, exploreBench];
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 

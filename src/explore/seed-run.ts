@@ -12,6 +12,8 @@ export interface SeedTask {
   readonly plant?: string;
   /** Run twice and compare the traces. */
   readonly selfCheck?: boolean;
+  /** A fixed node count (the bench's 5-node scenarios); from the seed otherwise. */
+  readonly nodes?: number;
 }
 
 /** What a seed's run comes to (plain data: it crosses a worker boundary). */
@@ -33,7 +35,7 @@ export interface SeedVerdict {
 
 /** `run` is the scenario runner (a test may swap in another, in this process). */
 export async function runSeed(task: SeedTask, run: ScenarioRun = runScenario): Promise<SeedVerdict> {
-  const scenario = generateScenario(task.seed, task.plant !== undefined ? { plant: task.plant } : {});
+  const scenario = generateScenario(task.seed, { ...(task.plant !== undefined ? { plant: task.plant } : {}), ...(task.nodes !== undefined ? { nodes: task.nodes } : {}) });
   const size = { steps: scenario.steps.length, nodes: Object.keys(scenario.nodes).length };
   try {
     const first = await run(scenario, { trace: task.selfCheck === true });
