@@ -92,6 +92,7 @@ export function renderSummary(r: PlaybookReport): string {
   for (const s of r.steps.filter((x) => x.status === 'failed')) lines.push(chalk.red(`  step ${s.id} failed: ${s.text}: ${s.error}`));
   const verdict = r.ok ? chalk.green(`PASS`) : chalk.red(`FAIL`);
   const took = r.wallMs === undefined ? `${(r.durationMs / 1000).toFixed(1)}s` : `${(r.durationMs / 1000).toFixed(1)}s simulated (${(r.wallMs / 1000).toFixed(1)}s wall${r.wallMs > 0 ? `, ${(r.durationMs / r.wallMs).toFixed(1)}x` : ''})`;
+  if (r.violation) lines.push(chalk.red(`  ✗ ${r.violation.text}`));
   lines.push(`  expectations: ${r.passed} passed, ${r.failed} failed${r.tolerated ? `, ${r.tolerated} tolerated` : ''} — ${verdict} in ${took}`);
   for (const e of r.expectations.filter((x) => !x.ok && !x.tolerated)) {
     const within = e.withinMs !== undefined ? ` within ${formatDuration(e.withinMs)}` : '';

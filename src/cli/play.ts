@@ -7,6 +7,7 @@ import { guardPaths, PathRule } from '../playbooks/path-rule.ts';
 import type { Playbook } from '../playbooks/playbook.ts';
 import { formatPlan, planPlaybook, type Plan } from '../playbooks/plan.ts';
 import { buildReport, writeReport, type NodeSummary, type PlaybookReport } from '../playbooks/report.ts';
+import { InvariantMonitor } from '../playbooks/invariants-monitor.ts';
 import { Runner } from '../playbooks/runner.ts';
 import type { PeerlabEvent } from '../runtime/events.ts';
 import { wallNow } from '../runtime/sim/real-time.ts';
@@ -92,6 +93,8 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
     out(chalk.gray(`report written to ${o.report}\n`));
   }
   if (o.trace) out(chalk.gray(`trace written to ${o.trace}\n`));
+  const v = report.violation;
+  if (v?.traceLine !== undefined) out(chalk.red(`invariant ${v.invariant}: see line ${v.traceLine} of the trace${o.trace ? ` (${o.trace})` : ' (write it with --trace FILE)'}\n`));
   if (o.html && memory) {
     const { writeHtmlReport } = await import('../trace/html-report.ts');
     const net = plan.settings.network;
@@ -145,8 +148,13 @@ async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: 
     sinks.push(new TraceWriter(o.trace));
   }
   if (memory) sinks.push(memory);
+  // On simulated time every invariant is checked throughout (issue 16); the monitor sees each
+  // trace line first, so the line it names is the line in the file.
+  const monitor = plan.mode === 'simulated' ? new InvariantMonitor(plan) : undefined;
+  if (monitor) sinks.unshift(monitor);
   const trace = sinks.length ? new TeeTrace(sinks) : undefined;
   const sim: SimRun | undefined = plan.mode === 'simulated' ? simRun(plan, trace, undefined, o.pace) : undefined;
+  if (sim) monitor?.attach(sim.world, sim.cluster);
   const clock = sim ? () => sim.world.control.now() : () => Date.now();
   const events = o.events || o.verbose ? new EventPrinter(o.events || true, out, clock) : undefined;
   if (sim && events) sim.cluster.listen(events.onEvent);
@@ -171,17 +179,21 @@ async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: 
     for (const h of cluster.all()) events?.learn(h.id, h.name, h.address);
     out(chalk.gray(`nodes: ${cluster.all().map((h) => `${h.name} ${h.address}`).join(', ')}\n`));
     const progress = new PlayProgress();
-    const runner = new Runner(plan, cluster, (e) => {
+    const runner = new Runner(plan, monitor?.cluster ?? cluster, (e) => {
+      monitor?.onRunEvent(e);
       // say: markers go into the trace too, so replay pauses on them and the diagram shows them.
       if (e.type === 'say') trace?.write({ kind: 'event', type: 'say', node: 'playbook', nodeId: '', lamport: 0, time: clock(), data: { text: e.text } });
       out(progress.render(e));
     }, sim?.time);
     events?.startClock();
+    monitor?.start();
     const result = await drive(runner.run());
+    if (monitor) await drive(monitor.finish());
     for (const k of events?.unseen() ?? []) out(chalk.gray(`(no ${k} events in this run)\n`));
     const nodes = await drive(summarise(cluster));
-    report = buildReport(plan, result, nodes, reproduce, sim ? { wallMs: Math.round(wallNow() - wall0) } : undefined);
+    report = buildReport(plan, result, nodes, reproduce, sim ? { wallMs: Math.round(wallNow() - wall0), violation: monitor?.violation } : undefined);
   } finally {
+    monitor?.stop();
     if (!interrupted) await drive(cluster.stop());
     await trace?.close();
     offSignals();

@@ -57,6 +57,7 @@ export function nodeOptions(plan: Plan, spec: PlanNode, dataDir: string, port: n
     if (s.heartbeat.timeoutMs !== undefined) opts.heartbeat.timeout = s.heartbeat.timeoutMs;
   }
   if (s.files.maxBytes !== undefined) opts.maxFileSize = s.files.maxBytes;
+  if (plan.plant) opts.plant = plan.plant;
   return opts;
 }
 

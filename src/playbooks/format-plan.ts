@@ -3,6 +3,7 @@
  * start. It is built only from the plan (no clock, temp path or key), so the same seed prints
  * byte-identical text.
  */
+import { PLANT_TEXT } from '../runtime/plants.ts';
 import { formatUnits } from '../runtime/ledger/amount.ts';
 import { formatBytes, formatDuration } from '../runtime/units.ts';
 import { describeCall, describeRobotAction, isCallAction } from './call-steps.ts';
@@ -28,6 +29,7 @@ export function formatPlan(plan: Plan): string {
   head.push(`speed: ${plan.speed}x`);
   head.push(`isolation: ${plan.isolation}`);
   head.push(`mode: ${plan.mode}${plan.mode === 'simulated' ? ` (${fmt.simulation(plan)})` : ''}`);
+  if (plan.plant) head.push(`plant: ${plan.plant} — ${PLANT_TEXT[plan.plant]} (a bug planted on purpose)`);
   head.push(`settings: ${fmt.settings(plan)}`);
   head.push('nodes:');
   const width = Math.max(0, ...plan.nodes.map((n) => n.name.length));

@@ -4,6 +4,7 @@
  */
 import { isValidHost } from '../runtime/address.ts';
 import { DEFAULT_SCALE } from '../runtime/ledger/amount.ts';
+import { isPlantName, type PlantName } from '../runtime/plants.ts';
 import { isRecord, type CheckContext } from './check-context.ts';
 import type { Isolation, Mode, NodeSpec, Playbook, PlaybookSettings } from './playbook.ts';
 import type { DocPath } from './source-map.ts';
@@ -20,6 +21,7 @@ export function normalise(ctx: CheckContext, raw: unknown, file: string): Playbo
   if (mode === 'simulated' && raw.isolation === 'process') {
     ctx.report(['isolation'], 'mode: simulated runs every node in this process on simulated time: it cannot use isolation: process (each node its own OS process, on real time)', 'BAD_VALUE');
   }
+  const plant = readPlantKey(ctx, raw.plant, mode);
   // `all` as a node name is reported by the schema; as a reference it keeps meaning every node.
   ctx.nodeNames = isRecord(raw.nodes) ? Object.keys(raw.nodes).filter((n) => n !== 'all') : [];
   const steps = new StepReader(ctx);
@@ -34,10 +36,21 @@ export function normalise(ctx: CheckContext, raw: unknown, file: string): Playbo
     seed: typeof raw.seed === 'number' ? raw.seed : 0,
     isolation: raw.isolation === 'process' ? 'process' : ('in-process' satisfies Isolation),
     mode,
+    ...(plant ? { plant } : {}),
     settings,
     nodes,
     steps: list,
   };
+}
+
+/** `plant: NAME`: a planted bug, for labs; only in a simulated playbook (the schema checks the name). */
+function readPlantKey(ctx: CheckContext, v: unknown, mode: Mode): PlantName | undefined {
+  if (v === undefined || !isPlantName(v)) return undefined;
+  if (mode !== 'simulated') {
+    ctx.report(['plant'], `plant ${v} is a bug planted on purpose, for labs: it needs simulated time (add mode: simulated at the top of the playbook); it can never run on a real network`, 'BAD_VALUE', 'key');
+    return undefined;
+  }
+  return v;
 }
 
 function readSettings(ctx: CheckContext, raw: Record<string, unknown>): PlaybookSettings | undefined {

@@ -28,6 +28,7 @@
  */
 import { PeerlabError } from '../runtime/errors.ts';
 import { hashString } from '../runtime/prng.ts';
+import type { PlantName } from '../runtime/plants.ts';
 import type { Isolation, Mode, NodeSpec, Playbook, PlaybookSettings, RobotStep, Step, StepAction } from './playbook.ts';
 import { planRobotActions, type RobotAction } from '../runtime/robot-plan.ts';
 
@@ -54,6 +55,8 @@ export interface Plan {
   readonly isolation: Isolation;
   /** `simulated` with `--sim` or `mode: simulated`. */
   readonly mode: Mode;
+  /** A bug planted on purpose (labs; simulated runs only). */
+  readonly plant?: PlantName;
   readonly settings: PlaybookSettings;
   readonly nodes: readonly PlanNode[];
   readonly sequence: readonly PlanItem[];
@@ -108,6 +111,9 @@ export function planPlaybook(playbook: Playbook, opts: PlanOptions = {}): Plan {
   if (mode === 'simulated' && playbook.isolation === 'process') {
     throw new PeerlabError('BAD_ARGUMENT', 'a simulated run keeps every node in this process on simulated time: it cannot use isolation: process (each node its own OS process, on real time)');
   }
+  if (playbook.plant && mode !== 'simulated') {
+    throw new PeerlabError('BAD_ARGUMENT', `plant ${playbook.plant} is a bug planted on purpose, for labs: it runs only on simulated time (mode: simulated or --sim)`);
+  }
   const ctx: Ctx = { seed, speed, allNodes: playbook.nodes.map((n) => n.name) };
 
   const sequence: PlanItem[] = [];
@@ -138,6 +144,7 @@ export function planPlaybook(playbook: Playbook, opts: PlanOptions = {}): Plan {
     speed,
     isolation: playbook.isolation,
     mode,
+    ...(playbook.plant ? { plant: playbook.plant } : {}),
     settings: playbook.settings,
     nodes: playbook.nodes.map((n) => ({ ...n, seed: n.seed ?? hashString(`${seed}:node:${n.name}`) })),
     sequence,

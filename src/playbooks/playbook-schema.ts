@@ -4,6 +4,7 @@
  * has a playbook step. `npm run schema` writes it to playbooks/schema.json for editors; a test
  * checks that the shipped file is what this builds.
  */
+import { PLANT_NAMES, PLANT_TEXT } from '../runtime/plants.ts';
 import { API, ROBOT_ACTIONS, stepParams, type ApiMethod, type ApiParam, type StepSpec } from '../runtime/api.ts';
 
 type Schema = Record<string, unknown>;
@@ -240,6 +241,7 @@ export function buildPlaybookSchema(): Schema {
       seed: described('Drives robots and fault decisions; --seed overrides it.', ref('seed')),
       isolation: described('in-process (default) or process: each node its own OS process.', { enum: ['in-process', 'process'] }),
       mode: described('real (default): sockets and wall time; simulated: virtual time and a simulated network, one seed one run (--sim overrides).', { enum: ['real', 'simulated'] }),
+      plant: described(`mode: simulated only. A bug planted on purpose, for labs: ${PLANT_NAMES.map((p) => `${p} (${PLANT_TEXT[p]})`).join('; ')}.`, { enum: [...PLANT_NAMES] }),
       settings: settings({
         heartbeat: settings({ interval: ref('duration'), timeout: ref('duration') }),
         network: settings({ initialBalance: ref('amount'), scale: { type: 'integer', minimum: 0, maximum: 8 } }),

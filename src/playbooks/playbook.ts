@@ -5,6 +5,7 @@
  * a runner can trust every field.
  */
 import type { CallStepKind } from '../runtime/api.ts';
+import type { PlantName } from '../runtime/plants.ts';
 import type { Units } from '../runtime/ledger/amount.ts';
 import type { RobotActionKind } from '../runtime/robot-plan.ts';
 import type { SourcePos } from './source-map.ts';
@@ -28,6 +29,8 @@ export interface Playbook {
   readonly isolation: Isolation;
   /** As written (default `real`); `--sim` overrides it. */
   readonly mode: Mode;
+  /** A bug planted on purpose, for labs (`plant:`; mode: simulated only). */
+  readonly plant?: PlantName;
   readonly settings: PlaybookSettings;
   /** In declaration order. */
   readonly nodes: readonly NodeSpec[];

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { formatViolation, type InvariantViolation } from './invariants.ts';
 import type { Plan } from './plan.ts';
 import type { RunResult } from './runner.ts';
 
@@ -28,6 +29,8 @@ export interface PlaybookReport {
   durationMs: number;
   /** Simulated runs: how long the run took in real time. */
   wallMs?: number;
+  /** Simulated runs: the first invariant the run broke (it fails the run). */
+  violation?: InvariantViolation & { text: string };
   passed: number;
   failed: number;
   /** Failed inside a `mayFail` step: reported, not failing the run. */
@@ -39,12 +42,16 @@ export interface PlaybookReport {
   nodes: NodeSummary[];
 }
 
-export function buildReport(plan: Plan, result: RunResult, nodes: NodeSummary[], reproduce: string, wall?: { wallMs: number }): PlaybookReport {
+export function buildReport(
+  plan: Plan, result: RunResult, nodes: NodeSummary[], reproduce: string, sim?: { wallMs: number; violation?: InvariantViolation | undefined },
+): PlaybookReport {
   const passed = result.expectations.filter((e) => e.ok).length;
   const tolerated = result.expectations.filter((e) => !e.ok && e.tolerated).length;
+  const v = sim?.violation;
+  const ok = result.ok && !v;
   return {
-    playbook: plan.name, file: plan.file, seed: plan.seed, speed: plan.speed, reproduce, mode: plan.mode, ok: result.ok, exitCode: result.ok ? 0 : 1,
-    durationMs: result.durationMs, ...(wall ? { wallMs: wall.wallMs } : {}), passed, failed: result.expectations.length - passed - tolerated, tolerated,
+    playbook: plan.name, file: plan.file, seed: plan.seed, speed: plan.speed, reproduce, mode: plan.mode, ok, exitCode: ok ? 0 : 1,
+    durationMs: result.durationMs, ...(sim ? { wallMs: sim.wallMs } : {}), ...(v ? { violation: { ...v, text: formatViolation(v) } } : {}), passed, failed: result.expectations.length - passed - tolerated, tolerated,
     steps: result.steps, expectations: result.expectations, robots: result.robots, syncs: result.syncs, nodes,
   };
 }
@@ -63,7 +70,10 @@ export function junitXml(r: PlaybookReport): string {
   for (const s of r.steps.filter((x) => x.status === 'failed')) {
     cases.push(`    <testcase classname="${xml(r.playbook)}" name="${xml(`step ${s.id}: ${s.text}`)}" time="${(s.ms / 1000).toFixed(3)}">\n      <error message="${xml(s.error ?? 'failed')}" type="step"/>\n    </testcase>`);
   }
-  const failures = r.expectations.filter((e) => !e.ok && !e.tolerated).length;
+  if (r.violation) {
+    cases.push(`    <testcase classname="${xml(r.playbook)}" name="${xml(`invariant ${r.violation.invariant}`)}" time="${(r.violation.atMs / 1000).toFixed(3)}">\n      <failure message="${xml(r.violation.text)}" type="invariant"/>\n    </testcase>`);
+  }
+  const failures = r.expectations.filter((e) => !e.ok && !e.tolerated).length + (r.violation ? 1 : 0);
   const errors = r.steps.filter((x) => x.status === 'failed').length;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

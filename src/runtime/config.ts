@@ -10,6 +10,7 @@ import type { FaultInput } from './net/faults.ts';
 import type { StreamTransport } from './net/stream-transport.ts';
 import type { Transport } from './net/transport.ts';
 import { randomSeed, type Random } from './random.ts';
+import { readPlant, type PlantName } from './plants.ts';
 import type { TraceSink } from './trace.ts';
 import { durationMs, parseBytes } from './units.ts';
 import { DEFAULT_MAX_DATAGRAM } from './wire/messages.ts';
@@ -56,6 +57,8 @@ export interface NodeOptions {
    * the files the node reads to send (default: the real one; a MemoryFileSystem in simulation).
    */
   fs?: FileSystem;
+  /** A bug planted on purpose, for labs (src/runtime/plants.ts); refused unless the clock is simulated. */
+  plant?: PlantName;
 }
 
 export interface NodeConfig {
@@ -72,6 +75,7 @@ export interface NodeConfig {
   maxDatagram: number;
   maxFileSize: number;
   logCapacity: number;
+  plant: PlantName | undefined;
 }
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -117,6 +121,6 @@ export function resolveConfig(o: NodeOptions): NodeConfig {
   return {
     name: o.name, host, port, advertise, dataDir: o.memory ? undefined : o.dataDir, seed, heartbeat,
     params: { initialBalance: formatUnits(initial.units, scale), scale }, initialUnits: initial.units,
-    maxPeers, maxDatagram, maxFileSize, logCapacity,
+    maxPeers, maxDatagram, maxFileSize, logCapacity, plant: readPlant(o.plant),
   };
 }

@@ -30,6 +30,7 @@ import { TraceWriter, type TraceSink } from './trace.ts';
 import { inboxWithPayments, receivedWithPayments, sendWithFile } from './transfer/payments.ts';
 import type { InboxEntry, SendResult as FileSendResult } from './transfer/index.ts';
 import { parseDuration } from './units.ts';
+import { assertSimulated } from './plants.ts';
 
 export type { NodeOptions } from './config.ts';
 export type { TransactionRow, BalanceRow } from './ledger/view.ts';
@@ -76,6 +77,7 @@ export class Node {
     this.config = resolveConfig(options);
     this.log_ = new EventLog(this.config.logCapacity);
     this.clock = options.clock ?? systemClock;
+    assertSimulated(this.config.plant, this.clock);
     this.random = options.random ?? cryptoRandom;
     this.events = new EventBus(this.clock);
     this.prng = new Prng(this.config.seed);
@@ -105,7 +107,7 @@ export class Node {
     try {
       // Storage, then the transports: datagrams, and streams (bulk sync, files) on the UDP port
       // number (an injected datagram transport's port numbers are not real: then any free one).
-      const store = (this.store = await openNodeStore({ dataDir: c.dataDir, identity: o.identity, clock, random, fs: o.fs }));
+      const store = (this.store = await openNodeStore({ dataDir: c.dataDir, identity: o.identity, clock, random, fs: o.fs, fsync: c.plant !== 'skip-fsync' }));
       const savedPeers = await store.peers.load();
       this.trace = typeof o.trace === 'string' ? new TraceWriter(o.trace) : o.trace;
       this.ownsTrace = typeof o.trace === 'string';

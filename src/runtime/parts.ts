@@ -64,8 +64,8 @@ export async function buildParts(x: PartsContext) {
   const exchange = new PeerExchange({ table, messenger, membership, clock, prng: x.prng.fork('membership'), heartbeat: hb, maxDatagram: c.maxDatagram });
   const directory = new PeerDirectory({ table, membership, clock, emit, self: x.self });
   const book = new PeerBook({ store: store.peers, table, membership, clock, heartbeat: hb });
-  const heartbeat = new Heartbeat({ settings: hb, table, membership, messenger, clock, prng: x.prng.fork('heartbeat'), emit });
-  const params = ledgerParams(c.params.initialBalance, c.params.scale);
+  const heartbeat = new Heartbeat({ settings: hb, table, membership, messenger, clock, prng: x.prng.fork('heartbeat'), emit, naive: c.plant === 'naive-heartbeat' });
+  const params = { ...ledgerParams(c.params.initialBalance, c.params.scale), ...(c.plant === 'no-fork-check' ? { noForkCheck: true } : {}) };
   const ledger = new DurableLedger({ identity, params, log: store.log, head: store.chainHead, lamport, clock, stats: x.stats, emit, names });
   await ledger.open();
   const view = new LedgerView({ ledger, self: x.self, names, scale: c.params.scale, clock });

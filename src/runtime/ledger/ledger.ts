@@ -290,6 +290,10 @@ export class Ledger implements EconomicsHost {
       from.levels.push([e]);
       if (txn.seq >= from.forkSeq) this.setStatus(e, 'void', 'FORK');
       else this.markDirty(from, level);
+    } else if (this.params.noForkCheck) {
+      // The no-fork-check plant (src/runtime/plants.ts): the second spend is simply taken.
+      from.levels[level]!.push(e);
+      this.setStatus(e, 'valid', null);
     } else {
       // A second transaction with this (sender, seq): a fork. Both stay, as proof.
       from.levels[level]!.push(e);

@@ -7,6 +7,8 @@ export interface LedgerParams {
   readonly initialBalance: Units;
   /** Decimal places of amounts (default 2). */
   readonly scale: number;
+  /** The `no-fork-check` plant (labs, simulated time only): a second transaction at a seq is taken as valid. */
+  readonly noForkCheck?: boolean;
 }
 
 /** Builds params from user-facing values (`initialBalance: 1000, scale: 2`); throws BAD_AMOUNT. */

@@ -30,6 +30,8 @@ const INDIRECT_PER_INTERVAL = 2;
 
 interface Probe {
   target?: string;
+  /** A direct probe of `target` (not one relayed through a helper). */
+  direct?: boolean;
   sentAt: number;
   resolve?: (rtt: number) => void;
 }
@@ -59,7 +61,12 @@ export interface HeartbeatOptions {
   clock: Clock;
   prng: Prng;
   emit: Emit;
+  /** The `naive-heartbeat` plant (src/runtime/plants.ts; simulated time only). */
+  naive?: boolean;
 }
+
+/** Direct pings in a row a naive heartbeat lets go unanswered (within an interval) before it removes a peer. */
+const NAIVE_MISSES = 3;
 
 /** What rides on pings and acks: the sender's ledger digest (anti-entropy). */
 export interface DigestCarrier {
@@ -92,8 +99,12 @@ export class Heartbeat {
   private readonly clock: Clock;
   private readonly prng: Prng;
   private readonly emit: Emit;
+  private readonly naive: boolean;
+  /** The naive plant's count of pings in a row each peer left unanswered within an interval. */
+  private readonly misses = new Map<string, number>();
 
   constructor(o: HeartbeatOptions) {
+    this.naive = o.naive === true;
     ({ settings: this.settings, table: this.table, membership: this.membership, messenger: this.messenger, clock: this.clock, prng: this.prng, emit: this.emit } = o);
     const { messenger } = o;
     messenger.handle('ping', (msg, from) => this.onPing(msg as Envelope<PingBody>, from));
@@ -155,6 +166,7 @@ export class Heartbeat {
     const ticksPerInterval = Math.max(1, Math.round(interval / this.tickMs));
     const budget = Math.ceil(Math.min(peers.length, PROBES_PER_INTERVAL) / ticksPerInterval) + quiet.filter((p) => p.state === 'suspect').length;
     for (const p of quiet.slice(0, budget)) this.probe(p, now);
+    if (this.naive) return this.countMisses(now);
     // Indirect probes for peers probed and still silent for two intervals (a few per interval).
     const live = this.table.list();
     let indirect = 0;
@@ -191,11 +203,30 @@ export class Heartbeat {
     return p.probedSince === undefined || first <= onTime ? p.lastSeen : first - interval;
   }
 
+  /**
+   * The naive-heartbeat plant, as the original system did it: a direct ping not answered within
+   * one interval is a miss, and three misses in a row remove the peer. No indirect probes, no
+   * suspicion, and a late answer counts for nothing: a slow link looks dead.
+   */
+  private countMisses(now: number): void {
+    for (const [seq, p] of this.probes) {
+      if (!p.direct || p.target === undefined || now - p.sentAt < this.settings.interval) continue;
+      this.probes.delete(seq);
+      const n = (this.misses.get(p.target) ?? 0) + 1;
+      this.misses.set(p.target, n);
+      const peer = this.table.get(p.target);
+      if (n < NAIVE_MISSES || !peer) continue;
+      this.misses.delete(p.target);
+      this.membership.expire(peer, now - peer.lastSeen);
+    }
+    this.expireOld(now);
+  }
+
   private probe(p: Peer, now: number): void {
     p.lastProbe = now;
     p.probedSince ??= now;
     const seq = this.nextSeq();
-    this.probes.set(seq, { target: p.id, sentAt: now });
+    this.probes.set(seq, { target: p.id, sentAt: now, direct: true });
     this.messenger.send(p.address, 'ping', this.withDigest({ seq }));
   }
 
@@ -250,6 +281,7 @@ export class Heartbeat {
     if (probe && (probe.target === undefined || probe.target === msg.f)) {
       this.probes.delete(msg.b.seq);
       const rtt = now - probe.sentAt;
+      if (probe.direct) this.misses.delete(msg.f);
       const peer = this.table.get(msg.f);
       if (peer) peer.rttMs = rtt;
       probe.resolve?.(rtt);

@@ -38,6 +38,8 @@ export interface OpenStoreOptions {
   random: Random;
   /** The disk (default: the real one; a MemoryFileSystem in simulation). */
   fs?: FileSystem | undefined;
+  /** fsync the ledger log (default true; off only for the `skip-fsync` plant, on simulated time). */
+  fsync?: boolean;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function openNodeStore(o: OpenStoreOptions): Promise<NodeStore> {
   try {
     return {
       identity: o.identity ?? (await loadOrCreateIdentity(o.dataDir, o.random, fs)),
-      log: new AppendLog<Transaction>(layout.ledgerLog, { fs }),
+      log: new AppendLog<Transaction>(layout.ledgerLog, { fs, fsync: o.fsync ?? true }),
       chainHead: new FileChainHeadStore(layout.chainHead, fs),
       peers: new FilePeerStore(layout.peers, { clock: o.clock, debounceMs: 20, fs }),
       inboxDir: layout.inbox,
