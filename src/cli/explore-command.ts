@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { availableParallelism } from 'node:os';
 import { statSync } from 'node:fs';
 import { parse } from './options.ts';
+import { PLANT_NAMES } from '../runtime/plants.ts';
 
 interface ExploreCliOptions {
   seeds?: number;
@@ -15,8 +16,6 @@ interface ExploreCliOptions {
   shrinkRuns?: number;
 }
 
-// TODO(16a merge): PLANT_NAMES from src/runtime/plants.ts
-const PLANT_NAMES = ['skip-fsync', 'no-fork-check', 'naive-heartbeat'] as const;
 const MAX_SEEDS = 10_000_000;
 const MAX_JOBS = 64;
 const MAX_SEED = 2 ** 32 - 1;
@@ -47,7 +46,7 @@ export function exploreCommand(): Command {
     .option('--seeds <n>', 'how many seeds to run, from --from on (default 100)', seeds)
     .option('--from <s>', 'the first seed of the range (default 1)', seed)
     .option('--seed <s>', 'run this one seed only (to replay a failure)', seed)
-    .option('--plant <name>', 'turn on a bug planted for labs: skip-fsync, no-fork-check or naive-heartbeat')
+    .option('--plant <name>', `turn on a bug planted for labs: ${PLANT_NAMES.join(', ')}`)
     .option('--out <dir>', 'where a failure is written', './explore-out')
     .option('--jobs <n>', `seeds run at once, each in a worker thread (default: the cores, at most 8)`, jobs)
     .option('--self-check', 'run every seed twice and compare the traces; a difference is a failure, shown by its first diverging line')
