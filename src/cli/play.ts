@@ -9,6 +9,7 @@ import { formatPlan, planPlaybook, type Plan } from '../playbooks/plan.ts';
 import { buildReport, writeReport, type NodeSummary, type PlaybookReport } from '../playbooks/report.ts';
 import { InvariantMonitor } from '../playbooks/invariants-monitor.ts';
 import { Runner } from '../playbooks/runner.ts';
+import { sayRecord } from '../playbooks/sim-play.ts';
 import type { PeerlabEvent } from '../runtime/events.ts';
 import { wallNow } from '../runtime/sim/real-time.ts';
 import { MemoryTrace, TraceWriter, type TraceRecord, type TraceSink } from '../runtime/trace.ts';
@@ -182,7 +183,7 @@ async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: 
     const runner = new Runner(plan, monitor?.cluster ?? cluster, (e) => {
       monitor?.onRunEvent(e);
       // say: markers go into the trace too, so replay pauses on them and the diagram shows them.
-      if (e.type === 'say') trace?.write({ kind: 'event', type: 'say', node: 'playbook', nodeId: '', lamport: 0, time: clock(), data: { text: e.text } });
+      if (e.type === 'say') trace?.write(sayRecord(e.text, clock()));
       out(progress.render(e));
     }, sim?.time);
     events?.startClock();

@@ -43,6 +43,11 @@ export class TeeSink implements TraceSink {
   }
 }
 
+/** A playbook's `say:` as a trace line (replay pauses on it, the diagram shows it). */
+export function sayRecord(text: string, time: number): TraceRecord {
+  return { kind: 'event', type: 'say', node: 'playbook', nodeId: '', lamport: 0, time, data: { text } };
+}
+
 /** Runs a planned playbook (mode simulated) in this process on simulated time, checking the invariants throughout. */
 export async function playSimulated(plan: Plan, opts: SimPlayOptions = {}): Promise<SimPlayOutcome> {
   const memory = opts.trace ? new MemoryTrace() : undefined;
@@ -55,7 +60,11 @@ export async function playSimulated(plan: Plan, opts: SimPlayOptions = {}): Prom
   try {
     await sim.prepare();
     await sim.drive(sim.cluster.start());
-    const runner = new Runner(plan, monitor.cluster, (e: RunEvent) => monitor.onRunEvent(e), sim.time);
+    const runner = new Runner(plan, monitor.cluster, (e: RunEvent) => {
+      monitor.onRunEvent(e);
+      // As `play` does, so the trace (and the line a violation names) is the same under both.
+      if (e.type === 'say') trace.write(sayRecord(e.text, sim.world.control.now()));
+    }, sim.time);
     monitor.start();
     result = await sim.drive(runner.run());
     await sim.drive(monitor.finish());
