@@ -5,8 +5,8 @@
  * `seed-<S>.html`; after shrinking, `seed-<S>.min.yaml` beside it with its own trace and diagram.
  * The comment on top of each playbook says what broke and how to replay it.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { nodeFileSystem } from '../runtime/fs/node-file-system.ts';
 import { writeHtmlReport } from '../trace/html-report.ts';
 import type { TraceRecord } from '../runtime/trace.ts';
 import { pathFrom, peerlabCommand } from '../repl/peerlab-command.ts';
@@ -35,12 +35,14 @@ export function failureHeader(v: Pick<SeedVerdict, 'seed' | 'violation' | 'diver
 
 /** Writes a scenario as `<stem>.yaml`, its trace as `<stem>.jsonl` and its diagram as `<stem>.html`. */
 export async function writeFailure(dir: string, stem: string, s: Scenario, header: readonly string[], trace: readonly TraceRecord[]): Promise<FailureFiles> {
-  await mkdir(dir, { recursive: true });
+  // Through the disk seam, after the runs: the real disk (a failure is for people to open).
+  const fs = nodeFileSystem;
+  await fs.mkdir(dir, { recursive: true });
   const playbook = join(dir, `${stem}.yaml`);
   const tracePath = join(dir, `${stem}.jsonl`);
   const html = join(dir, `${stem}.html`);
-  await writeFile(playbook, scenarioYaml(s, header));
-  await writeFile(tracePath, trace.map((r) => JSON.stringify(r) + '\n').join(''));
+  await fs.writeFile(playbook, scenarioYaml(s, header));
+  await fs.writeFile(tracePath, trace.map((r) => JSON.stringify(r) + '\n').join(''));
   await writeHtmlReport(trace, html, { title: `explore seed ${s.seed}${stem.endsWith('.min') ? ' (shrunk)' : ''}`, initialBalance: String((s.settings.network as { initialBalance?: number } | undefined)?.initialBalance ?? 1000), lanes: Object.keys(s.nodes) });
   return { playbook, trace: tracePath, html, reproduce: `${peerlabCommand()} play ${pathFrom(process.cwd(), playbook)}` };
 }
