@@ -3,8 +3,8 @@
  * 2 to 6 nodes that join, trade (robots and single sends), and meet faults of every kind the
  * runtime offers through playbook steps — drops, incoming drops, delays, jitter, duplicates, per
  * link and node-wide, partitions and one-link cuts and their heals, crashes at random instants
- * (a crash during a group commit tears the log's tail: the world's disk loses what was not synced),
- * leaves, clear-and-rebuild, and a node that double-spends on purpose — then heals everything,
+ * (the world's disk loses what the node had not synced; with no virtual time between a write and
+ * its fsync on the simulated disk, a crash lands between group commits, never inside one), leaves, clear-and-rebuild, and a node that double-spends on purpose — then heals everything,
  * restarts whoever is down, syncs and waits for convergence, so the invariants have a settled end
  * to check. Faults happen at random `at:` times within the scenario's length, each step on its own,
  * so the shrinker can drop any of them without moving the others.
