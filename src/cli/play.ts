@@ -185,10 +185,11 @@ async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: 
       // say: markers go into the trace too, so replay pauses on them and the diagram shows them.
       if (e.type === 'say') trace?.write(sayRecord(e.text, clock()));
       out(progress.render(e));
-    }, sim?.time);
+    }, sim && monitor ? monitor.time(sim.time) : sim?.time);
     events?.startClock();
     monitor?.start();
-    const result = await drive(runner.run());
+    const ran = await drive(runner.run());
+    const result = monitor ? monitor.settled(ran) : ran;
     if (monitor) await drive(monitor.finish());
     for (const k of events?.unseen() ?? []) out(chalk.gray(`(no ${k} events in this run)\n`));
     const nodes = await drive(summarise(cluster));

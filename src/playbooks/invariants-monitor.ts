@@ -18,7 +18,7 @@ import type { Cluster, InProcessHandle, NodeHandle } from './cluster.ts';
 import type { InvariantName, InvariantViolation } from './invariants.ts';
 import { LinkWatch } from './invariants-watch.ts';
 import type { Plan } from './plan.ts';
-import type { RunEvent } from './runner.ts';
+import type { RunEvent, RunResult, RunTime } from './runner.ts';
 import { balanceProblem, convergenceProblem, forkProblem, settle, type DoubleSpend } from './invariants-state.ts';
 
 /** Calls whose result is a transaction this node acknowledged (signed and, it says, stored). */
@@ -26,6 +26,8 @@ const SENDS = new Set(['send', 'sendCustom', 'sendWithFile']);
 const DOUBLE_SPEND = 'misbehave.doubleSpend';
 /** How often balances are read between steps (simulated ms). */
 const CHECK_EVERY_MS = 1000;
+/** Nodes read per check between steps, in turn (a big network is read whole only at the end). */
+const CHECK_NODES = 32;
 
 export class InvariantMonitor implements TraceSink {
   violation: InvariantViolation | undefined;
@@ -45,6 +47,8 @@ export class InvariantMonitor implements TraceSink {
   private readonly doubleSpends: DoubleSpend[] = [];
   private readonly initial: bigint;
   private readonly proxies = new Map<string, NodeHandle>();
+  /** Where the next partial balance check starts. */
+  private turn = 0;
 
   constructor(private readonly plan: Plan) {
     this.links = new LinkWatch(plan.settings.heartbeat);
@@ -66,6 +70,49 @@ export class InvariantMonitor implements TraceSink {
   fail(invariant: InvariantName, message: string, traceLine?: number): void {
     if (this.violation) return;
     this.violation = { invariant, message, atMs: this.now, ...(traceLine !== undefined ? { traceLine } : {}) };
+    this.skipAhead();
+  }
+
+  // ---- the runner's time: after a violation the rest of the run is skipped -------------
+
+  /** Simulated ms the runner's clock was moved past the world's (only after a violation). */
+  private skipped = 0;
+  private readonly sleepers = new Set<{ due: number; wake: () => void }>();
+
+  /**
+   * The time the runner keeps: the world's, until a violation; from then on every wait ends at
+   * once (its time counted as passed), so the rest of the run — whose calls all fail — takes no
+   * simulated time and the run ends at the violation.
+   */
+  time(inner: RunTime): RunTime {
+    return {
+      now: () => inner.now() + this.skipped,
+      sleep: (ms) => {
+        if (this.violation) {
+          this.skipped += Math.max(0, ms);
+          return Promise.resolve();
+        }
+        return new Promise<void>((resolve) => {
+          const s = { due: inner.now() + ms, wake: resolve };
+          this.sleepers.add(s);
+          void inner.sleep(ms).then(() => this.sleepers.delete(s) && resolve());
+        });
+      },
+    };
+  }
+
+  /** The run's result with its duration as simulated (a run skipped after a violation ended there). */
+  settled(result: RunResult): RunResult {
+    return this.skipped > 0 ? { ...result, durationMs: Math.max(0, Math.round(result.durationMs - this.skipped)) } : result;
+  }
+
+  private skipAhead(): void {
+    const now = this.world?.now() ?? 0;
+    for (const s of this.sleepers) this.skipped = Math.max(this.skipped, s.due - now);
+    for (const s of [...this.sleepers]) {
+      this.sleepers.delete(s);
+      s.wake();
+    }
   }
 
   // ---- the trace -----------------------------------------------------------------------
@@ -225,10 +272,17 @@ export class InvariantMonitor implements TraceSink {
     return (this.inner?.all() ?? []).filter((h) => h.running) as InProcessHandle[];
   }
 
-  checkBalances(): void {
+  /** Balances as the running nodes see them: all of them, or (between steps) up to CHECK_NODES in turn. */
+  checkBalances(all = false): void {
     if (this.violation || !this.inner) return;
     const ids = this.inner.all().map((h) => h.id);
-    const p = balanceProblem(this.running().map((h) => ({ name: h.name, balances: h.node.balances() })), ids, this.initial, this.plan.settings.network.scale);
+    let nodes = this.running();
+    if (!all && nodes.length > CHECK_NODES) {
+      const from = this.turn % nodes.length;
+      this.turn = from + CHECK_NODES;
+      nodes = [...nodes, ...nodes].slice(from, from + CHECK_NODES);
+    }
+    const p = balanceProblem(nodes.map((h) => ({ name: h.name, balances: h.node.balances() })), ids, this.initial, this.plan.settings.network.scale);
     if (p) this.fail(p.invariant, p.message, this.line);
   }
 
@@ -237,10 +291,10 @@ export class InvariantMonitor implements TraceSink {
   /** Lifts every fault, lets the running nodes sync, then checks what must hold once they have. */
   async finish(): Promise<void> {
     this.stop();
-    this.checkBalances();
+    this.checkBalances(true);
     if (this.violation) return;
     const components = await settle(this.running(), this.world!);
-    this.checkBalances();
+    this.checkBalances(true);
     if (this.violation) return;
     const running = this.running();
     const forked = forkProblem(this.doubleSpends, running, components);

@@ -64,9 +64,9 @@ export async function playSimulated(plan: Plan, opts: SimPlayOptions = {}): Prom
       monitor.onRunEvent(e);
       // As `play` does, so the trace (and the line a violation names) is the same under both.
       if (e.type === 'say') trace.write(sayRecord(e.text, sim.world.control.now()));
-    }, sim.time);
+    }, monitor.time(sim.time));
     monitor.start();
-    result = await sim.drive(runner.run());
+    result = monitor.settled(await sim.drive(runner.run()));
     await sim.drive(monitor.finish());
   } finally {
     monitor.stop();

@@ -194,6 +194,17 @@ describe('each invariant fails on a violation built by hand', () => {
     expect(monitor.violation).toMatchObject({ invariant: 'no-negative-balance', message: 'bob sees ann at -1.00' });
   });
 
+  it('a big network is read in turns between steps: every node within a few steps', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `n${i}`);
+    const { monitor, nodes } = setup(names);
+    nodes.get('n39')!.state.balances = [{ account: 'id-n0', name: 'n0', balance: '-1.00' }];
+    const step = { type: 'step-end' as const, record: { id: 'steps[0]', text: 'x', kind: 'send', status: 'ok' as const, startMs: 0, ms: 0 } };
+    monitor.onRunEvent(step);
+    expect(monitor.violation).toBeUndefined();
+    monitor.onRunEvent(step);
+    expect(monitor.violation).toMatchObject({ invariant: 'no-negative-balance', message: 'n39 sees n0 at -1.00' });
+  });
+
   it('converged-after-heal: peers that still differ after settling; separate groups need not agree', () => {
     const { nodes } = setup(['ann', 'bob', 'cat']);
     const [ann, bob, cat] = ['ann', 'bob', 'cat'].map((n) => nodes.get(n)!) as [FakeHandle, FakeHandle, FakeHandle];

@@ -109,3 +109,17 @@ describe('play --sim and playSimulated are one run', () => {
     expect(r.violation).toMatchObject({ ...o.violation });
   }, 60_000);
 });
+
+describe('a run ends at its first violation', () => {
+  it('the waits after it take no simulated time, and the steps after it say why they failed', async () => {
+    const { playbook } = await loadPlaybookFile('playbooks/labs/skip-fsync.yaml');
+    const o = await playSimulated(planPlaybook(playbook!));
+    expect(o.violation?.invariant).toBe('no-acknowledged-loss');
+    // The lab ends with a waitFor of up to 10 s; the run ended where the violation was seen.
+    expect(o.result.durationMs).toBeLessThanOrEqual(Math.ceil(o.violation!.atMs));
+    expect(o.result.ok).toBe(false);
+    const last = o.result.expectations.at(-1)!;
+    expect(last).toMatchObject({ ok: false, kind: 'converged' });
+    expect(last.actual).toMatch(/the run stopped: invariant no-acknowledged-loss was broken/);
+  }, 60_000);
+});

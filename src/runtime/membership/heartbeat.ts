@@ -134,6 +134,7 @@ export class Heartbeat {
   }
 
   tick(now: number): void {
+    if (this.naive) return this.naiveTick(now);
     const { interval, timeout } = this.settings;
     const peers = this.table.list();
     // A long gap since the last tick means this node was not running (GC pause, SIGSTOP, a laptop
@@ -166,7 +167,6 @@ export class Heartbeat {
     const ticksPerInterval = Math.max(1, Math.round(interval / this.tickMs));
     const budget = Math.ceil(Math.min(peers.length, PROBES_PER_INTERVAL) / ticksPerInterval) + quiet.filter((p) => p.state === 'suspect').length;
     for (const p of quiet.slice(0, budget)) this.probe(p, now);
-    if (this.naive) return this.countMisses(now);
     // Indirect probes for peers probed and still silent for two intervals (a few per interval).
     const live = this.table.list();
     let indirect = 0;
@@ -204,11 +204,13 @@ export class Heartbeat {
   }
 
   /**
-   * The naive-heartbeat plant, as the original system did it: a direct ping not answered within
-   * one interval is a miss, and three misses in a row remove the peer. No indirect probes, no
-   * suspicion, and a late answer counts for nothing: a slow link looks dead.
+   * The naive-heartbeat plant, as the original system did it: every peer pinged every interval; a
+   * ping not answered within one interval is a miss, and three misses in a row remove the peer. No
+   * indirect probes, no suspicion, other messages are no sign of life, and a late answer counts for
+   * nothing: a slow link looks dead.
    */
-  private countMisses(now: number): void {
+  private naiveTick(now: number): void {
+    for (const p of this.table.list()) if (now - p.lastProbe >= this.settings.interval) this.probe(p, now);
     for (const [seq, p] of this.probes) {
       if (!p.direct || p.target === undefined || now - p.sentAt < this.settings.interval) continue;
       this.probes.delete(seq);
