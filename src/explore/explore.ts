@@ -130,6 +130,8 @@ async function reportFailure(verdict: SeedVerdict, o: ExploreOptions, say: (line
   const again = await check(run, scenario, twice);
   const files = await writeFailure(o.out, `seed-${verdict.seed}`, scenario, failureHeader(verdict, 'Generated'), again.trace);
   say(`FAIL seed ${verdict.seed}: ${what(verdict)} — reproduce: ${files.reproduce}`);
+  // A run that throws is a bug of peerlab itself: where it threw helps whoever fixes it.
+  if (verdict.stack) for (const line of verdict.stack.split('\n').slice(1, 7)) say(`  ${line.trim()}`);
   if (verdict.divergence) {
     say(`  first run:  ${verdict.divergence.first}`);
     say(`  second run: ${verdict.divergence.second}`);

@@ -22,12 +22,13 @@ export interface FailureFiles {
 }
 
 /** The lines a failure's playbook starts with (as YAML comments). */
-export function failureHeader(v: Pick<SeedVerdict, 'seed' | 'violation' | 'divergence'>, what: string): string[] {
+export function failureHeader(v: Pick<SeedVerdict, 'seed' | 'violation' | 'divergence' | 'error'>, what: string): string[] {
   const lines = [`${what} by peerlab explore from seed ${v.seed}.`];
   if (v.violation) {
     const where = v.violation.traceLine !== undefined ? `, trace line ${v.violation.traceLine}` : '';
     lines.push(`It breaks the invariant ${v.violation.invariant} at ${(v.violation.atMs / 1000).toFixed(3)}s simulated${where}:`, `  ${v.violation.message}`);
   }
+  if (v.error !== undefined) lines.push(`Running it throws: ${v.error.split('\n')[0]}`);
   if (v.divergence) lines.push(`Two runs of it differ first at trace line ${v.divergence.line} (it is not deterministic).`);
   lines.push('Replay it with: peerlab play <this file> (add --trace / --html to look inside).');
   return lines;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explore } from '../../src/explore/explore.ts';
+import { generateScenario } from '../../src/explore/generate.ts';
 import { inProcess, workerPool } from '../../src/explore/pool.ts';
 import { runScenario, type ScenarioRun } from '../../src/explore/run-scenario.ts';
 import { loadPlaybook } from '../../src/playbooks/load.ts';
@@ -110,4 +111,33 @@ describe('peerlab explore on the command line', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
   }, 120_000);
+});
+
+describe('a failure found by explore', () => {
+  it('is shrunk through the same runner, keeping what fails: here a run that throws once a node crashes', async () => {
+    // A stand-in runner, no simulation: it throws for any scenario that crashes a node.
+    const throwsOnCrash: ScenarioRun = async (s) => {
+      const crash = s.steps.find((x) => typeof x.crash === 'string');
+      if (crash) throw new Error(`cannot crash ${String(crash.crash)}`);
+      return { trace: [], durationMs: 30_000, wallMs: 1 };
+    };
+    const lines: string[] = [];
+    const out = join(dir, 'throws');
+    const r = await explore({ from: 1, seeds: 50, out, run: throwsOnCrash }, (l) => lines.push(l));
+    const text = lines.join('\n');
+    expect(r.exitCode, text).toBe(1);
+    const seed = r.failure!.verdict.seed;
+    // The first seed whose scenario crashes a node: every seed before it ran clean.
+    const crashes = (n: number): boolean => generateScenario(n).steps.some((x) => typeof x.crash === 'string');
+    expect(crashes(seed)).toBe(true);
+    for (let n = 1; n < seed; n++) expect(crashes(n), `seed ${n}`).toBe(false);
+    expect(r).toMatchObject({ ran: seed, last: seed });
+    expect(text).toMatch(new RegExp(`^FAIL seed ${seed}: the run threw: cannot crash n\\d — reproduce: `, 'm'));
+    expect(text).toMatch(/^ {2}at /m);
+    const min = r.failure!.shrunk!;
+    expect(min).toMatchObject({ steps: 1, nodes: 2, exhausted: false });
+    const yaml = await readFile(min.files.playbook, 'utf8');
+    expect(yaml).toMatch(/^# Running it throws: cannot crash n\d$/m);
+    expect(yaml).toMatch(/^steps:\n {2}- at: \d+ms\n {4}crash: n\d\n$/m);
+  }, 60_000);
 });
