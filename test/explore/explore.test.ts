@@ -90,6 +90,16 @@ describe('peerlab explore on the command line', () => {
     expect(r.stdout).toMatch(/^explored seed 2: all clean/m);
   }, 60_000);
 
+  it('exits 1 on a failing seed, found by worker threads, with its files and the shrunk playbook', async () => {
+    const out = join(dir, 'cli-fail');
+    const r = await runCli(['explore', '--plant', 'skip-fsync', '--seeds', '4', '--jobs', '2', '--out', out], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    const seed = /^FAIL seed (\d+): no-acknowledged-loss: /m.exec(r.stdout)?.[1];
+    expect(seed, r.stdout).toBeDefined();
+    expect(r.stdout).toMatch(/^shrunk in \d+ runs: \d+ steps on \d nodes → \d steps on \d nodes, still no-acknowledged-loss — /m);
+    expect((await readdir(out)).sort()).toEqual(['html', 'jsonl', 'yaml', 'min.html', 'min.jsonl', 'min.yaml'].map((x) => `seed-${seed}.${x}`).sort());
+  }, 120_000);
+
   it('refuses bad usage with one clear line and exit 2', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
