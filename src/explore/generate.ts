@@ -112,9 +112,7 @@ export function generateScenario(seed: number, opts: GenerateOptions = {}): Scen
   // Joins: each node through one that joined before it (a tree), so everyone can meet everyone.
   for (let i = 1; i < n; i++) steps.push({ join: { node: names[i], peer: d.pick(names.slice(0, i)) }, mayFail: true });
   if (n >= 2 && d.chance(0.85)) {
-    const on = d.some(names, d.int(1, n));
-    const robotNodes = on.length === 1 && n < 2 ? names : on;
-    steps.push({ robot: { nodes: robotNodes, every: ms(d.pick([100, 200, 500])), for: ms(d.int(lengthMs / 4, lengthMs - 2000)), maxAmount: Math.max(1, Math.round(initial * d.pick([0.05, 0.2, 0.5]))), background: true } });
+    steps.push({ robot: { nodes: d.some(names, d.int(1, n)), every: ms(d.pick([100, 200, 500])), for: ms(d.int(lengthMs / 4, lengthMs - 2000)), maxAmount: Math.max(1, Math.round(initial * d.pick([0.05, 0.2, 0.5]))), background: true } });
   }
 
   // Faults and actions at random times; a crash or leave brings its restart, a partition its heal (mostly).
