@@ -19,7 +19,7 @@ export interface Benchmark {
 }
 
 /** Units the table knows how to format. */
-export type Unit = 'msg/s' | 'txn/s' | 'MiB/s' | 'ms' | 'count' | '%' | 'bytes' | 'B/round' | 'x';
+export type Unit = 'msg/s' | 'txn/s' | 'MiB/s' | 'ms' | 'µs' | 'count' | '%' | 'bytes' | 'B/round' | 'x';
 
 /** The reference a figure is compared with, measured in the same run (or a configured bound). */
 export interface Limit {

@@ -26,9 +26,9 @@ const NAME = 'dispatch';
 const WARMUP_MS = 1000;
 const TAIL_MS = 200;
 
-type PhaseKind = 'raw' | 'ping' | 'ack';
+export type PhaseKind = 'raw' | 'ping' | 'ack';
 
-interface PhaseResult {
+export interface PhaseResult {
   kind: PhaseKind;
   /** Received (raw) or dispatched (node) per second in the steady window. */
   rate: number;
@@ -50,7 +50,7 @@ interface PhaseResult {
   peakRss: number;
 }
 
-async function phase(kind: PhaseKind, ms: number): Promise<PhaseResult> {
+export async function phase(kind: PhaseKind, ms: number): Promise<PhaseResult> {
   const rx = spawnWorker(`receiver (${kind})`, 'dispatch-receiver.ts', [kind === 'raw' ? 'raw' : 'node'], { cpu: 1 });
   const rss = new RssSampler(() => [rx.pid], 100);
   let tx: ReturnType<typeof spawnWorker> | undefined;

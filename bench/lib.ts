@@ -351,6 +351,8 @@ export function formatValue(v: number | undefined, unit: Unit): string {
       return `${v.toFixed(1)} MiB/s`;
     case 'ms':
       return Math.abs(v) < 10 ? `${v.toFixed(2)} ms` : `${int(v)} ms`;
+    case 'µs':
+      return Math.abs(v) < 10 ? `${v.toFixed(2)} µs` : `${int(v)} µs`;
     case 'count':
       return Number.isInteger(v) ? String(v) : v.toFixed(1);
     case '%':

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { v4 as uuidv4 } from 'uuid';
 import { Node } from '../../src/runtime/node.ts';
-import { decode, encode, type Envelope } from '../../src/runtime/wire/messages.ts';
+import { decode, encode, PROTOCOL_VERSION, type Envelope } from '../../src/runtime/wire/messages.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -61,7 +61,7 @@ if (a.as === 'peer') {
 const POOL = 1024;
 const pool: Buffer[] = [];
 for (let i = 0; i < POOL; i++) {
-  const env: Envelope = { v: 1, t: type, f: from, l: 1_000_000 + i, id: uuidv4(), b: { seq: 1_000_000 + i } };
+  const env: Envelope = { v: PROTOCOL_VERSION, t: type, f: from, l: 1_000_000 + i, id: uuidv4(), b: { seq: 1_000_000 + i } };
   const buf = encode(env);
   const check = decode(buf);
   if (!check.ok) throw new Error(`bench message does not decode: ${check.reason} ${check.detail}`);

@@ -17,11 +17,13 @@ const EXAMPLES: Record<string, string[]> = {
     'repl --nodes 3 --memory                     # alice, bob and carol, joined; node = alice',
     'repl --name bob --port 5002 --join 127.0.0.1:5001',
     'repl --nodes 3 --memory --record session.yaml   # then: play session.yaml',
+    'repl --nodes 3 --memory --ui                # and a live web page of the three',
   ],
   node: [
     'node --name alice --port 5001',
     'node --name bob --port 5002 --join 127.0.0.1:5001 --json',
     'node --name carol --host 0.0.0.0 --advertise 192.168.1.10:5003',
+    'node --name dave --ui --open',
   ],
   attach: ['attach .peerlab/alice', 'attach .peerlab/alice --record session.yaml'],
   play: [
@@ -30,6 +32,7 @@ const EXAMPLES: Record<string, string[]> = {
     'play playbooks/heartbeat-failure.yaml -v --trace out/hb.jsonl --html out/hb.html',
     'play playbooks/demo.yaml --seed 7 --dry-run',
     'play exercise.yaml --report grades.xml',
+    'play playbooks/demo.yaml --ui --ui-readonly --open     # for a projector',
   ],
   check: ['check playbooks/demo.yaml', 'check my-exercise.yaml'],
   replay: ['replay out/demo.jsonl', 'replay out/demo.jsonl --speed 0 --node alice --kind txn,peer-*', 'replay session.yaml'],

@@ -1,9 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { addUiOptions } from './live-view.ts';
 import { parse } from './options.ts';
 import type { PlayOptions } from './play.ts';
 
 export function playCommand(): Command {
-  return new Command('play')
+  const cmd = new Command('play')
     .description('run a playbook: exit 0 if every expectation held, 1 if one failed or a step errored, 2 if the playbook is invalid')
     .argument('<file>', 'playbook YAML file')
     .option('--seed <n>', 'override the playbook seed', parse.integer)
@@ -28,12 +29,12 @@ export function playCommand(): Command {
       if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number greater than 0.');
       return n;
     })
-    .option('--check-determinism', 'run twice with the same seed and compare the traces; on a difference print the first diverging line of each and exit 1 (with --sim)')
-    .action(async (file: string, o: PlayOptions) => {
-      // Loaded on use, so that other commands (the REPL above all) start faster.
-      const { play } = await import('./play.ts');
-      process.exitCode = await play(file, o, (s) => process.stdout.write(s));
-    });
+    .option('--check-determinism', 'run twice with the same seed and compare the traces; on a difference print the first diverging line of each and exit 1 (with --sim)');
+  return addUiOptions(cmd).action(async (file: string, o: PlayOptions) => {
+    // Loaded on use, so that other commands (the REPL above all) start faster.
+    const { play } = await import('./play.ts');
+    process.exitCode = await play(file, o, (s) => process.stdout.write(s));
+  });
 }
 
 export function checkCommand(): Command {

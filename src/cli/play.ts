@@ -17,9 +17,10 @@ import { formatUnits } from '../runtime/ledger/amount.ts';
 import { pathFrom, peerlabCommand } from '../repl/peerlab-command.ts';
 import { EventPrinter, PlayProgress, renderSummary, type EventChoice } from './play-output.ts';
 import { firstDivergence, simRun, withoutWall, type SimRun } from './play-sim.ts';
+import { prepareView, wantsUi, type UiCliOptions } from './live-view.ts';
 import { rm } from 'node:fs/promises';
 
-export interface PlayOptions {
+export interface PlayOptions extends UiCliOptions {
   seed?: number;
   speed?: number;
   report?: string;
@@ -85,7 +86,7 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
   const how = plan.mode === 'simulated' ? `, simulated time${o.pace !== undefined ? ` paced ${o.pace}x` : ''}` : '';
   out(`${chalk.bold(plan.name)} — ${plan.nodes.length} nodes, seed ${plan.seed}${how} (reproduce with: ${reproduce})\n`);
 
-  const first = await runOnce(playbook, plan, o, out, reproduce, o.checkDeterminism === true);
+  const first = await runOnce(playbook, plan, o, out, reproduce, o.checkDeterminism === true, true);
   if (!first) return 130;
   const { report, memory } = first;
   out(renderSummary(report));
@@ -108,7 +109,7 @@ export async function play(file: string, o: PlayOptions, out: (s: string) => voi
   }
   if (o.checkDeterminism && memory) {
     out(chalk.gray('checking determinism: running it again with the same seed...\n'));
-    const again = await runOnce(playbook, plan, { ...o, report: undefined, trace: undefined, html: undefined, events: undefined, verbose: false }, () => {}, reproduce, true);
+    const again = await runOnce(playbook, plan, { ...o, report: undefined, trace: undefined, html: undefined, events: undefined, verbose: false }, () => {}, reproduce, true, false);
     if (!again) return 130;
     const diverged = firstDivergence(memory.records, again.memory!.records);
     if (diverged) {
@@ -139,8 +140,11 @@ interface RunOutcome {
   memory: MemoryTrace | undefined;
 }
 
-/** One run of the plan: nodes up, steps, summary, nodes down. Undefined when interrupted. */
-async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: string) => void, reproduce: string, keepTrace: boolean): Promise<RunOutcome | undefined> {
+/**
+ * One run of the plan: nodes up, steps, summary, nodes down. Undefined when interrupted. With
+ * `withView` and --ui, the live view watches it (on simulated time: the world's clock, paced).
+ */
+async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: string) => void, reproduce: string, keepTrace: boolean, withView: boolean): Promise<RunOutcome | undefined> {
   const memory = o.html || keepTrace ? new MemoryTrace() : undefined;
   const sinks: TraceSink[] = [];
   if (o.trace) {
@@ -153,15 +157,34 @@ async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: 
   // trace line first, so the line it names is the line in the file.
   const monitor = plan.mode === 'simulated' ? new InvariantMonitor(plan) : undefined;
   if (monitor) sinks.unshift(monitor);
+  // --ui: the live view reads the same trace and events, and drives the nodes through their handles.
+  const folders = [
+    { dir: playbook.baseDir, label: "the playbook's folder" },
+    { dir: process.cwd(), label: 'the working folder' },
+    ...(o.allowPaths ?? []).map((dir) => ({ dir, label: 'the allowed folder' })),
+  ];
+  const simulated = plan.mode === 'simulated';
+  const watched = withView && wantsUi(o);
+  // Watched, simulated time runs at real time unless --pace says otherwise.
+  const pace = simulated && watched ? (o.pace ?? 1) : o.pace;
+  let world: SimRun['world'] | undefined;
+  const view = watched
+    ? await prepareView(o, { title: plan.name, folders, ...(simulated ? { clock: () => ({ now: world ? world.control.now() : 0, rate: pace ?? 1 }) } : {}) })
+    : undefined;
+  if (view) sinks.push(view.trace);
   const trace = sinks.length ? new TeeTrace(sinks) : undefined;
-  const sim: SimRun | undefined = plan.mode === 'simulated' ? simRun(plan, trace, undefined, o.pace) : undefined;
+  const sim: SimRun | undefined = simulated ? simRun(plan, trace, undefined, pace) : undefined;
+  world = sim?.world;
   if (sim) monitor?.attach(sim.world, sim.cluster);
   const clock = sim ? () => sim.world.control.now() : () => Date.now();
   const events = o.events || o.verbose ? new EventPrinter(o.events || true, out, clock) : undefined;
-  if (sim && events) sim.cluster.listen(events.onEvent);
+  const listeners = [events?.onEvent, view?.listen].filter((f): f is (e: PeerlabEvent) => void => f !== undefined);
+  const listen = listeners.length ? (e: PeerlabEvent): void => listeners.forEach((f) => f(e)) : undefined;
+  if (sim && listen) sim.cluster.listen(listen);
   const drive = <T>(p: Promise<T>): Promise<T> => (sim ? sim.drive(p) : p);
+  const raw = sim ? undefined : await makeCluster(plan, trace, listen);
   // File steps are checked against the path rule again right before each call (a link may change).
-  const cluster: Cluster = sim ? sim.cluster : guardPaths(await makeCluster(plan, trace, events?.onEvent), PathRule.forPlaybook(playbook.baseDir, process.cwd(), o.allowPaths ?? []));
+  const cluster: Cluster = sim ? sim.cluster : guardPaths(raw!, PathRule.forPlaybook(playbook.baseDir, process.cwd(), o.allowPaths ?? []));
   let started: Promise<void> | undefined;
   let interrupted = false;
   const offSignals = onInterrupt(out, async () => {
@@ -170,6 +193,7 @@ async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: 
     await started?.catch(() => undefined);
     await cluster.stop();
     await trace?.close();
+    await view?.close();
   });
   let report: PlaybookReport | undefined;
   const wall0 = wallNow();
@@ -179,6 +203,8 @@ async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: 
     await started;
     for (const h of cluster.all()) events?.learn(h.id, h.name, h.address);
     out(chalk.gray(`nodes: ${cluster.all().map((h) => `${h.name} ${h.address}`).join(', ')}\n`));
+    // The view checks typed paths itself (and lets through the uploads it keeps in its own folder).
+    await view?.openHandles(() => (raw ?? cluster).all(), (line) => out(`${line}\n`));
     const progress = new PlayProgress();
     const runner = new Runner(plan, monitor?.cluster ?? cluster, (e) => {
       monitor?.onRunEvent(e);
@@ -198,6 +224,7 @@ async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: 
     monitor?.stop();
     if (!interrupted) await drive(cluster.stop());
     await trace?.close();
+    await view?.close();
     offSignals();
   }
   if (interrupted) return undefined;

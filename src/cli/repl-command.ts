@@ -2,9 +2,10 @@ import { Command } from 'commander';
 import { join } from 'node:path';
 import { PeerlabError } from '../runtime/errors.ts';
 import type { NodeOptions } from '../runtime/node.ts';
+import { addUiOptions, prepareView, wantsUi, type UiCliOptions } from './live-view.ts';
 import { addNodeOptions, parse, toNodeOptions, type NodeCliOptions } from './options.ts';
 
-export interface ReplCliOptions extends NodeCliOptions {
+export interface ReplCliOptions extends NodeCliOptions, UiCliOptions {
   nodes?: number;
   record?: string;
   sim?: boolean;
@@ -22,6 +23,7 @@ export function replCommand(): Command {
     .option('--record <file>', 'record the node actions of this session as a playbook')
     .option('--sim', 'run the nodes on simulated time and a simulated network (sim in the REPL: pause, run, step, inflight, deliver, drop)')
     .option('--pace <x>', 'with --sim: simulated time at X times real time (default 1)', parse.positiveNumber);
+  addUiOptions(cmd);
   cmd.action(async (o: ReplCliOptions) => {
     if (o.sim || o.pace !== undefined) {
       const misuse = simMisuse(o);
@@ -38,7 +40,10 @@ export function replCommand(): Command {
     const { runRepl } = await import('../repl/run.ts');
     const k = o.nodes ?? 1;
     const unnamed = k === 1 && o.name === undefined && o.data === undefined && !o.memory;
-    process.exit(await runRepl(planLocalNodes(o, k), { ...o, freeDataDir: unnamed }));
+    let plan = planLocalNodes(o, k);
+    const view = wantsUi(o) ? await prepareView(o, { title: 'peerlab repl' }) : undefined;
+    if (view) plan = view.tapOptions(plan);
+    process.exit(await runRepl(plan, { ...o, freeDataDir: unnamed, ...(view ? { view } : {}) }));
   });
   return cmd;
 }
@@ -48,6 +53,7 @@ function simMisuse(o: ReplCliOptions): string | undefined {
   if (!o.sim) return '--pace paces simulated time: add --sim';
   const real = [o.port ? '--port' : '', o.join?.length ? '--join' : '', o.advertise ? '--advertise' : '', o.data ? '--data' : ''].filter(Boolean);
   if (real.length) return `--sim runs the nodes on a simulated network in memory: ${real.join(', ')} ${real.length === 1 ? 'has' : 'have'} no meaning there`;
+  if (wantsUi(o)) return '--ui does not watch a simulated REPL yet: drop --ui, or watch a simulated playbook with peerlab play FILE --sim --pace X --ui';
   return undefined;
 }
 

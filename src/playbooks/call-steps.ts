@@ -58,9 +58,13 @@ export function readCall(ctx: CheckContext, kind: CallStepKind, v: unknown, p: D
       ok = false;
       continue;
     }
-    const named = param.kind === 'address' ? ('node' in (value as PeerRef) ? (value as { node: string }).node : undefined) : isPeer(param) ? value : undefined;
+    const refNode = (r: PeerRef): string | undefined => ('node' in r ? r.node : undefined);
+    const named =
+      param.kind === 'address' ? refNode(value as PeerRef)
+      : param.kind === 'addresses' ? (value as readonly PeerRef[]).map(refNode).find((n) => n === caller)
+      : isPeer(param) ? value : undefined;
     if (caller !== undefined && named === caller) {
-      const message = param.kind === 'address' ? (step.selfError ?? 'a node cannot be a peer of itself') : `${step.caller} and ${key} are the same node ('${caller}')`;
+      const message = param.kind === 'address' || param.kind === 'addresses' ? (step.selfError ?? 'a node cannot be a peer of itself') : `${step.caller} and ${key} are the same node ('${caller}')`;
       ctx.report(at(key), message);
       ok = false;
       continue;

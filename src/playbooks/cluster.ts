@@ -58,6 +58,8 @@ export function nodeOptions(plan: Plan, spec: PlanNode, dataDir: string, port: n
   }
   if (s.files.maxBytes !== undefined) opts.maxFileSize = s.files.maxBytes;
   if (plan.plant) opts.plant = plan.plant;
+  // Each node's event log is bounded; in a big network, more tightly (about 200,000 events in all).
+  if (plan.nodes.length > 100) opts.logCapacity = Math.max(200, Math.floor(200_000 / plan.nodes.length));
   return opts;
 }
 
@@ -127,9 +129,7 @@ export class InProcessCluster implements Cluster {
     if (this.listen) node.on('*', this.listen);
     await node.start();
     this.ports.set(spec.name, node.port);
-    const existing = this.handles.get(spec.name);
-    if (existing) existing.node = node;
-    else this.handles.set(spec.name, new InProcessHandle(node));
+    this.handles.set(spec.name, new InProcessHandle(node));
   }
 
   get(name: string): NodeHandle {
@@ -142,18 +142,26 @@ export class InProcessCluster implements Cluster {
     return this.plan.nodes.map((n) => this.handles.get(n.name)).filter((h): h is InProcessHandle => h !== undefined);
   }
 
+  /** `node.crash()`: no goodbye, unflushed writes lost, peers not saved (a SIGKILL with isolation: process). */
   async crash(name: string): Promise<void> {
     const h = this.handles.get(name);
     if (!h) throw new PeerlabError('UNKNOWN_PEER', `no node ${name}`);
-    await h.node.stop();
+    await h.node.crash();
   }
 
+  /**
+   * `node.restart()` on the same Node: same port, same data dir, same identity. Its faults go back
+   * to the playbook's `nodes:` settings, as a new process's would; the runner then puts back the
+   * faults, partitions and cuts in force (playbook state).
+   */
   async restart(name: string): Promise<void> {
     const spec = this.plan.nodes.find((n) => n.name === name);
-    if (!spec) throw new PeerlabError('UNKNOWN_PEER', `no node ${name}`);
-    const h = this.handles.get(name)!;
-    if (h.node.running) await h.node.stop();
-    await this.boot(spec);
+    const h = this.handles.get(name);
+    if (!spec || !h) throw new PeerlabError('UNKNOWN_PEER', `no node ${name}`);
+    await h.node.restart();
+    h.node.faults.reset();
+    const initial = faultInput(spec.faults);
+    if (Object.keys(initial).length > 0) h.node.faults.set(initial);
   }
 
   async stop(): Promise<void> {

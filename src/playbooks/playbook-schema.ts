@@ -59,9 +59,9 @@ function clusterStep(kind: ClusterStepKind): Schema {
         type: ['object', 'null'], additionalProperties: false, properties: { node: ref('nodeName') },
       });
     case 'crash':
-      return described('Stop a node abruptly (SIGKILL with isolation: process).', ref('nodeName'));
+      return described('Stop a node abruptly, as a kill would: no goodbye, unflushed writes lost (node.crash(); a SIGKILL with isolation: process).', ref('nodeName'));
     case 'restart':
-      return described('Start a crashed or stopped node again from its data.', ref('nodeName'));
+      return described('Start a crashed or stopped node again from its data, on the same port (node.restart(); a new process with isolation: process).', ref('nodeName'));
     case 'wait':
       return described('Pause the sequence.', ref('duration'));
     case 'waitFor':
@@ -121,8 +121,11 @@ function stepValue(p: ApiParam): Schema {
   switch (p.kind) {
     case 'address':
       return ref('peerRef');
-    case 'addresses':
-      return { type: 'array', minItems: 1, items: ref('peerRef') };
+    case 'addresses': {
+      // How many the method takes (doubleSpend: exactly two, different), else at least one.
+      const { minItems = 1, maxItems, uniqueItems } = p.schema as { minItems?: number; maxItems?: number; uniqueItems?: boolean };
+      return { type: 'array', minItems, ...(maxItems !== undefined ? { maxItems } : {}), ...(uniqueItems ? { uniqueItems } : {}), items: ref('peerRef') };
+    }
     case 'account':
     case 'peer':
       return ref('nodeName');

@@ -59,8 +59,8 @@ const CLUSTER_STEP_NOTES: Readonly<Record<string, ReferenceEntry>> = {
     ],
   },
   heal: { example: '- heal: {}', notes: ['`heal: {}` (or `heal:`) ends every partition and cut; `heal: { node: carol }` ends the cuts carol made, as `node.faults.heal()` does.'] },
-  crash: { example: '- crash: carol', notes: ['No goodbye, no flush beyond what is already durable; with `isolation: process` a real SIGKILL.'] },
-  restart: { example: '- restart: carol', notes: ['Same port, same data directory; the node gets its faults, partitions and cuts back.'] },
+  crash: { example: '- crash: carol', notes: ['`node.crash()`: no goodbye (peers notice when the heartbeat times out), writes not yet on disk lost, the peer list not saved; with `isolation: process` a real SIGKILL.'] },
+  restart: { example: '- restart: carol', notes: ['`node.restart()`: same port, same data directory, same identity; the node gets its faults, partitions and cuts back.'] },
   wait: { example: '- wait: 2s', notes: ['Scaled by `--speed`.'] },
   waitFor: {
     example: '- waitFor: { converged: all, within: 10s }',

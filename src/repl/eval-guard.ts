@@ -7,7 +7,7 @@
  */
 import repl, { type REPLServer } from 'node:repl';
 import type { LiveOutput } from './live-output.ts';
-import { withoutSigintListeners } from './sigint.ts';
+import { sigintTakingTurns } from './sigint.ts';
 
 interface EvalRecord {
   phase: 'inner' | 'await' | 'done';
@@ -95,11 +95,7 @@ export class EvalGuard {
     const server = this.server as unknown as { eval: Eval; breakEvalOnSigint?: boolean };
     const original = server.eval;
     // See sigint.ts: the SIGINT watchdog and process-level SIGINT listeners must take turns.
-    const inner: Eval = server.breakEvalOnSigint
-      ? function (this: unknown, ...args) {
-          withoutSigintListeners(() => original.apply(this, args));
-        }
-      : original;
+    const inner: Eval = server.breakEvalOnSigint ? sigintTakingTurns(original) : original;
     const guard = this;
     server.eval = function (this: unknown, code, context, file, cb): void {
       // The completer evaluates `try { expr } catch {}` to list members: not a user's line.

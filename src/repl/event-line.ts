@@ -64,7 +64,7 @@ function summary(e: PeerlabEvent, names: NameBook): string {
     case 'node-started':
       return `${str(d.address)}`;
     case 'node-stopped':
-      return '';
+      return d.how === 'crash' ? `crashed: ${str(d.lost)} unflushed write${d.lost === 1 ? '' : 's'} lost` : d.how === 'stop' || d.how === undefined ? '' : str(d.how);
     case 'peer-added':
       return `${who()} via ${str(d.via)}`;
     case 'peer-removed':
@@ -83,6 +83,10 @@ function summary(e: PeerlabEvent, names: NameBook): string {
     case 'fork-detected': {
       const f = (d.fork ?? d) as Record<string, unknown>;
       return `account ${names.label(f.account)} seq ${str(f.seq)}`;
+    }
+    case 'sync-complete': {
+      const n = Number(d.learned);
+      return `with ${str(d.name)}: learned ${n} transaction${n === 1 ? '' : 's'} over ${str(d.via)} (${str(d.trigger)})${d.error ? `, ${str(d.error)}` : ''}`;
     }
   }
   if (e.type.startsWith('txn-')) return txnSummary(d, names);

@@ -212,6 +212,10 @@ export class PlaybookWriter {
       }
       case 'faults.heal':
         return [{ key: 'heal', value: { node } }];
+      case 'crash':
+      case 'restart':
+        // The playbook's own steps: with isolation: process they kill and start a process.
+        return [{ key: c.method, value: node }];
       case 'faults.reset':
         return [
           { key: 'faults', value: { node, reset: true } },

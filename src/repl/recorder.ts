@@ -17,7 +17,7 @@ export { duration, flow, scalar, type KnownPeer, type RecordedNode, type Recorde
  * The calls the recorder notes: every playbook step of the API table, and these, which it
  * translates itself (into cluster steps, a `say`, or a note why they cannot be replayed).
  */
-const OWN_ACTIONS = new Set(['sync', 'log', 'faults.set', 'faults.partition', 'faults.heal', 'faults.reset', 'robot.start', 'robot.stop', 'heartbeat.set']);
+const OWN_ACTIONS = new Set(['sync', 'log', 'faults.set', 'faults.partition', 'faults.heal', 'faults.reset', 'robot.start', 'robot.stop', 'heartbeat.set', 'crash', 'restart']);
 
 function actionOf(method: string): ApiMethod | undefined {
   const m = apiMethod(method);

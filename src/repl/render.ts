@@ -85,6 +85,16 @@ function byShape(value: unknown, shape: ResultShape, ctx: RenderContext): string
       return isRow(value) && value.balance !== undefined ? `${compact(value.name ?? value.peer)} shows ${ctx.paint.bold(compact(value.balance))}${value.spendable !== undefined ? ctx.paint.dim(` (spendable ${compact(value.spendable)})`) : ''}` : undefined;
     case 'left':
       return isRow(value) && typeof value.told === 'number' ? `left: told ${value.told} peer${value.told === 1 ? '' : 's'}, node stopped` : undefined;
+    case 'double-spent':
+      return isRow(value) && Array.isArray(value.transactions)
+        ? `double spend at seq ${compact(value.seq)}: ${(value.transactions as Array<Record<string, unknown>>).map((t) => `${compact(t.amount)} → ${compact(t.to)} (${String(t.id).slice(0, 8)})`).join(', ')}; each sent to its recipient only`
+        : undefined;
+    case 'crashed':
+      return isRow(value) && typeof value.lost === 'number' ? `crashed: nobody told, ${value.lost} unflushed write${value.lost === 1 ? '' : 's'} lost (node.restart() brings it back)` : undefined;
+    case 'restarted':
+      return isRow(value) && typeof value.address === 'string'
+        ? `restarted on ${value.address}: ${compact(value.transactions)} transaction${value.transactions === 1 ? '' : 's'}, ${compact(value.peers)} saved peer${value.peers === 1 ? '' : 's'} to greet again`
+        : undefined;
     case 'event':
       return isEvent(value) ? formatEvent(value, ctx.paint, ctx.names) : undefined;
     case 'events':

@@ -6,6 +6,7 @@ import { lstat } from 'node:fs/promises';
 import { ControlClient } from '../runtime/control/control-client.ts';
 import { startControlServer, type ControlServer } from '../runtime/control/control-server.ts';
 import { PeerlabError } from '../runtime/errors.ts';
+import type { PeerlabEvent } from '../runtime/events.ts';
 import type { Node, NodeOptions } from '../runtime/node.ts';
 import { controlSocketPath } from '../runtime/store/data-dir.ts';
 import { meshLocalNodes, startLocalNodes } from './local-nodes.ts';
@@ -22,6 +23,16 @@ export interface RunReplOptions {
   drop?: number;
   /** An unnamed node on its default data dir: a dir in use moves it to the next (`.peerlab/node-2`). */
   freeDataDir?: boolean;
+  /** `--ui`: the live view, served once the nodes run (src/cli/live-view.ts). */
+  view?: SessionView;
+}
+
+/** What the REPL needs of the live view: serve it for the nodes, and stop it. */
+export interface SessionView {
+  readonly listen: (e: PeerlabEvent) => void;
+  /** Serves the view for these nodes of this process and prints its address. */
+  openLocal(nodes: readonly Node[], print: (line: string) => void): Promise<unknown>;
+  close(): Promise<void>;
 }
 
 /** `peerlab repl`: returns the exit code (script mode: 1 if a line failed). */
@@ -46,6 +57,12 @@ export async function runRepl(nodeOptions: NodeOptions[], o: RunReplOptions): Pr
     info.write(`${formatError(err, paint, 'local nodes did not all join: ')}\n`);
   }
   info.write(`${banner('peerlab repl', nodes, controls, paint)}\n`);
+  if (o.view) {
+    for (const n of nodes) n.on('*', o.view.listen);
+    await o.view.openLocal(nodes, (line) => info.write(`${line}\n`)).catch((err: unknown) => {
+      info.write(`${formatError(err, paint, 'no live view: ')}\n`);
+    });
+  }
 
   const handlers = installProcessHandlers();
   const session = await ReplSession.start({
@@ -81,6 +98,7 @@ export async function runRepl(nodeOptions: NodeOptions[], o: RunReplOptions): Pr
     (async () => {
       await Promise.all(nodes.map((n) => (n.running ? n.leave().then(() => undefined) : n.stop()).catch(() => n.stop().catch(() => undefined))));
       await Promise.all(controls.map((c) => c?.stop()));
+      await o.view?.close();
       await closeTrace();
       return true;
     })(),

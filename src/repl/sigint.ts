@@ -17,3 +17,29 @@ export function withoutSigintListeners<T>(fn: () => T): T {
     for (const l of listeners) process.on('SIGINT', l);
   }
 }
+
+export type EvalFn = (code: string, context: object, file: string, cb: (err: Error | null, result?: unknown) => void) => void;
+
+/**
+ * An evaluation that takes turns with the SIGINT listeners (above). node:repl calls back
+ * synchronously for a plain result, and the callback writes the next prompt: a `kill -INT` sent on
+ * seeing that prompt would meet the watchdog's process-killing handler. So a synchronous callback
+ * is held until the listeners are back; a later one passes straight through.
+ */
+export function sigintTakingTurns(evaluate: EvalFn): EvalFn {
+  return function (this: unknown, code, context, file, cb) {
+    let held: [Error | null, unknown] | undefined;
+    let during = true;
+    try {
+      withoutSigintListeners(() =>
+        evaluate.call(this, code, context, file, (err, result) => {
+          if (during) held = [err, result];
+          else cb(err, result);
+        }),
+      );
+    } finally {
+      during = false;
+    }
+    if (held) cb(held[0], held[1]);
+  };
+}

@@ -8,7 +8,7 @@
 export type JsonSchema = { readonly [keyword: string]: unknown };
 
 /** Topics, in the order help() shows them. */
-export type ApiGroup = 'peers' | 'ledger' | 'files' | 'faults' | 'heartbeat' | 'robot' | 'logs' | 'lifecycle';
+export type ApiGroup = 'peers' | 'ledger' | 'files' | 'faults' | 'heartbeat' | 'robot' | 'logs' | 'lifecycle' | 'misbehave';
 
 /**
  * What a parameter means, so each consumer knows what to do with it: completion offers peer names
@@ -77,8 +77,8 @@ export interface Exposure {
 
 /** What a result looks like, where consumers show it as more than plain data. */
 export type ResultShape =
-  | 'peers' | 'peer' | 'removed' | 'left' | 'milliseconds'
-  | 'sent' | 'sent-with-file' | 'file-sent' | 'synced' | 'exported'
+  | 'peers' | 'peer' | 'removed' | 'left' | 'crashed' | 'restarted' | 'milliseconds'
+  | 'sent' | 'sent-with-file' | 'file-sent' | 'synced' | 'exported' | 'double-spent'
   | 'transactions' | 'transaction' | 'text' | 'balances' | 'balance' | 'peer-balance' | 'forks' | 'inbox'
   | 'faults' | 'heartbeat' | 'robot' | 'details' | 'counters' | 'event' | 'events' | 'cleared';
 

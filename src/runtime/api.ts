@@ -101,9 +101,9 @@ const TABLE = [
   },
   {
     name: 'exportCsv', group: 'ledger', signature: 'node.exportCsv(path)', summary: 'export the ledger as CSV',
-    description: 'Writes the ledger as CSV: index, id, sender, receiver, amount, lamport, timestamp, custom fields, file.',
+    description: 'Writes the ledger as CSV: index, id, sender, receiver, amount, lamport, timestamp, custom fields, file, then sender_name, receiver_name, status (valid or void) and reason (why void).',
     example: "await node.exportCsv('ledger.csv')", params: [param.path('path', 'write')], effect: 'write', result: { shape: 'exported' },
-    exposed: both({ key: 'export', order: 230, caller: 'node', args: { path: 'path' }, description: "Export a node's transactions as CSV", example: '- export: { node: alice, path: out/alice.csv }', notes: ['Columns: index, id, sender, receiver, amount, lamport, timestamp, fields, file.'] }),
+    exposed: both({ key: 'export', order: 230, caller: 'node', args: { path: 'path' }, description: "Export a node's transactions as CSV", example: '- export: { node: alice, path: out/alice.csv }', notes: ['Columns: index, id, sender, receiver, amount, lamport, timestamp, fields, file, sender_name, receiver_name, status, reason.', '`sender` and `receiver` are account ids; the names are as the exporting node knows them; `status` is `valid` or `void`, `reason` says why a void one is (e.g. FORK).'] }),
   },
   {
     name: 'balances', group: 'ledger', signature: 'node.balances()', summary: "every account's balance",
@@ -142,6 +142,22 @@ const TABLE = [
     example: 'await node.clearAndRebuild()', params: [], effect: 'write', confirm: "Delete this node's ledger and rebuild it from its peers?",
     exposed: both({ key: 'clearAndRebuild', order: 190, caller: 'value', args: {}, description: "Clear the node's ledger and rebuild it from peers", example: '- clearAndRebuild: bob', notes: ['Wipes the ledger (the identity stays) and pulls it back from peers.'] }),
   },
+  // ---- misbehaving on purpose (lessons only: an honest node never does this)
+  {
+    name: 'misbehave.doubleSpend', group: 'misbehave', signature: 'node.misbehave.doubleSpend([a, b], amount)', summary: 'sign two transactions with one seq (the fork lesson)',
+    description: 'Misbehaves on purpose, for the fork lesson: signs two transactions with the same seq, `amount` to each of two peers (each fits the spendable balance: a double spend), and sends each only to its recipient. Both spread; every node detects the fork (fork-detected) and voids both (txn-voided), so no money moves, and this account can send nothing more.',
+    example: "await node.misbehave.doubleSpend(['alice', 'bob'], 800)", effect: 'write', result: { shape: 'double-spent' },
+    confirm: 'Make this node sign two conflicting transactions (its account is frozen from then on)?',
+    params: [
+      { ...param.addresses('to'), schema: { type: 'array', minItems: 2, maxItems: 2, uniqueItems: true, items: { type: 'string', minLength: 1 }, description: 'two peers: names, id prefixes or addresses host:port' } },
+      param.amount(),
+    ],
+    exposed: both({
+      key: 'doubleSpend', order: 195, caller: 'node', args: { to: 'to', amount: 'amount' }, description: 'A node misbehaves on purpose: two transactions with one seq, one to each of two peers (the fork lesson)',
+      example: '- doubleSpend: { node: alice, to: [bob, carol], amount: 100 }',
+      notes: ['Each transaction goes only to its recipient, who gossips it on: every node ends up with both, emits fork-detected and voids both.', 'Check it with `logged: { node: all, type: fork-detected }`; the forker cannot send afterwards.'],
+    }),
+  },
   // ---- files
   {
     name: 'sendFile', group: 'files', signature: 'node.sendFile(to, path)', summary: 'send a file',
@@ -164,13 +180,14 @@ const TABLE = [
   // ---- faults
   {
     name: 'faults.set', group: 'faults', signature: 'node.faults.set({ drop, dropIn, delay, jitter, duplicate, peer? })', summary: 'inject faults',
-    description: 'drop / dropIn: chance each sent / received datagram is lost; delay and jitter as durations (\'20ms\'); duplicate: chance a datagram is sent twice. With peer, only that link. Decisions come from the seeded PRNG.',
+    description: 'drop / dropIn: chance each sent / received datagram is lost; delay and jitter as durations (\'20ms\'); duplicate: chance a datagram is sent twice. With peer (a name, id prefix or address), only that link. Decisions come from the seeded PRNG.',
     example: 'node.faults.set({ drop: 0.3 })', params: [param.options('input', FAULT_OPTIONS, false)], effect: 'write', exposed: BOTH, result: { shape: 'faults' },
   },
   {
     name: 'faults.partition', group: 'faults', signature: 'node.faults.partition(addrs)', summary: 'cut this node off from peers',
-    description: 'Nothing goes to or comes from the listed addresses until heal().',
-    example: "node.faults.partition(['127.0.0.1:5002'])", params: [param.addresses('addrs')], effect: 'write', exposed: BOTH, result: { shape: 'faults' },
+    description: "Nothing goes to or comes from the listed peers (names, id prefixes or addresses host:port) until heal(); the other nodes' links stay up. A peer removed for silence is still found by name.",
+    example: "node.faults.partition(['bob'])", effect: 'write', exposed: BOTH, result: { shape: 'faults' },
+    params: [{ ...param.addresses('addrs'), schema: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'peers: names, id prefixes or addresses host:port' } }],
   },
   {
     name: 'faults.heal', group: 'faults', signature: 'node.faults.heal()', summary: 'end partitions', description: 'Removes every partition of this node.',
@@ -254,11 +271,24 @@ const TABLE = [
     example: "off = node.on('txn-accepted', (e) => console.log(e.data))", effect: 'read', exposed: { repl: true, control: false },
     params: [param.text('type'), param.value('fn', { description: 'a function of the event' }, false)],
   },
-  // ---- lifecycle (a control client stops a headless node with it; the REPL has .exit)
+  // ---- lifecycle (a control client stops a headless node with stop; the REPL has .exit). The
+  // playbook steps `crash:` and `restart:` are the cluster's (with isolation: process a crash is a
+  // SIGKILL and a restart a new process); in-process they call these methods.
   {
     name: 'stop', group: 'lifecycle', signature: 'node.stop()', summary: 'stop the node',
     description: 'Stops the node: sockets closed, data flushed. Calling it again does nothing.',
     example: 'await node.stop()', params: [], effect: 'write', exposed: { repl: false, control: true },
+  },
+  {
+    name: 'crash', group: 'lifecycle', signature: 'node.crash()', summary: 'stop abruptly, as a kill would',
+    description: 'Stops the node the way a kill does: no goodbye (peers notice only when the heartbeat times out), writes not yet on disk are lost (a send in flight fails), the peer list is not saved. Says how many log writes were lost. node.restart() brings it back; a headless node\'s process ends.',
+    example: 'await nodes.bob.crash()', params: [], effect: 'write', exposed: BOTH, result: { shape: 'crashed' },
+    confirm: 'Crash this node (no goodbye, unflushed writes lost)?',
+  },
+  {
+    name: 'restart', group: 'lifecycle', signature: 'node.restart()', summary: 'start a stopped or crashed node again',
+    description: 'Stops the node if it runs, then starts it again from its data directory: the same port, the same identity, its ledger and its saved peers (greeted again). A --memory node keeps its identity, ledger and peers in memory across a restart (what a crash did not lose).',
+    example: 'await nodes.bob.restart()', params: [], effect: 'write', exposed: BOTH, result: { shape: 'restarted' },
   },
 ] as const satisfies readonly ApiMethod[];
 
@@ -273,7 +303,7 @@ export type CallStepKind = Extract<(typeof TABLE)[number], { exposed: { step: un
 /** Titles of the groups, for listings. */
 export const API_GROUPS: Readonly<Record<ApiMethod['group'], string>> = {
   peers: 'Peers', ledger: 'Ledger', files: 'Files', faults: 'Faults', heartbeat: 'Heartbeat', robot: 'Robot',
-  logs: 'Details, logs and events', lifecycle: 'Lifecycle',
+  logs: 'Details, logs and events', lifecycle: 'Lifecycle', misbehave: 'Misbehaving on purpose (lessons)',
 };
 
 /**

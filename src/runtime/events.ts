@@ -2,6 +2,7 @@ import { systemClock, type Clock } from './clock.ts';
 import type { DropCode, RejectCode, VoidCode } from './ledger/codes.ts';
 import type { Was } from './ledger/results.ts';
 import type { FaultSnapshot } from './net/faults.ts';
+import type { SyncTrigger } from './sync/sync-report.ts';
 import type { RefuseReason } from './wire/transfer.ts';
 
 /**
@@ -20,9 +21,10 @@ type Direction = 'in' | 'out';
 
 export type EventData = {
   'node-started': { address: string; id: string; initialBalance: string; scale: number };
-  'node-stopped': Record<string, never>;
+  /** `how`: a stop, a leave, the stop half of a restart, or a crash (with the log records it lost). */
+  'node-stopped': { how: 'stop' | 'leave' | 'restart' | 'crash'; lost?: number };
   'peer-added': PeerData & { via: 'join' | 'hello' | 'discovery' | 'readmit' | 'user' };
-  'peer-removed': PeerData & { reason: 'user' | 'timeout' | 'left' | 'replaced' | 'refused' };
+  'peer-removed': PeerData & { reason: 'user' | 'timeout' | 'left' | 'replaced' | 'refused' | 'evicted' };
   'peer-suspected': PeerData & { silentMs: number };
   'peer-refuted': PeerData;
   'peer-refused': { peer: string; reason: string; code: string; side: 'local' | 'remote' };
@@ -49,6 +51,15 @@ export type EventData = {
   'txn-rejected': { id: string; code: RejectCode | string; reason: string; from?: string };
   'txn-dropped': TxnData & { code: DropCode };
   'fork-detected': { account: string; seq: number; proof: string[] };
+  /**
+   * A sync round with a peer ended having brought something, or a round a user asked for failed
+   * (sync/sync-report.ts): how many transactions were learned from whom (`peer` its address), over
+   * UDP or TCP, why it ran, the digest after it, and the error when the peer did not answer completely.
+   */
+  'sync-complete': {
+    peer: string; id: string; name: string; learned: number; via: 'udp' | 'tcp';
+    trigger: SyncTrigger; digest: string; error?: string;
+  };
   'file-offered': FileData & { direction: Direction };
   'file-progress': { transferId: string; peer: string; name: string; direction: Direction; bytes: number; total: number; rate: number };
   'file-retry': FileData & { attempt: number; reason: string; delayMs: number };
@@ -62,6 +73,14 @@ export type EventData = {
 };
 
 export type EventType = keyof EventData;
+
+/** Every event type, at run time (the map above is types only); the compiler keeps the two equal. */
+export const EVENT_TYPES: readonly EventType[] = Object.keys({
+  'node-started': 1, 'node-stopped': 1, 'peer-added': 1, 'peer-removed': 1, 'peer-suspected': 1, 'peer-refuted': 1, 'peer-refused': 1,
+  'heartbeat-timeout': 1, 'message-dropped': 1, 'message-rejected': 1, 'faults-changed': 1, log: 1, 'robot-started': 1, 'robot-stopped': 1,
+  'ledger-cleared': 1, 'log-recovered': 1, 'txn-accepted': 1, 'txn-voided': 1, 'txn-pending': 1, 'txn-rejected': 1, 'txn-dropped': 1, 'fork-detected': 1,
+  'sync-complete': 1, 'file-offered': 1, 'file-progress': 1, 'file-retry': 1, 'file-sent': 1, 'file-refused': 1, 'file-failed': 1, 'file-received': 1,
+} satisfies Record<EventType, 1>) as EventType[];
 
 export interface PeerlabEvent<K extends EventType = EventType> {
   type: K;

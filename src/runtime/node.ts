@@ -6,18 +6,18 @@ import { EventBus, EventLog, type Emit, type EventData, type EventType, type Lis
 import { shortId } from './identity.ts';
 import type { SendResult } from './ledger/durable-ledger.ts';
 import { fieldsArg } from './ledger/fields.ts';
+import { misbehaveControl } from './ledger/misbehave.ts';
 import type { BalanceRow, ForkRow, PendingRow, TransactionRow } from './ledger/view.ts';
 import type { HeartbeatSettings } from './membership/heartbeat.ts';
 import { heartbeatControl, type HeartbeatControl } from './membership/heartbeat-control.ts';
 import type { DiscoverResult } from './membership/peer-exchange.ts';
 import { addressArg, type PeerInfo } from './membership/peer-directory.ts';
 import type { Peer } from './membership/peer-table.ts';
-import { faultControl, type FaultControl } from './net/fault-control.ts';
+import { addressOnly, faultControl, type FaultControl } from './net/fault-control.ts';
 import { FaultPlan } from './net/faults.ts';
 import { StreamMux } from './net/stream-mux.ts';
-import { TcpTransport } from './net/tcp-transport.ts';
+import { openEndpoints } from './net/endpoints.ts';
 import type { Transport } from './net/transport.ts';
-import { UdpTransport } from './net/udp-transport.ts';
 import { buildParts, type Parts } from './parts.ts';
 import { Prng } from './prng.ts';
 import { cryptoRandom, type Random } from './random.ts';
@@ -25,6 +25,9 @@ import { Robot } from './robot.ts';
 import { Stats, type StatsSnapshot } from './stats.ts';
 import { exportCsv } from './store/csv-export.ts';
 import { openNodeStore, type NodeStore } from './store/node-store.ts';
+import { MemoryPeerStore } from './store/peer-store.ts';
+import { Lifecycle, type StopKind } from './lifecycle.ts';
+import { haltParts } from './shutdown.ts';
 import type { PeerBalance, SyncEngine, SyncResult } from './sync/sync-engine.ts';
 import { TraceWriter, type TraceSink } from './trace.ts';
 import { inboxWithPayments, receivedWithPayments, sendWithFile } from './transfer/payments.ts';
@@ -50,6 +53,11 @@ export class Node {
   readonly heartbeat: HeartbeatControl;
   /** `node.robot.start({ every, maxAmount, actions, seed, for })`, `node.robot.stop()`, `node.robot.status()`. */
   readonly robot: Robot;
+  /** A node misbehaving on purpose, for lessons only (ledger/misbehave.ts): `node.misbehave.doubleSpend([a, b], amount)`. */
+  readonly misbehave = misbehaveControl(() => {
+    const { ledger, store, directory, sync } = this.running_();
+    return { ledger, identity: store.identity, lamport: this.lamport, findPeer: (ref: string) => directory.find(ref)!, sendTo: sync.sendTo.bind(sync) };
+  });
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly lamport = new LamportClock();
@@ -59,18 +67,20 @@ export class Node {
   private readonly faultPlan: FaultPlan;
   private readonly hb: HeartbeatSettings;
   private readonly opts: NodeOptions;
-  /** The parts' way to report an event (bound once). */
+  /** The robot's way to report an event (bound once). */
   private readonly emitter: Emit = (type, data) => void this.emit(type, data);
+  /** Silences the parts of the running session (a crash, or the end of a stop). */
+  private silence: () => void = () => undefined;
   private parts: Parts | undefined;
   private store: NodeStore | undefined;
   private transport_: Transport | undefined;
   private mux: StreamMux | undefined;
   private trace: TraceSink | undefined;
   private ownsTrace = false;
-  private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  private readonly life: Lifecycle = new Lifecycle({ open: () => this.open(), close: (how) => this.close(how) });
+  /** The port the first start bound (port 0 picks a free one): a restart binds it again. */
+  private boundPort: number | undefined;
   private startedAt = 0;
-  private startPromise: Promise<this> | undefined;
-  private stopPromise: Promise<void> | undefined;
 
   constructor(options: NodeOptions = {}) {
     this.opts = options;
@@ -84,7 +94,7 @@ export class Node {
     this.faultPlan = new FaultPlan(this.prng.fork('faults'));
     if (options.faults) this.faultPlan.set(options.faults);
     this.hb = { ...this.config.heartbeat };
-    this.faults = faultControl(this.faultPlan, (faults) => this.state === 'running' && void this.emit('faults-changed', { faults }));
+    this.faults = faultControl(this.faultPlan, (faults) => this.running && void this.emit('faults-changed', { faults }), (ref) => (this.parts && this.running ? this.parts.directory.linkAddress(ref) : addressOnly(ref)));
     this.heartbeat = heartbeatControl(this.hb);
     const host = { node: this, targets: () => (this.parts && this.running ? this.parts.table.list().map((p) => p.id) : []) };
     this.robot = new Robot({ ...host, scale: this.config.params.scale, interval: () => this.hb.interval, emit: this.emitter }, this.clock, this.prng.fork('robot').nextUint32());
@@ -92,83 +102,104 @@ export class Node {
 
   // ---- lifecycle ----------------------------------------------------------------------------
 
-  start(): Promise<this> {
-    this.startPromise ??= this.doStart();
-    return this.startPromise;
-  }
+  /** Starts the node (again, after a stop or a crash). Resolves once it runs; idempotent while it does. */
+  start(): Promise<this> { return this.life.start().then(() => this); }
 
   /** Resolves once the node is running. */
   ready(): Promise<this> { return this.start(); }
 
-  private async doStart(): Promise<this> {
-    this.state = 'starting';
+  /** Stops timers and sockets, flushes the ledger log and saves the peer list. Idempotent. */
+  async stop(): Promise<void> { await this.life.halt('stop'); }
+
+  /**
+   * An abrupt stop that mimics a kill: nothing more is sent (no goodbye), appends not yet on disk
+   * are lost (a send in flight fails), the peer list is not saved. `restart()` brings it back.
+   */
+  async crash(): Promise<{ crashed: string; lost: number }> {
+    return { crashed: this.name, lost: this.life.up ? await this.life.halt('crash') : 0 };
+  }
+
+  /**
+   * Stops the node if it runs, then starts it again from its data directory (a memory node from
+   * what it kept in memory): same port, same identity, its ledger and saved peers.
+   */
+  async restart(): Promise<{ restarted: string; id: string; address: string; transactions: number; peers: number }> {
+    const wasUp = this.life.up;
+    if (wasUp) await this.life.halt('restart');
+    try {
+      await this.start();
+    } catch (err) {
+      // It stays down: say so, as a stop would (a headless node's process ends on it).
+      if (wasUp) this.emit('node-stopped', { how: 'stop' });
+      throw err;
+    }
+    const p = this.running_();
+    return { restarted: this.name, id: this.id, address: this.advertised, transactions: p.ledger.ledger.size, peers: p.table.size + p.table.dead().length };
+  }
+
+  private async open(): Promise<void> {
     const { clock, random, config: c } = this;
     const o = this.opts;
+    // The parts of this session report through this emitter; once silenced, a part that is still
+    // finishing something (after a crash, or from a session before a restart) is not heard.
+    let live = true;
+    this.silence = () => void (live = false);
+    const emit: Emit = (type, data) => void (live && this.emit(type, data));
     try {
       // Storage, then the transports: datagrams, and streams (bulk sync, files) on the UDP port
       // number (an injected datagram transport's port numbers are not real: then any free one).
-      const store = (this.store = await openNodeStore({ dataDir: c.dataDir, identity: o.identity, clock, random, fs: o.fs, fsync: c.plant !== 'skip-fsync' }));
+      const store = (this.store = await this.openStore());
       const savedPeers = await store.peers.load();
       this.trace = typeof o.trace === 'string' ? new TraceWriter(o.trace) : o.trace;
       this.ownsTrace = typeof o.trace === 'string';
-      const transport = (this.transport_ = o.transport ?? new UdpTransport(c.host, c.port));
-      await transport.start();
-      const streams = o.streams ?? new TcpTransport({ host: c.host, port: o.transport ? 0 : transport.address.port, clock });
+      const { transport, streams } = await openEndpoints({ host: c.host, port: this.boundPort ?? c.port, clock, transport: o.transport, streams: o.streams });
+      this.transport_ = transport;
+      if (!o.transport) this.boundPort = transport.address.port;
       const mux = (this.mux = new StreamMux({ transport: streams, clock, reach: this.faultPlan }));
       await mux.start();
-      const { lamport, hb, prng, faultPlan, stats_: stats, emitter: emit, trace } = this;
+      const { lamport, hb, prng, faultPlan, stats_: stats, trace } = this;
       this.parts = await buildParts({ self: this, config: c, clock, random, lamport, hb, prng, faultPlan, stats, emit, trace, store, transport, mux });
       this.parts.book.restore(savedPeers);
     } catch (err) {
+      live = false;
       await this.transport_?.stop().catch(() => undefined);
       await this.mux?.stop().catch(() => undefined);
       await this.store?.release().catch(() => undefined);
-      this.state = 'stopped';
+      if (this.ownsTrace) await this.trace?.close();
+      this.parts = undefined;
       throw err;
     }
     this.startedAt = this.clock.now();
-    this.state = 'running';
     this.parts.ticker.start();
     const params = this.config.params;
     this.emit('node-started', { address: this.address, id: this.id, initialBalance: params.initialBalance, scale: params.scale });
-    return this;
   }
 
-  /** Stops timers and sockets. Idempotent. */
-  stop(): Promise<void> {
-    this.stopPromise ??= this.doStop();
-    return this.stopPromise;
+  /**
+   * The store of this start. A data directory is opened afresh; a memory node's store stands for
+   * a disk that lives as long as this Node object: a restart keeps its identity, its ledger log
+   * (what a crash did not lose) and its peer list.
+   */
+  private async openStore(): Promise<NodeStore> {
+    const prev = this.store;
+    if (prev && !this.config.dataDir) return { ...prev, peers: new MemoryPeerStore(await prev.peers.load()) };
+    return openNodeStore({ dataDir: this.config.dataDir, identity: this.opts.identity, clock: this.clock, random: this.random, fs: this.opts.fs, fsync: this.config.plant !== 'skip-fsync' });
   }
 
-  private async doStop(): Promise<void> {
-    if (this.startPromise) await this.startPromise.catch(() => undefined);
-    const p = this.parts;
-    if (this.state !== 'running' || !p) {
-      this.state = 'stopped';
-      return;
-    }
-    this.state = 'stopping';
+  /** Halts the parts (shutdown.ts) and reports it; for a crash, returns the log records lost. */
+  private async close(how: StopKind): Promise<number> {
+    const p = this.parts!;
     const failed = (what: string) => (err: unknown) => void this.emit('log', { level: 'error', message: `${what}: ${(err as Error).message}` });
-    p.bulk.stop();
     this.robot.stop();
-    p.ticker.stop();
-    p.membership.stop();
-    p.exchange.stop();
-    p.heartbeat.stop();
-    p.sync.stop();
-    await p.transfer.stop().catch(() => undefined);
-    p.messenger.stop();
-    await p.transport.stop();
-    await p.mux.stop();
-    await p.ledger.flushAndClose().catch(failed('ledger log not closed cleanly'));
-    await p.book.close().catch(failed('peer list not saved'));
-    await p.store.release().catch(() => undefined);
-    this.emit('node-stopped', {});
+    if (how === 'crash') this.silence();
+    const { lost } = await haltParts(p, how === 'crash' ? 'crash' : 'stop', failed);
+    this.silence();
+    this.emit('node-stopped', how === 'crash' ? { how, lost } : { how });
     if (this.ownsTrace) await this.trace?.close();
-    this.state = 'stopped';
+    return lost;
   }
 
-  get running(): boolean { return this.state === 'running'; }
+  get running(): boolean { return this.life.running; }
 
   // ---- identity and addresses ---------------------------------------------------------------
 
@@ -230,7 +261,7 @@ export class Node {
   /** Tells peers we are leaving, then stops. */
   async leave(): Promise<{ told: number }> {
     const told = this.running_().membership.sayGoodbye();
-    await this.stop();
+    await this.life.halt('leave');
     return { told };
   }
 
@@ -297,7 +328,7 @@ export class Node {
   /** Accounts caught signing two transactions with the same seq, with the two as proof. */
   forks(): ForkRow[] { return this.running_().view.forks(); }
 
-  /** Writes the ledger as CSV (index, id, sender, receiver, amount, lamport, timestamp, fields, file). */
+  /** Writes the ledger as CSV (index, id, sender, receiver, amount, lamport, timestamp, fields, file, sender_name, receiver_name, status, reason). */
   async exportCsv(path: string): Promise<{ path: string; rows: number }> {
     if (typeof path !== 'string' || path.trim() === '') throw new PeerlabError('BAD_ARGUMENT', 'exportCsv needs a file path');
     return exportCsv(path, this.running_().view.csvRows());
@@ -382,9 +413,7 @@ export class Node {
   // ---- internals ----------------------------------------------------------------------------
 
   private running_(): Parts {
-    if (this.state !== 'running' || !this.parts) {
-      throw new PeerlabError('NOT_RUNNING', this.state === 'stopped' || this.state === 'stopping' ? `node ${this.name} has stopped` : `node ${this.name} is not started yet (await node.start())`);
-    }
+    if (!this.life.running || !this.parts) throw this.life.notRunning(this.name);
     return this.parts;
   }
 

@@ -22,6 +22,11 @@ export type TraceRecord =
       lamportRecv?: number;
       bytes?: number;
       reason?: string;
+      /**
+       * `txn` and `txn-batch` only: the ids of the transactions the message carried (as its body
+       * claims them; [] for an empty batch). Traces written before this field have no such key.
+       */
+      txns?: string[];
     }
   | { kind: 'event'; time: number; node: string; nodeId: string; type: string; lamport: number; data: unknown };
 

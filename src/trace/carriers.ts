@@ -1,7 +1,8 @@
 /**
- * The messages that can carry transactions, as a trace shows them. A trace record names a message
- * (id, type, sender, receiver, times) but not its body, so which transaction a `txn` or `txn-batch`
- * message carried is not written down: the transaction views infer it from who held what, and when
+ * The messages that can carry transactions, as a trace shows them. Traces record which
+ * transactions a `txn` or `txn-batch` message carried (the `txns` field of its records); in traces
+ * written before that field, a record names a message (id, type, sender, receiver, times) but not
+ * its body, and the transaction views infer what it carried from who held what, and when
  * (txn-paths.ts). This file gathers what they need, once per trace: every carrier delivery per
  * receiving node, every carrier that was dropped or never arrived, and each node's life and partitions.
  */
@@ -23,10 +24,13 @@ export interface CarrierMessage {
   /** The Lamport time it carried (its sender's clock). */
   lamport: number;
   /**
-   * For a `txn` message: the transactions its sender had just stored when it sent it (a push or a
-   * forward follows the store at once), one of which it carried; undefined when the trace cannot say.
+   * What it carried: exactly (`exact`), when the trace recorded it; else, for a `txn` message, the
+   * transactions its sender had just stored when it sent it (a push or a forward follows the store
+   * at once), one of which it carried; undefined when the trace cannot say.
    */
   likely: ReadonlySet<string> | undefined;
+  /** `likely` is what the trace recorded the message carried, not an inference. */
+  exact: boolean;
 }
 
 export interface CarrierDrop extends CarrierMessage {
@@ -42,8 +46,8 @@ export interface Partition {
 }
 
 export interface NodeLife {
-  /** `node-started` and `node-stopped` times, in order. */
-  changes: Array<{ at: number; up: boolean }>;
+  /** `node-started` and `node-stopped` times, in order; `how` a stop was (a crash, ...) where the trace says. */
+  changes: Array<{ at: number; up: boolean; how?: string }>;
   /** The last record the node wrote. */
   last: number;
 }
@@ -81,7 +85,10 @@ export function runFacts(records: readonly TraceRecord[], index: TraceIndex): Ru
     facts.lives.set(r.node, life);
     life.last = Math.max(life.last, r.time);
     if (r.kind === 'event') {
-      if (r.type === 'node-started' || r.type === 'node-stopped') life.changes.push({ at: r.time, up: r.type === 'node-started' });
+      if (r.type === 'node-started' || r.type === 'node-stopped') {
+        const how = (r.data as { how?: unknown } | undefined)?.how;
+        life.changes.push({ at: r.time, up: r.type === 'node-started', ...(typeof how === 'string' ? { how } : {}) });
+      }
       else if (r.type === 'faults-changed') push(facts.partitions, r.node, { at: r.time, cut: partitionedNames(r.data, index) });
       continue;
     }
@@ -103,8 +110,10 @@ export function runFacts(records: readonly TraceRecord[], index: TraceIndex): Ru
 }
 
 function carrier(r: MessageRecord, send: MessageRecord | undefined, to: string, index: TraceIndex, likely: Map<string, ReadonlySet<string>>): CarrierMessage {
+  const recorded = r.txns ?? send?.txns;
   return {
-    likely: likely.get(r.msgId),
+    likely: recorded ? new Set(recorded) : likely.get(r.msgId),
+    exact: recorded !== undefined,
     msgId: r.msgId, type: r.type,
     from: send ? send.node : index.nameOf(r.from),
     to,
@@ -113,7 +122,7 @@ function carrier(r: MessageRecord, send: MessageRecord | undefined, to: string, 
 }
 
 /**
- * A node pushes or forwards a transaction right after storing it (its `txn-accepted` or
+ * For traces that do not record what messages carried. A node pushes or forwards a transaction right after storing it (its `txn-accepted` or
  * `txn-voided`), so each `txn` message it sends carried one of the transactions of the last run of
  * such events before the send. Stores that finish together send in their order, one fan-out each:
  * consecutive sends to distinct receivers, never back to the author when forwarding. Each send
@@ -139,7 +148,8 @@ function justStored(records: readonly TraceRecord[], index: TraceIndex): Map<str
         close(run);
         runs.set(r.node, { node: r.node, txns: [txn], sends: [], sending: false });
       }
-    } else if (r.kind === 'send' && r.type === 'txn') {
+    } else if (r.kind === 'send' && r.type === 'txn' && r.txns === undefined) {
+      // (A send that recorded what it carried needs no inference.)
       const run = runs.get(r.node);
       if (!run) continue;
       run.sending = true;

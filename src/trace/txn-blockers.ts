@@ -1,9 +1,9 @@
 /**
  * Why a node never had a transaction, as far as the trace can tell: it refused it, it was down,
  * a partition cut it off, the messages that could have brought it were dropped or never arrived —
- * or "unknown", when nothing in the trace explains it. A message's body is not in the trace, so a
- * dropped message is named as what could have carried the transaction: a `txn` or `txn-batch` to
- * the node, sent by a node that had the transaction by then.
+ * or "unknown", when nothing in the trace explains it. A dropped message is named when it carried
+ * the transaction (traces record what `txn` and `txn-batch` messages carried), or, in older traces,
+ * when it could have: a `txn` or `txn-batch` to the node, sent by a node that had the transaction by then.
  */
 import { cutAt, downSince, type CarrierMessage, type NodeLife, type RunFacts } from './carriers.ts';
 import type { TraceIndex } from './trace-index.ts';
@@ -40,8 +40,14 @@ export function whyNever(node: string, t: MissedTxn, facts: RunFacts, index: Tra
   const stoppedAtMade = downSince(life, t.made);
   const back = nextStart(life, t.made);
   const silent = life && life.changes.length === 0 && life.last < t.made ? life.last : undefined;
+  /** `crashed at +1.000 s`, as the stop event says; older traces do not say how. */
+  const stopText = (at: number): string => {
+    const how = life?.changes.find((c) => !c.up && c.at === at)?.how;
+    const verb = how === 'crash' ? 'crashed' : how === 'leave' ? 'left' : how === 'restart' ? 'restarted' : 'stopped';
+    return `${verb} at ${rel(at)}${how === undefined ? ' (a crash or a stop)' : ''}`;
+  };
   if (stoppedAtMade !== undefined && back === undefined) {
-    return { kind: 'stopped', at: stoppedAtMade, msgId: undefined, detail: `${node} stopped at ${rel(stoppedAtMade)} (a crash or a stop), before it was made at ${rel(t.made)}, and did not start again` };
+    return { kind: 'stopped', at: stoppedAtMade, msgId: undefined, detail: `${node} ${stopText(stoppedAtMade)}, before it was made at ${rel(t.made)}, and did not start again` };
   }
   if (silent !== undefined) {
     return { kind: 'stopped', at: silent, msgId: undefined, detail: `${node} wrote nothing after ${rel(silent)}, before it was made at ${rel(t.made)}: it had stopped or crashed` };
@@ -74,14 +80,14 @@ export function whyNever(node: string, t: MissedTxn, facts: RunFacts, index: Tra
   }
   const stoppedLater = firstStop(life, t.made);
   if (stoppedLater !== undefined && nextStart(life, stoppedLater) === undefined) {
-    return { kind: 'stopped', at: stoppedLater, msgId: undefined, detail: `${node} stopped at ${rel(stoppedLater)} (a crash or a stop), ${stoppedLater - t.made} ms after it was made, before it arrived` };
+    return { kind: 'stopped', at: stoppedLater, msgId: undefined, detail: `${node} ${stopText(stoppedLater)}, ${stoppedLater - t.made} ms after it was made, before it arrived` };
   }
   if (lost.length) {
     const m = lost[0]!;
     return { kind: 'lost', at: m.sent, msgId: m.msgId, detail: `${said(m)} was never delivered (lost by the OS, refused, or still in flight when the trace ended)${more(lost.length, 'never delivered')}` };
   }
   if (stoppedAtMade !== undefined && back !== undefined) {
-    return { kind: 'stopped', at: stoppedAtMade, msgId: undefined, detail: `${node} was down when it was made (stopped at ${rel(stoppedAtMade)}) and did not get it after its restart at ${rel(back)}` };
+    return { kind: 'stopped', at: stoppedAtMade, msgId: undefined, detail: `${node} was down when it was made (${stopText(stoppedAtMade).replace(' (a crash or a stop)', '')}) and did not get it after its restart at ${rel(back)}` };
   }
   const left = facts.end - t.made;
   const hint = left < NEAR_END_MS ? `; it was made ${(left / 1000).toFixed(3)} s before the trace ended, so it may still have been on its way` : '';

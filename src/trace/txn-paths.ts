@@ -4,7 +4,9 @@
  * never had it, what in the trace blocked it (txn-blockers.ts).
  *
  * A node "has" a transaction from its first `txn-accepted`, `txn-pending` or `txn-voided` event
- * about it. A trace does not write message bodies, so the message that brought it is inferred: a
+ * about it. The message that brought it is a `txn` or `txn-batch` delivered to the node at or
+ * before that moment that carried it: traces record what each such message carried (`txns`), and
+ * then that is the answer. Older traces do not, so there the message is inferred: a
  * `txn` or `txn-batch` delivered to the node at or before that moment, sent by a node that already
  * had the transaction when it sent it; for a `txn` message, also one of the transactions its sender
  * had just stored (carriers.ts). A `txn` message carries one transaction, and a node stores what it
@@ -23,7 +25,7 @@ import { whyNever, type Blocker } from './txn-blockers.ts';
 /** Events that mean a node holds the transaction (valid, waiting for what it depends on, or void). */
 const HAD: Record<string, Reached['status']> = { 'txn-accepted': 'accepted', 'txn-pending': 'pending', 'txn-voided': 'voided' };
 
-export interface Carrier extends Omit<CarrierMessage, 'likely'> {
+export interface Carrier extends Omit<CarrierMessage, 'likely' | 'exact'> {
   /** How many deliveries fitted (1: no doubt; more: the earliest unused was taken). */
   candidates: number;
 }
@@ -163,9 +165,14 @@ function matchCarriers(txns: Map<string, TxnFacts>, index: TraceIndex, facts: Ru
       // Nothing delivered before anyone had it can have carried it.
       for (let i = firstAtOrAfter(deliveries, since); i < deliveries.length && deliveries[i]!.at <= h.at; i++) {
         const d = deliveries[i]!;
-        const sender = t.holders.get(d.from);
-        if (!sender || sender.at > d.sent || d.lamport < t.lamport || (d.likely !== undefined && !d.likely.has(t.id))) continue;
-        if (d.type === 'txn' && used.has(i)) continue;
+        if (d.exact) {
+          // The trace says what it carried.
+          if (!d.likely!.has(t.id)) continue;
+        } else {
+          const sender = t.holders.get(d.from);
+          if (!sender || sender.at > d.sent || d.lamport < t.lamport || (d.likely !== undefined && !d.likely.has(t.id))) continue;
+          if (d.type === 'txn' && used.has(i)) continue;
+        }
         candidates++;
         if (first < 0) first = i;
         if (pick < 0 && i >= floor) pick = i;
@@ -174,7 +181,7 @@ function matchCarriers(txns: Map<string, TxnFacts>, index: TraceIndex, facts: Ru
       if (pick < 0) continue;
       used.add(pick);
       floor = Math.max(floor, pick);
-      const { likely: _, ...d } = deliveries[pick]!;
+      const { likely: _, exact: __, ...d } = deliveries[pick]!;
       out.set(key(t.id, node), { ...d, candidates });
     }
   }

@@ -71,7 +71,7 @@ describe('help', () => {
     const commands = await h.run("help('commands')");
     expect(commands).toMatch(/^REPL commands[\s\S]*\.peers[\s\S]*\.record/);
     expect(await h.run('help(nodes)')).toMatch(/nodes\.<name>/);
-    expect(await h.run("help('nope')")).toMatch(/no help for "nope"; topics: peers, ledger, files, faults, heartbeat, robot, logs, lifecycle, commands/);
+    expect(await h.run("help('nope')")).toMatch(/no help for "nope"; topics: peers, ledger, files, faults, heartbeat, robot, logs, lifecycle, misbehave, commands/);
   });
 
   it('the overview names the topics', async () => {
@@ -99,5 +99,18 @@ describe('node.heartbeat', () => {
     await h.run("node.heartbeat.interval = '200ms'");
     expect(await h.run('node.heartbeat')).toMatch(/interval: 200 ms/);
     expect(await h.run('node.heartbeat.interval')).toMatch(/^200\n/);
+  });
+});
+
+describe('crash and restart from the REPL', () => {
+  it('await nodes.bob.crash() says what was lost; await nodes.bob.restart() brings bob back on the same address', async () => {
+    const { nodes, h } = await setup(['alice', 'bob']);
+    const bob = nodes[1]!;
+    const address = bob.address;
+    expect(await h.run('await nodes.bob.crash()')).toMatch(/crashed: nobody told, 0 unflushed writes lost \(node\.restart\(\) brings it back\)/);
+    expect(await h.fail('nodes.bob.peers()')).toMatch(/node bob has crashed \(node\.restart\(\) starts it again\)/);
+    expect(await h.run('await nodes.bob.restart()')).toMatch(new RegExp(`restarted on ${address.replace(/\./g, '\\.')}: 0 transactions`));
+    expect(bob.running).toBe(true);
+    expect(await h.run("help(nodes.bob.restart)")).toMatch(/^node\.restart\(\)/);
   });
 });

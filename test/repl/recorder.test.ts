@@ -107,14 +107,18 @@ describe('Recorder', () => {
     call(rec, clock, 'bob', 'clearAndRebuild', []);
     call(rec, clock, 'bob', 'log', ['note', 'hello: world']);
     call(rec, clock, 'carol', 'leave', []);
+    call(rec, clock, 'carol', 'restart', []);
+    call(rec, clock, 'bob', 'crash', []);
+    call(rec, clock, 'alice', 'misbehave.doubleSpend', [['bob', '127.0.0.1:5003'], 7]);
     rec.stop();
     const text = rec.toYaml();
     const { playbook, errors } = load(text);
     expect(errors).toEqual([]);
     expect(playbook!.steps.map((s) => s.action.kind).filter((k) => k !== 'wait')).toEqual([
       'join', 'addPeer', 'removePeer', 'discover', 'discover', 'ping', 'requestBalance', 'sendFile', 'sendWithFile',
-      'faults', 'cut', 'heal', 'faults', 'heal', 'robot', 'clearAndRebuild', 'say', 'leave',
+      'faults', 'cut', 'heal', 'faults', 'heal', 'robot', 'clearAndRebuild', 'say', 'leave', 'restart', 'crash', 'doubleSpend',
     ]);
+    expect(text).toContain('- doubleSpend: { node: alice, to: [bob, carol], amount: 7 }');
     // alice's own links only (DESIGN.md §2.3): bob and carol keep talking to each other.
     expect(text).toContain('- cut: { node: alice, peers: [carol, bob] }');
     expect(text).toContain('- heal: { node: alice }\n');

@@ -10,16 +10,19 @@ export const ID: Record<string, string> = {
   dave: 'DDDDDDDDdaveddddddddddddddddddddddddddddddddd',
 };
 
-type Msg = { id: string; type: string; from: string; to: string; at: number; lamport: number };
+/** `txns`: the transaction ids a `txn` or `txn-batch` message carried, as traces written since they record them do. */
+type Msg = { id: string; type: string; from: string; to: string; at: number; lamport: number; txns?: string[] };
+
+const carried = (m: Msg): { txns?: string[] } => (m.txns ? { txns: m.txns } : {});
 
 export function send(m: Msg): TraceRecord {
-  return { kind: 'send', time: T0 + m.at, node: m.from, nodeId: ID[m.from]!, msgId: m.id, type: m.type, from: ADDR[m.from]!, to: ADDR[m.to]!, lamport: m.lamport, bytes: 100 };
+  return { kind: 'send', time: T0 + m.at, node: m.from, nodeId: ID[m.from]!, msgId: m.id, type: m.type, from: ADDR[m.from]!, to: ADDR[m.to]!, lamport: m.lamport, bytes: 100, ...carried(m) };
 }
 
 export function deliver(m: Msg & { recvAt: number; lamportRecv: number }): TraceRecord {
   return {
     kind: 'deliver', time: T0 + m.recvAt, node: m.to, nodeId: ID[m.to]!, msgId: m.id, type: m.type,
-    from: ADDR[m.from]!, to: ADDR[m.to]!, lamport: m.lamport, lamportRecv: m.lamportRecv, bytes: 100,
+    from: ADDR[m.from]!, to: ADDR[m.to]!, lamport: m.lamport, lamportRecv: m.lamportRecv, bytes: 100, ...carried(m),
   };
 }
 
@@ -32,7 +35,7 @@ export function drop(m: Msg & { side: 'sender' | 'receiver'; dropAt?: number; re
   const node = m.side === 'sender' ? m.from : m.to;
   return {
     kind: 'drop', time: T0 + (m.dropAt ?? m.at), node, nodeId: ID[node]!, msgId: m.id, type: m.type,
-    from: ADDR[m.from]!, to: ADDR[m.to]!, lamport: m.lamport, bytes: 100, reason: m.reason ?? (m.side === 'sender' ? 'drop' : 'drop-in'),
+    from: ADDR[m.from]!, to: ADDR[m.to]!, lamport: m.lamport, bytes: 100, reason: m.reason ?? (m.side === 'sender' ? 'drop' : 'drop-in'), ...carried(m),
   };
 }
 

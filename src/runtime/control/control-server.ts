@@ -93,8 +93,9 @@ export class ControlServer {
     }
     this.server = await listenLocal(this.path, (socket) => this.accept(socket));
     if (!pipe) await chmod(this.path, 0o600);
-    // The socket lives as long as the node: `leave()`, `stop()` or a signal end both.
-    this.offStopped = this.node.on('node-stopped', () => void this.stop());
+    // The socket lives as long as the node: `leave()`, `stop()`, `crash()` or a signal end both (a
+    // restart does not: the node comes back in this process).
+    this.offStopped = this.node.on('node-stopped', (e) => void ((e.data as { how?: string }).how !== 'restart' && this.stop()));
     live.add(this);
     installExitHook();
     return this;

@@ -1,4 +1,4 @@
-import { LAMPORT_MAX_AHEAD, type Clock, type LamportClock } from '../clock.ts';
+import { LAMPORT_CEILING, type Clock, type LamportClock } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
 import type { Emit } from '../events.ts';
 import type { Identity } from '../identity.ts';
@@ -92,6 +92,7 @@ export class DurableLedger {
     const records = await this.o.log.open();
     const saved = await this.loadHead();
     let restored = 0;
+    const times: number[] = [];
     for (const r of records) {
       if (r && typeof r === 'object' && 'rebuild' in r) {
         this.recoverTo = Math.max(this.recoverTo, Number((r as { rebuild: unknown }).rebuild) || 0);
@@ -101,8 +102,9 @@ export class DurableLedger {
       if (!w.ok) continue;
       const res = this.ledger.add(w.txn, { trusted: true });
       if (res.stored.length) restored += res.stored.length;
-      if (this.o.lamport.acceptable(w.txn.lamport)) this.o.lamport.raiseTo(w.txn.lamport);
+      times.push(w.txn.lamport);
     }
+    this.o.lamport.restore(times);
     const own = this.ledger.head(this.o.identity.id);
     const have = own?.seq ?? 0;
     if (saved.head && saved.head.seq > have && saved.head.seq > this.recoverTo) {
@@ -180,7 +182,8 @@ export class DurableLedger {
     }
     const wanted = results.flatMap((r) => r.stored);
     const stored = wanted.length ? await this.durably(wanted, lines) : wanted;
-    for (const t of stored) if (this.o.lamport.acceptable(t.lamport)) this.o.lamport.raiseTo(t.lamport);
+    // Within the window anyone may lift the clock: a transaction stamped far ahead does not drag it.
+    for (const t of stored) this.o.lamport.raiseTo(t.lamport);
     const gone = stored.length < wanted.length ? new Set(wanted.filter((t) => !stored.includes(t)).map((t) => t.id)) : undefined;
     for (const r of results) this.report(r, via, gone);
     return { results, stored: [...stored] };
@@ -203,11 +206,12 @@ export class DurableLedger {
       }
       // Draft and add with no await between: the chain cannot move under us, so we never fork.
       const lamport = this.o.lamport.tick();
-      const txn = this.ledger.draftFor(this.o.identity, to, amount, lamport, { ...extras, maxClaimLamport: lamport + LAMPORT_MAX_AHEAD / 2 });
-      if (!this.o.lamport.acceptable(txn.lamport)) {
-        throw new PeerlabError('INTERNAL', `refusing to sign a transaction with Lamport time ${txn.lamport} (clock ${lamport})`);
+      const txn = this.ledger.draftFor(this.o.identity, to, amount, lamport, { ...extras, maxClaimLamport: this.o.lamport.claimLimit() });
+      if (txn.lamport > LAMPORT_CEILING) {
+        throw new PeerlabError('INTERNAL', `refusing to sign a transaction with Lamport time ${txn.lamport} (past the safe range)`);
       }
-      this.o.lamport.raiseTo(txn.lamport);
+      // A chain stamped far ahead (by a clock pushed before) keeps rising without taking the clock along.
+      this.o.lamport.signed(txn.lamport);
       const res = this.ledger.add(txn, { trusted: true, signedHere: true });
       if (res.outcome !== 'accepted') {
         throw new PeerlabError('INTERNAL', `own transaction not accepted: ${res.code ?? res.outcome} ${res.message ?? ''}`);

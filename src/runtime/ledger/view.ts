@@ -113,11 +113,12 @@ export class LedgerView {
     return this.o.ledger.ledger.forks().map((f) => ({ account: f.account, name: this.o.names.label(f.account), seq: f.seq, proof: [f.proof[0].id, f.proof[1].id] }));
   }
 
-  /** Rows for the CSV export (DESIGN.md §3.4 columns). */
+  /** Rows for the CSV export (DESIGN.md §3.4 columns, then names, status and why void). */
   csvRows(): CsvTransactionRow[] {
     return this.transactions().map((r) => ({
       index: r.index, id: r.id, sender: r.fromId, receiver: r.toId, amount: r.amount, lamport: r.lamport, timestamp: r.time,
       fields: (r.fields ?? {}) as Record<string, string | number | boolean | null>, file: r.file ?? null,
+      senderName: r.from, receiverName: r.to, status: r.status, reason: r.reason,
     }));
   }
 

@@ -32,6 +32,8 @@ interface Probe {
   target?: string;
   /** A direct probe of `target` (not one relayed through a helper). */
   direct?: boolean;
+  /** For an indirect probe: the peer asked to relay it (only its answer counts). */
+  helper?: string;
   sentAt: number;
   resolve?: (rtt: number) => void;
 }
@@ -109,8 +111,8 @@ export class Heartbeat {
     const { messenger } = o;
     messenger.handle('ping', (msg, from) => this.onPing(msg as Envelope<PingBody>, from));
     messenger.handle('ack', (msg) => this.onAck(msg as Envelope<AckBody>));
-    messenger.handle('ping-req', (msg, from) => this.onPingReq(msg as Envelope<PingReqBody>, from));
-    messenger.handle('indirect-ack', (msg) => this.onIndirectAck(msg as Envelope<IndirectAckBody>));
+    messenger.handle('ping-req', (msg, from) => this.onPingReq(msg as Envelope<PingReqBody>, from), { peersOnly: true });
+    messenger.handle('indirect-ack', (msg) => this.onIndirectAck(msg as Envelope<IndirectAckBody>), { peersOnly: true });
   }
 
   /** The probe interval now, ms (`node.heartbeat.set()` may change it). */
@@ -183,7 +185,7 @@ export class Heartbeat {
       this.lastIndirect.set(p.id, now);
       for (const h of helpers) {
         const seq = this.nextSeq();
-        this.probes.set(seq, { target: p.id, sentAt: now });
+        this.probes.set(seq, { target: p.id, helper: h.id, sentAt: now });
         this.messenger.send(h.address, 'ping-req', { target: p.id, addr: p.addr, seq });
       }
     }
@@ -303,12 +305,12 @@ export class Heartbeat {
 
   private onIndirectAck(msg: Envelope<IndirectAckBody>): void {
     const probe = this.probes.get(msg.b.seq);
-    if (!probe || probe.target !== msg.b.target) return;
+    if (!probe || probe.target !== msg.b.target || probe.helper !== msg.f) return;
     this.probes.delete(msg.b.seq);
     const peer = this.table.get(msg.b.target);
     if (!peer) return;
     // A relayed answer is a sign of life too; it refutes a suspicion like a direct one.
-    this.membership.onContact({ v: 1, t: 'indirect-ack', f: peer.id, l: 0, id: '', b: {} }, peer.address);
+    this.membership.alive(peer);
   }
 
   private noteDigest(from: string, dg: string | undefined): void {

@@ -1,18 +1,20 @@
-import { formatAddress, tryParseAddress, type Address } from '../address.ts';
-import type { Clock } from '../clock.ts';
+import { formatAddress, type Address } from '../address.ts';
+import type { Clock, LamportClock } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
 import type { Emit, EventData } from '../events.ts';
 import { verifySignature, type Identity } from '../identity.ts';
-import type { Messenger, Rejection } from '../net/messenger.ts';
+import type { Delivery, Messenger, Rejection } from '../net/messenger.ts';
 import type { Random } from '../random.ts';
 import type { Envelope } from '../wire/messages.ts';
-import { PROTOCOL_VERSION } from '../wire/messages.ts';
-import {
-  helloSigningBytes, type HelloBody, type NetworkParams, type RefuseBody,
-} from '../wire/membership.ts';
+import { byeSigningBytes, type ByeBody, type NetworkParams } from '../wire/membership.ts';
 import type { Prng } from '../prng.ts';
+import { ActiveView } from './active-view.ts';
+import { ClockGuard } from './clock-guard.ts';
+import { CHALLENGE_GAP_MS, Handshake, type HelloWaiter } from './handshake.ts';
+import { NonceBook } from './nonces.ts';
 import { PassiveView } from './passive-view.ts';
 import type { Peer, PeerTable } from './peer-table.ts';
+import { RateGate, SendBudget } from './send-budget.ts';
 
 export interface MembershipOptions {
   identity: Identity;
@@ -27,52 +29,80 @@ export interface MembershipOptions {
   /** Live heartbeat settings. */
   heartbeat: { readonly interval: number; readonly timeout: number };
   emit: Emit;
-  /** Which peer makes room for a joining node when the table is full. */
+  /** The node's clock: who may move it is decided here (ClockGuard). */
+  lamport: LamportClock;
+  /** Which peer a big network's active view lets go. */
   prng: Prng;
 }
 
 type Via = EventData['peer-added']['via'];
-
-interface HelloWaiter {
-  resolve: (peer: Peer) => void;
-  reject: (err: Error) => void;
-}
 
 export interface JoinOptions {
   /** Give up after this long (ms). Infinity retries until the peer answers. Default 30 s. */
   timeout?: number;
 }
 
+/** What strangers may make this node send: hellos to unverified addresses (issue 15.4). */
+const BUDGET = { capacity: 64, perSecond: 32 };
+/** A peer that said it had no room is not greeted again for this many heartbeat intervals. */
+const FULL_BACKOFF_INTERVALS = 10;
+
 /**
- * Signed hello handshake, joins, bans, leaving, and re-trying peers that went silent (DESIGN.md
- * §3.2). Peer lists are the PeerExchange's; failure detection is the Heartbeat's (it calls expire()).
+ * Joins, bans, leaving, liveness and re-trying peers that went silent (DESIGN.md §3.2); the hello
+ * exchange itself is the Handshake's (nonce-bound: issue 15.4), who may move the clock the
+ * ClockGuard's. A `bye` is signed for the session its recipient admitted the sender with, so a
+ * captured or forged one removes nobody. Peer lists are the PeerExchange's; failure detection is
+ * the Heartbeat's (it calls expire() and alive()).
  */
 export class Membership {
-  private readonly helloWaiters = new Map<string, HelloWaiter>();
-  private readonly lastHelloTo = new Map<string, number>();
+  readonly nonces: NonceBook;
+  readonly guard: ClockGuard;
+  readonly handshake: Handshake;
+  /** Hellos to addresses nobody verified draw from this. */
+  readonly budget: SendBudget;
+  private readonly gate: RateGate;
   private readonly addedListeners: Array<(peer: Peer, via: Via) => void> = [];
   private readonly changeListeners: Array<() => void> = [];
-  private readonly evictListeners: Array<(peer: Peer) => void> = [];
-  /** Peers beyond the table (HyParView's passive view): greeted again when the table has room. */
+  /** Peers beyond the table (HyParView's passive view): greeted when the active view wants more. */
   readonly passive = new PassiveView();
+  /** How many peers this node keeps: all in a small network, a small active view in a big one. */
+  readonly view: ActiveView;
 
   constructor(private readonly o: MembershipOptions) {
+    this.nonces = new NonceBook(o.clock, o.random);
+    this.gate = new RateGate(o.clock);
+    this.budget = new SendBudget(o.clock, BUDGET.capacity, BUDGET.perSecond);
     const m = o.messenger;
-    m.handle('hello', (msg, from) => this.onHello(msg as Envelope<HelloBody>, from));
-    m.handle('refuse', (msg, from) => this.onRefuse(msg as Envelope<RefuseBody>, from));
-    m.handle('bye', (msg) => this.onBye(msg));
-    m.onContact((msg, from) => this.onContact(msg, from));
+    this.guard = new ClockGuard({
+      messenger: m, lamport: o.lamport, table: o.table, nonces: this.nonces, identity: o.identity, clock: o.clock, emit: o.emit,
+      verifyHello: (msg) => this.handshake.verifyHello(msg),
+    });
+    this.view = new ActiveView({
+      table: o.table, passive: this.passive, prng: o.prng, interval: () => o.heartbeat.interval,
+      greet: (to) => this.greet(to), letGo: (peer) => this.letGo(peer),
+    });
+    this.handshake = new Handshake({
+      identity: o.identity, table: o.table, messenger: m, clock: o.clock, random: o.random, params: o.params, self: o.self,
+      emit: o.emit, nonces: this.nonces, gate: this.gate, budget: this.budget, guard: this.guard,
+      onAdmitted: (peer, via) => {
+        this.passive.remove(peer.id);
+        for (const fn of this.addedListeners) fn(peer, via);
+      },
+      onChanged: () => this.changed(),
+      view: this.view,
+      onFull: (id, addr) => {
+        // No room there: known, but not greeted again for a while.
+        if (!o.table.has(id)) this.passive.add(id, addr, '', o.clock.now() + FULL_BACKOFF_INTERVALS * o.heartbeat.interval);
+      },
+    });
+    m.handle('bye', (msg, from) => this.onBye(msg as Envelope<ByeBody>, from), { peersOnly: true });
+    m.onContact((msg, from, d) => this.onContact(msg, from, d));
     m.onRejected((from, reason, detail, partial) => this.onRejected(from, reason, detail, partial));
   }
 
   /** Calls `fn` when a peer enters the table (new, or back after a timeout). */
   onPeerAdded(fn: (peer: Peer, via: Via) => void): void {
     this.addedListeners.push(fn);
-  }
-
-  /** Calls `fn` with a peer that is about to leave the table to make room for a joining node. */
-  onEvict(fn: (peer: Peer) => void): void {
-    this.evictListeners.push(fn);
   }
 
   /** Calls `fn` whenever the peer table or its bans changed (to persist them). */
@@ -85,184 +115,69 @@ export class Membership {
     for (const fn of this.changeListeners) fn();
   }
 
-  private added(peer: Peer, via: Via): void {
-    for (const fn of this.addedListeners) fn(peer, via);
-  }
-
   /** A datagram the messenger (or a service) refused. */
   private onRejected(from: Address, reason: Rejection, detail: string, partial?: Partial<Envelope>): void {
-    // A peer that really moved re-proves who it is with a signed hello (rate-limited).
+    // A peer that really moved re-proves who it is with a signed hello (rate-limited, budgeted).
     if (reason === 'spoofed-sender') this.greet(from);
-    // An old or new protocol version saying hello gets a clear refusal rather than silence.
-    if (reason === 'unsupported-version' && partial?.t === 'hello') {
+    if (reason === 'lamport-ahead') this.guard.refuseAhead(from, partial);
+    // An old or new protocol version saying hello gets a clear refusal rather than silence: in
+    // version 1's own shape for a version 1 node, which could not read ours.
+    if (reason === 'unsupported-version' && partial?.t === 'hello' && this.gate.pass(`v:${formatAddress(from)}`, CHALLENGE_GAP_MS)) {
       const nonce = (partial.b as { nonce?: unknown } | undefined)?.nonce;
       const re = typeof nonce === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(nonce) ? nonce : undefined;
-      this.refuse(from, 'INCOMPATIBLE', detail, re);
+      if (partial.v === 1) {
+        this.o.emit('peer-refused', { peer: formatAddress(from), code: 'INCOMPATIBLE', reason: detail, side: 'local' });
+        this.o.messenger.send(from, 'refuse', { code: 'INCOMPATIBLE', reason: detail, ...(re ? { re } : {}) }, 1);
+      } else {
+        this.handshake.refuse(from, 'INCOMPATIBLE', detail, re);
+      }
     }
   }
 
   // ---- handshake -------------------------------------------------------------------------
 
-  /** Sends a signed hello; returns its nonce. */
-  sendHello(to: Address, reply: boolean, re?: string, join = false): string {
-    const nonce = this.o.random.bytes(12).toString('base64url');
-    this.sendSigned(to, nonce, reply, re, join);
-    this.lastHelloTo.set(formatAddress(to), this.o.clock.now());
-    return nonce;
-  }
-
-  private sendSigned(to: Address, nonce: string, reply: boolean, re?: string, join = false): string {
-    const body: Omit<HelloBody, 'sig'> = {
-      name: this.o.self.name, addr: this.o.self.advertised, version: PROTOCOL_VERSION, params: this.o.params,
-      nonce, reply, ...(re ? { re } : {}), ...(join ? { join: true } : {}),
-    };
-    const sig = this.o.identity.sign(helloSigningBytes(this.o.identity.id, body)).toString('base64url');
-    return this.o.messenger.send(to, 'hello', { ...body, sig });
-  }
-
-  private onHello(msg: Envelope<HelloBody>, from: Address): void {
-    const b = msg.b;
-    const { table } = this.o;
-    if (!verifySignature(msg.f, helloSigningBytes(msg.f, b), Buffer.from(b.sig, 'base64url'))) {
-      this.o.messenger.reject(from, 'bad-signature', 'hello signature does not verify');
-      return;
-    }
-    const advertised = tryParseAddress(b.addr);
-    if (!advertised) {
-      this.o.messenger.reject(from, 'bad-address', `hello advertises ${JSON.stringify(b.addr).slice(0, 80)}`);
-      return;
-    }
-    const addr = formatAddress(advertised);
-    const mismatch = this.incompatibility(b);
-    if (mismatch) {
-      this.refuse(from, 'INCOMPATIBLE', mismatch, b.nonce);
-      return;
-    }
-    const refusal = table.refusal(msg.f, addr);
-    if (refusal === 'banned') {
-      this.refuse(from, 'BANNED', `${this.o.self.name} has removed you; it accepts you again only when its user adds you`, b.nonce);
-      return;
-    }
-    if (refusal === 'full' && !(b.join && this.makeRoom(msg.f))) {
-      this.refuse(from, 'FULL', `${this.o.self.name} already has ${table.maxPeers} peers`, b.nonce);
-      return;
-    }
-    if (refusal === 'self') return;
-    const wasDead = table.getDead(msg.f) !== undefined;
-    const now = this.o.clock.now();
-    const { peer, added, displaced } = table.upsert(msg.f, advertised, b.name, now);
-    peer.seenFrom = formatAddress(from);
-    if (b.join) peer.joinLink = true;
-    if (displaced) this.o.emit('peer-removed', { peer: displaced.addr, id: displaced.id, name: displaced.name, reason: 'replaced' });
-    if (b.reply) this.sendSigned(from, this.o.random.bytes(12).toString('base64url'), false, b.nonce);
-    if (added) {
-      const via = wasDead ? 'readmit' : 'hello';
-      this.o.emit('peer-added', { peer: peer.addr, id: peer.id, name: peer.name, via });
-      this.added(peer, via);
-      this.changed();
-    }
-    if (b.re) {
-      const w = this.helloWaiters.get(b.re);
-      if (w) {
-        this.helloWaiters.delete(b.re);
-        w.resolve(peer);
-      }
-    }
-  }
-
   /**
-   * A node joins through us while the table is full (HyParView): a random peer other than it moves
-   * to the passive view and is told goodbye, so the table stays bounded and joins never fail for
-   * want of room. Greetings of nodes merely heard of do not displace anyone.
+   * Any delivered message: a sign of life for a known peer, if it came from that peer's verified
+   * address (issue 15.4: a datagram from elsewhere keeps nobody alive); a handshake for peers we
+   * lost or never met.
    */
-  private makeRoom(joining: string): boolean {
-    const others = this.o.table.list().filter((p) => p.id !== joining);
-    if (others.length === 0) return false;
-    // Joins' links hold the network together: another peer goes first (any, by the seeded PRNG).
-    const loose = others.filter((p) => !p.joinLink);
-    const victim = this.o.prng.pick(loose.length > 0 ? loose : others);
-    this.o.table.remove(victim.id);
-    this.passive.add(victim.id, victim.addr, victim.name);
-    // Before the goodbye, who else it might turn to (it has room now): the overlay stays connected.
-    for (const fn of this.evictListeners) fn(victim);
-    this.o.messenger.send(victim.address, 'bye', {});
-    this.o.emit('peer-removed', { peer: victim.addr, id: victim.id, name: victim.name, reason: 'replaced' });
-    this.changed();
-    return true;
-  }
-
-  private incompatibility(b: HelloBody): string | null {
-    const p = this.o.params;
-    if (b.version !== PROTOCOL_VERSION) return `protocol version ${b.version} is not supported (this node speaks ${PROTOCOL_VERSION})`;
-    if (b.params.initialBalance !== p.initialBalance || b.params.scale !== p.scale) {
-      return `network parameters differ: initial balance ${b.params.initialBalance} scale ${b.params.scale} vs ${p.initialBalance} scale ${p.scale} here`;
-    }
-    return null;
-  }
-
-  refuse(to: Address, code: string, reason: string, re?: string): void {
-    this.o.emit('peer-refused', { peer: formatAddress(to), code, reason, side: 'local' });
-    this.o.messenger.send(to, 'refuse', { code, reason: reason.slice(0, 500), ...(re ? { re } : {}) });
-  }
-
-  private onRefuse(msg: Envelope<RefuseBody>, from: Address): void {
-    const peer = formatAddress(from);
-    this.o.emit('peer-refused', { peer, code: msg.b.code, reason: msg.b.reason, side: 'remote' });
-    // A peer that removed us will not answer our probes; stop counting on it.
-    const known = this.o.table.get(msg.f);
-    if (known && msg.b.code === 'BANNED') {
-      this.o.table.remove(known.id);
-      this.o.emit('peer-removed', { peer: known.addr, id: known.id, name: known.name, reason: 'refused' });
-      this.changed();
-    }
-    if (msg.b.re) {
-      const w = this.helloWaiters.get(msg.b.re);
-      if (w) {
-        this.helloWaiters.delete(msg.b.re);
-        const code = msg.b.code === 'BANNED' ? 'BANNED_PEER' : msg.b.code === 'FULL' ? 'PEER_TABLE_FULL' : 'INCOMPATIBLE';
-        w.reject(new PeerlabError(code, `${peer} refused us: ${msg.b.reason}`));
-      }
-    }
-  }
-
-  /** Any valid message: sign of life for known peers; a handshake for peers we lost or never met. */
-  onContact(msg: Envelope, from: Address): void {
+  onContact(msg: Envelope, from: Address, d: Delivery): void {
     const { table } = this.o;
-    const now = this.o.clock.now();
     const peer = table.get(msg.f);
     if (peer) {
-      peer.lastSeen = now;
-      peer.probedSince = undefined;
-      if (peer.state === 'suspect') {
-        peer.state = 'alive';
-        peer.suspectSince = undefined;
-        this.o.emit('peer-refuted', { peer: peer.addr, id: peer.id, name: peer.name });
-      }
+      if (d.trust === 'trusted' || d.trust === 'verified') this.alive(peer);
       return;
     }
     if (msg.t === 'hello' || msg.t === 'refuse' || msg.t === 'bye') return;
     if (table.isBanned(msg.f, formatAddress(from))) return;
     // A peer we timed out (or never met) is talking to us: shake hands so it can come back.
     const dead = table.getDead(msg.f);
-    this.helloRateLimited(dead ? dead.address : from);
-  }
-
-  /** A rate-limited hello asking for one back (a peer heard from a new address, or heard of from others). */
-  greet(to: Address): void {
-    this.helloRateLimited(to);
-  }
-
-  private helloRateLimited(to: Address): void {
-    const key = formatAddress(to);
-    const now = this.o.clock.now();
-    const last = this.lastHelloTo.get(key) ?? -Infinity;
-    if (now - last < Math.max(100, this.o.heartbeat.interval / 2)) return;
-    if (this.lastHelloTo.size > 4096) {
-      // Forget the oldest half rather than all: clearing would lift the rate limit for everyone.
-      const cutoff = [...this.lastHelloTo.values()].sort((x, y) => x - y)[2048]!;
-      for (const [k, t] of this.lastHelloTo) if (t < cutoff) this.lastHelloTo.delete(k);
+    if (dead && this.gate.pass(dead.addr, Math.max(100, this.o.heartbeat.interval / 2))) {
+      this.handshake.sendHello(dead.address, { reply: true, purpose: 'retry', origin: dead.origin });
+    } else if (!dead && (this.view.small || this.view.wantsMore())) {
+      // (A big network's full active view does not greet back a peer it let go, or never took.)
+      this.greet(from);
     }
-    this.sendHello(to, true);
+  }
+
+  /** A sign of life of a known peer (also an indirect probe's answer): it refutes a suspicion. */
+  alive(peer: Peer): void {
+    peer.lastSeen = this.o.clock.now();
+    if (peer.state === 'suspect') {
+      peer.state = 'alive';
+      peer.suspectSince = undefined;
+      this.o.emit('peer-refuted', { peer: peer.addr, id: peer.id, name: peer.name });
+    }
+  }
+
+  /**
+   * A rate-limited hello asking for one back, to an address nobody verified yet (heard of from
+   * others, or a node that spoke to us unintroduced): it draws from the budget.
+   */
+  greet(to: Address): void {
+    if (!this.gate.pass(formatAddress(to), Math.max(100, this.o.heartbeat.interval / 2))) return;
+    if (!this.budget.take()) return;
+    this.handshake.sendHello(to, { reply: true, purpose: 'greet', origin: 'theirs' });
   }
 
   // ---- join / leave ----------------------------------------------------------------------
@@ -279,19 +194,16 @@ export class Membership {
     const timeout = opts.timeout ?? 30_000;
     const started = this.o.clock.now();
     let delay = 200;
-    const peer = await new Promise<Peer>((resolve, reject) => {
+    return new Promise<Peer>((resolve, reject) => {
       let timer: ReturnType<Clock['setTimeout']> | undefined;
-      let nonces: string[] = [];
+      const nonces = new Set<string>();
       const finish = (fn: () => void): void => {
         this.o.clock.clearTimeout(timer);
-        for (const n of nonces) this.helloWaiters.delete(n);
+        this.handshake.forget(waiter);
         fn();
       };
       const waiter: HelloWaiter = {
-        resolve: (p) => finish(() => {
-          p.joinLink = true;
-          resolve(p);
-        }),
+        resolve: (p) => finish(() => resolve(p)),
         reject: (e) => finish(() => reject(e)),
       };
       const attempt = (): void => {
@@ -300,34 +212,51 @@ export class Membership {
           waiter.reject(new PeerlabError('UNREACHABLE', `${addr} did not answer within ${Math.round(timeout / 1000)} s`));
           return;
         }
-        const nonce = this.sendHello(address, true, undefined, true);
-        nonces.push(nonce);
-        if (nonces.length > 64) {
-          for (const old of nonces.slice(0, -64)) this.helloWaiters.delete(old);
-          nonces = nonces.slice(-64);
+        const nonce = this.handshake.sendHello(address, { reply: true, purpose: 'join', origin: 'ours', join: true });
+        nonces.add(nonce);
+        if (nonces.size > 64) {
+          const oldest = nonces.values().next().value!;
+          nonces.delete(oldest);
+          this.handshake.forgetNonce(oldest);
         }
-        this.helloWaiters.set(nonce, waiter);
+        this.handshake.wait(nonce, waiter);
         timer = this.o.clock.setTimeout(attempt, Math.min(delay, Math.max(1, timeout - elapsed)));
         delay = Math.min(delay * 2, 2000);
       };
       attempt();
     });
-    return peer;
   }
 
-  /** Tells every peer we are leaving (twice, as datagrams may be lost). */
+  /** Tells every peer we are leaving (twice, as datagrams may be lost), signed for its session. */
   sayGoodbye(): number {
     const peers = this.o.table.list();
-    for (let i = 0; i < 2; i++) for (const p of peers) this.o.messenger.send(p.address, 'bye', {});
+    for (let i = 0; i < 2; i++) for (const p of peers) this.sendBye(p);
     return peers.length;
   }
 
-  private onBye(msg: Envelope): void {
-    const peer = this.o.table.remove(msg.f);
-    if (peer) {
-      this.o.emit('peer-removed', { peer: peer.addr, id: peer.id, name: peer.name, reason: 'left' });
-      this.changed();
+  private sendBye(p: Peer): void {
+    const sig = this.o.identity.sign(byeSigningBytes(this.o.identity.id, p.id, this.handshake.sessionWith(p.id))).toString('base64url');
+    this.o.messenger.send(p.address, 'bye', { sig });
+  }
+
+  /** A peer beyond a big network's active view: told goodbye, kept passive. */
+  private letGo(peer: Peer): void {
+    this.sendBye(peer);
+    this.o.table.remove(peer.id);
+    this.passive.add(peer.id, peer.addr, peer.name);
+    this.o.emit('peer-removed', { peer: peer.addr, id: peer.id, name: peer.name, reason: 'replaced' });
+  }
+
+  private onBye(msg: Envelope<ByeBody>, from: Address): void {
+    const peer = this.o.table.get(msg.f);
+    if (!peer) return;
+    if (!verifySignature(msg.f, byeSigningBytes(msg.f, this.o.identity.id, peer.session ?? ''), Buffer.from(msg.b.sig, 'base64url'))) {
+      this.o.messenger.reject(from, 'bad-signature', 'bye is not signed for the session this node admitted its sender with');
+      return;
     }
+    this.o.table.remove(peer.id);
+    this.o.emit('peer-removed', { peer: peer.addr, id: peer.id, name: peer.name, reason: 'left' });
+    this.changed();
   }
 
   /** Removal for silence (called by the heartbeat): the peer goes to the retry list. */
@@ -346,22 +275,14 @@ export class Membership {
     const cap = Math.max(4 * timeout, 4 * interval);
     for (const d of this.o.table.dead()) {
       if (d.nextTry > now) continue;
-      this.sendHello(d.address, true);
+      this.handshake.sendHello(d.address, { reply: true, purpose: 'retry', origin: d.origin });
       d.backoff = Math.min(d.backoff * 2, cap);
       d.nextTry = now + d.backoff;
     }
-    // Room in the table: greet a peer of the passive view (one per tick).
-    const { table } = this.o;
-    if (table.size < table.maxPeers) {
-      const p = this.passive.take();
-      if (p && !table.has(p.id) && table.refusal(p.id, p.addr) === null) this.greet(p.address);
-    }
+    if (this.view.tick(now)) this.changed();
   }
 
   stop(): void {
-    for (const [nonce, w] of this.helloWaiters) {
-      this.helloWaiters.delete(nonce);
-      w.reject(new PeerlabError('STOPPED', 'the node stopped'));
-    }
+    this.handshake.stop();
   }
 }

@@ -6,6 +6,8 @@ export interface PassivePeer {
   address: Address;
   addr: string;
   name: string;
+  /** Not greeted before this time (ms): it just said it had no room. */
+  notBefore: number;
 }
 
 export const DEFAULT_PASSIVE_SIZE = 256;
@@ -26,12 +28,16 @@ export class PassiveView {
     return this.byId.size;
   }
 
-  /** Remembers a peer (moving it to the front if known); an address that does not parse is ignored. */
-  add(id: string, addr: string, name: string): void {
+  /**
+   * Remembers a peer (moving it to the front if known, keeping a later `notBefore`); an address
+   * that does not parse is ignored.
+   */
+  add(id: string, addr: string, name: string, notBefore = 0): void {
     const address = tryParseAddress(addr);
     if (!address) return;
+    const old = this.byId.get(id);
     this.byId.delete(id);
-    this.byId.set(id, { id, address, addr: formatAddress(address), name });
+    this.byId.set(id, { id, address, addr: formatAddress(address), name: name || old?.name || id.slice(0, 8), notBefore: Math.max(notBefore, old?.notBefore ?? 0) });
     if (this.byId.size > this.capacity) this.byId.delete(this.byId.keys().next().value!);
   }
 
@@ -43,11 +49,16 @@ export class PassiveView {
     return this.byId.has(id);
   }
 
-  /** Takes the newest entry out (to be greeted), or undefined when empty. */
-  take(): PassivePeer | undefined {
-    const last = [...this.byId.values()].at(-1);
-    if (last) this.byId.delete(last.id);
-    return last;
+  /** Takes the newest entry that may be greeted at `now` out of the view, or undefined. */
+  take(now: number): PassivePeer | undefined {
+    const all = [...this.byId.values()];
+    for (let i = all.length - 1; i >= 0; i--) {
+      const p = all[i]!;
+      if (p.notBefore > now) continue;
+      this.byId.delete(p.id);
+      return p;
+    }
+    return undefined;
   }
 
   list(): PassivePeer[] {

@@ -16,6 +16,9 @@ export interface PeerBookOptions {
 /**
  * Peers and bans survive a restart (DESIGN.md §2.5): the table is saved whenever it changes
  * (the store debounces the writes), and on start known peers are tried again while bans stay.
+ * Restored peers count as ours (trusted: see ClockTrust), so only established ones are saved —
+ * peers we contacted, or long-lived ones — never a newcomer that contacted us (issue 15.4): it
+ * knows where to find us.
  */
 export class PeerBook {
   constructor(private readonly o: PeerBookOptions) {
@@ -38,9 +41,10 @@ export class PeerBook {
 
   save(): void {
     const { table } = this.o;
+    const now = this.o.clock.now();
     const records: PeerRecord[] = [
-      ...table.list().map((p) => ({ address: p.addr, id: p.id, name: p.name, banned: false, lastSeen: p.lastSeen })),
-      ...table.dead().map((d) => ({ address: d.addr, id: d.id, name: d.name, banned: false, lastSeen: d.removedAt })),
+      ...table.list().filter((p) => table.established(p, now)).map((p) => ({ address: p.addr, id: p.id, name: p.name, banned: false, lastSeen: p.lastSeen })),
+      ...table.dead().filter((d) => d.origin === 'ours').map((d) => ({ address: d.addr, id: d.id, name: d.name, banned: false, lastSeen: d.removedAt })),
     ];
     for (const b of table.bannedEntries()) if (b.addr) records.push({ address: b.addr, ...(b.id ? { id: b.id } : {}), banned: true });
     this.o.store.save(records);

@@ -70,6 +70,20 @@ export class PeerDirectory {
     return tryParseAddress(ref) ?? this.find(ref)!.address;
   }
 
+  /**
+   * The address of a link to fault or cut: an address as given, else a peer's (live, or removed for
+   * silence and still retried) by name or id prefix. A partition outlives the peer entry.
+   */
+  linkAddress(ref: string): string {
+    const a = tryParseAddress(ref);
+    if (a) return formatAddress(a);
+    const live = this.find(ref, false);
+    if (live) return live.addr;
+    const dead = typeof ref === 'string' && ref !== '' ? this.o.table.dead().find((d) => d.name === ref || (ref.length >= 3 && d.id.startsWith(ref))) : undefined;
+    if (dead) return dead.addr;
+    throw this.unknown(ref);
+  }
+
   /** An account id from a full id, this node's name, or a peer's address, name or id prefix. */
   resolveAccount(ref: string): string {
     if (typeof ref !== 'string' || ref === '') throw new PeerlabError('BAD_ARGUMENT', `expected a peer address, name or account id, got ${describeValue(ref)}`);

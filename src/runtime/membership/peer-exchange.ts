@@ -1,11 +1,12 @@
 import { formatAddress, tryParseAddress, type Address } from '../address.ts';
 import type { Clock } from '../clock.ts';
-import type { Messenger } from '../net/messenger.ts';
+import type { Delivery, Messenger } from '../net/messenger.ts';
 import type { Prng } from '../prng.ts';
 import type { Envelope } from '../wire/messages.ts';
 import { MAX_PEERS_PER_MESSAGE, type PeersBody, type PeersReqBody } from '../wire/membership.ts';
 import type { Membership } from './membership.ts';
 import type { PeerTable } from './peer-table.ts';
+import { RateGate } from './send-budget.ts';
 
 export interface PeerExchangeOptions {
   table: PeerTable;
@@ -26,8 +27,14 @@ export interface DiscoverResult {
 }
 
 interface PeersWaiter {
+  /** Where the request went: only an answer from there counts. */
+  to: string;
   resolve: () => void;
 }
+
+/** A node that is not our peer gets at most this many entries, once a second per address. */
+const STRANGER_SAMPLE = 8;
+const STRANGER_GAP_MS = 1000;
 
 /**
  * Peer-list gossip (DESIGN.md §3.2): a node answers `peers-req` with a sample of its peers, pushes
@@ -37,16 +44,16 @@ interface PeersWaiter {
  */
 export class PeerExchange {
   private readonly waiters = new Map<number, PeersWaiter>();
+  private readonly strangerGate: RateGate;
   private seq = 0;
   private lastExchange = 0;
 
   constructor(private readonly o: PeerExchangeOptions) {
-    o.messenger.handle('peers-req', (msg, from) => this.onPeersReq(msg as Envelope<PeersReqBody>, from));
-    o.messenger.handle('peers', (msg) => this.onPeers(msg as Envelope<PeersBody>));
+    this.strangerGate = new RateGate(o.clock);
+    o.messenger.handle('peers-req', (msg, from, d) => this.onPeersReq(msg as Envelope<PeersReqBody>, from, d));
+    o.messenger.handle('peers', (msg, from, d) => this.onPeers(msg as Envelope<PeersBody>, from, d));
     // Push what we know so nodes that joined through us at the same moment find each other.
     o.membership.onPeerAdded((peer) => this.sendPeers(peer.address));
-    // A peer dropped to make room for a joining node learns of others it may greet instead.
-    o.membership.onEvict((peer) => this.sendPeers(peer.address, undefined, peer.id));
   }
 
   /** Asks the given addresses for their peer lists; resolves when all answered or after `waitMs`. */
@@ -62,6 +69,7 @@ export class PeerExchange {
               resolve();
             }, waitMs);
             this.waiters.set(seq, {
+              to: formatAddress(to),
               resolve: () => {
                 this.o.clock.clearTimeout(timer);
                 this.waiters.delete(seq);
@@ -86,16 +94,20 @@ export class PeerExchange {
     return { asked: targets.map(formatAddress), answered, added };
   }
 
-  sendPeers(to: Address, re?: number, exclude?: string): void {
+  sendPeers(to: Address, re?: number, exclude?: string, max: number = MAX_PEERS_PER_MESSAGE): void {
     const all = this.o.table.list().filter((p) => p.id !== exclude);
-    // As many entries as fit one datagram (names and addresses vary in length).
+    // As many entries as fit one datagram (names and addresses vary in length), drawn at random:
+    // a partial shuffle, so a big table costs only the entries sent.
     const budget = this.o.maxDatagram - 300;
     const peers: PeersBody['peers'] = [];
     let size = 0;
-    for (const p of this.o.prng.shuffle(all)) {
-      if (peers.length >= MAX_PEERS_PER_MESSAGE) break;
+    for (let i = 0; i < all.length && peers.length < max; i++) {
+      const j = i + this.o.prng.int(all.length - i);
+      [all[i], all[j]] = [all[j]!, all[i]!];
+      const p = all[i]!;
       const entry = { id: p.id, addr: p.addr, name: p.name };
-      const len = JSON.stringify(entry).length + 1;
+      // JSON length of the entry: ids and addresses need no escaping; a name may.
+      const len = 30 + p.id.length + p.addr.length + JSON.stringify(p.name).length;
       if (size + len > budget) break;
       peers.push(entry);
       size += len;
@@ -118,25 +130,42 @@ export class PeerExchange {
     this.waiters.clear();
   }
 
-  private onPeersReq(msg: Envelope<PeersReqBody>, from: Address): void {
-    if (this.o.table.isBanned(msg.f, formatAddress(from))) return;
-    this.sendPeers(from, msg.b.seq, msg.f);
+  private onPeersReq(msg: Envelope<PeersReqBody>, from: Address, d: Delivery): void {
+    const addr = formatAddress(from);
+    if (this.o.table.isBanned(msg.f, addr)) return;
+    if (isPeer(d)) {
+      this.sendPeers(from, msg.b.seq, msg.f);
+      return;
+    }
+    // Anyone may ask (node.discover of an address), but a small request must not buy a big answer.
+    if (this.strangerGate.pass(addr, STRANGER_GAP_MS)) this.sendPeers(from, msg.b.seq, msg.f, STRANGER_SAMPLE);
   }
 
-  private onPeers(msg: Envelope<PeersBody>): void {
+  private onPeers(msg: Envelope<PeersBody>, from: Address, d: Delivery): void {
     const { table } = this.o;
     if (table.isBanned(msg.f)) return;
+    // Lists count from peers, or as the answer to our own request to that address: a stranger's
+    // list would make us greet whatever addresses it names (issue 15.4, amplification).
+    const answer = msg.b.re === undefined ? undefined : this.waiters.get(msg.b.re);
+    if (!isPeer(d) && answer?.to !== formatAddress(from)) {
+      this.o.messenger.reject(from, 'not-a-peer', `a peer list from ${msg.f.slice(0, 8)} at ${formatAddress(from)}, which is not an admitted peer`);
+      return;
+    }
     for (const entry of msg.b.peers) {
       const a = tryParseAddress(entry.addr);
       if (!a) continue;
       const addr = formatAddress(a);
-      if (table.has(entry.id) || table.getByAddr(addr)) continue;
-      const refusal = table.refusal(entry.id, addr);
-      // A full table keeps what it hears of in the passive view, for when it has room again.
-      if (refusal === 'full') this.o.membership.passive.add(entry.id, addr, entry.name);
-      if (refusal !== null) continue;
-      this.o.membership.greet(a);
+      if (table.has(entry.id) || table.getByAddr(addr) || table.refusal(entry.id, addr) === 'self' || table.isBanned(entry.id, addr)) continue;
+      // Everyone heard of is known (passive) until admitted. A small network greets it at once (a
+      // full mesh); a big one greets a few passive peers per tick while its active view wants more.
+      const { membership } = this.o;
+      membership.passive.add(entry.id, addr, entry.name);
+      if (membership.view.small) membership.greet(a);
     }
-    if (msg.b.re !== undefined) this.waiters.get(msg.b.re)?.resolve();
+    if (answer?.to === formatAddress(from)) answer.resolve();
   }
+}
+
+function isPeer(d: Delivery): boolean {
+  return d.trust === 'trusted' || d.trust === 'verified';
 }

@@ -2,6 +2,12 @@ import { formatAddress, type Address } from '../address.ts';
 import { shortId } from '../identity.ts';
 
 export type PeerState = 'alive' | 'suspect';
+/**
+ * Who made contact: `ours` — this node did (a user's join or addPeer, or a peer from its own peer
+ * store); `theirs` — the peer did, or a peer list told us of it. Ours are trusted more (their clocks
+ * and refusals; see ClockTrust) and never make room for newcomers.
+ */
+export type PeerOrigin = 'ours' | 'theirs';
 
 export interface Peer {
   id: string;
@@ -28,9 +34,12 @@ export interface Peer {
   seenFrom?: string | undefined;
   /**
    * A join link: it joined the network through us, or we through it. Such links hold the network
-   * together (joins as a tree: they are its edges), so making room for a newcomer drops others first.
+   * together (joins as a tree: they are its edges), so a big network's active view keeps them when it lets others go.
    */
   joinLink?: boolean | undefined;
+  origin: PeerOrigin;
+  /** Nonce of the hello that last admitted it: its `bye` must be signed for this session. */
+  session?: string | undefined;
 }
 
 /** A peer removed for silence: still tried now and then, readmitted on contact. */
@@ -42,16 +51,33 @@ export interface DeadPeer {
   removedAt: number;
   nextTry: number;
   backoff: number;
+  origin: PeerOrigin;
 }
 
 export type AdmitRefusal = 'self' | 'banned' | 'full';
 
 export const DEFAULT_MAX_PEERS = 128;
 const MAX_DEAD = 256;
+/** A peer that contacted us counts as established (long-lived) after this long in the table. */
+export const DEFAULT_PROMOTE_MS = 60_000;
+
+/** What admit() did: the peer, whether it is new, and whom it pushed out. */
+export interface Admission {
+  peer: Peer;
+  added: boolean;
+  /** Another id that held the same (now verified) address, e.g. a node restarted with a new identity. */
+  displaced?: Peer;
+  /** The oldest newcomer, made room for. */
+  evicted?: Peer;
+}
 
 /**
  * Who this node knows. Invariants: no self, no two entries with one id or one address, no banned
- * id or address, at most `maxPeers` live entries. Bans come only from a user and end only by a user.
+ * id or address, at most `maxPeers` live entries, of which at most half are newcomers (issue 15.4:
+ * strangers cannot fill the table). Newcomers are peers that contacted us and are not yet
+ * established (long-lived); when their share is full, the oldest newcomer makes room, so a new
+ * honest node still gets in, and established peers are never pushed out by newcomers. Bans come
+ * only from a user and end only by a user.
  */
 export class PeerTable {
   private readonly byId = new Map<string, Peer>();
@@ -65,7 +91,23 @@ export class PeerTable {
     private readonly selfId: string,
     private readonly selfAddr: () => string,
     public maxPeers = DEFAULT_MAX_PEERS,
+    /** How long a peer that contacted us stays a newcomer (ms). */
+    private readonly promoteAfter: () => number = () => DEFAULT_PROMOTE_MS,
   ) {}
+
+  /** At most this many live entries may be newcomers. */
+  get newcomerCap(): number {
+    return Math.max(1, Math.floor(this.maxPeers / 2));
+  }
+
+  /** Ours, or long enough in the table. */
+  established(p: Peer, now: number): boolean {
+    return p.origin === 'ours' || now - p.addedAt >= this.promoteAfter();
+  }
+
+  newcomers(now: number): Peer[] {
+    return this.list().filter((p) => !this.established(p, now));
+  }
 
   get size(): number {
     return this.byId.size;
@@ -116,19 +158,49 @@ export class PeerTable {
     return out;
   }
 
-  /** Why `id` at `addr` may not enter, or null. */
-  refusal(id: string, addr: string): AdmitRefusal | null {
+  /** Why `id` at `addr` (of this origin) may not enter, or null. */
+  refusal(id: string, addr: string, origin: PeerOrigin = 'theirs', now = 0): AdmitRefusal | null {
     if (id === this.selfId || addr === this.selfAddr()) return 'self';
     if (this.isBanned(id, addr)) return 'banned';
-    if (!this.byId.has(id) && this.byId.size >= this.maxPeers) return 'full';
-    return null;
+    if (this.byId.has(id)) return null;
+    const holder = this.getByAddr(addr);
+    if (holder) return null; // it takes that entry's place
+    return this.room(origin, now) ? null : 'full';
+  }
+
+  /** Whether a new entry of this origin fits, possibly by evicting the oldest newcomer. */
+  private room(origin: PeerOrigin, now: number): boolean {
+    const newcomers = this.newcomers(now).length;
+    if (this.byId.size < this.maxPeers && (origin === 'ours' || newcomers < this.newcomerCap)) return true;
+    return newcomers > 0;
   }
 
   /**
-   * Adds or updates a peer. Returns the peer, whether it is new, and any entry it displaced
-   * (another id that held the same address, e.g. a node restarted with a new identity).
+   * Admits a peer whose id and address were just verified, or updates it. Undefined when there is
+   * no room (every entry established). Origin only ever rises: once ours, always ours.
    */
-  upsert(id: string, address: Address, name: string, now: number): { peer: Peer; added: boolean; displaced?: Peer } {
+  admit(id: string, address: Address, name: string, now: number, origin: PeerOrigin): Admission | undefined {
+    const addr = formatAddress(address);
+    const existing = this.byId.get(id);
+    const holder = this.byAddr.get(addr);
+    let evicted: Peer | undefined;
+    if (!existing && !(holder && holder !== id)) {
+      if (!this.room(origin, now)) return undefined;
+      const newcomers = this.newcomers(now);
+      if (this.byId.size >= this.maxPeers || (origin === 'theirs' && newcomers.length >= this.newcomerCap)) {
+        const oldest = newcomers.sort((a, b) => a.addedAt - b.addedAt)[0]!;
+        evicted = this.remove(oldest.id);
+      }
+    }
+    const r = this.upsert(id, address, name, now, origin);
+    return evicted ? { ...r, evicted } : r;
+  }
+
+  /**
+   * Adds or updates a peer, without a size check (admit() is the checked way). Returns the peer,
+   * whether it is new, and any entry it displaced (another id that held the same address).
+   */
+  upsert(id: string, address: Address, name: string, now: number, origin: PeerOrigin = 'ours'): Admission {
     const addr = formatAddress(address);
     let displaced: Peer | undefined;
     const holder = this.byAddr.get(addr);
@@ -137,6 +209,7 @@ export class PeerTable {
     }
     const existing = this.byId.get(id);
     if (existing) {
+      if (origin === 'ours') existing.origin = 'ours';
       if (existing.addr !== addr) {
         this.byAddr.delete(existing.addr);
         existing.address = address;
@@ -148,7 +221,8 @@ export class PeerTable {
       existing.probedSince = undefined;
       return displaced ? { peer: existing, added: false, displaced } : { peer: existing, added: false };
     }
-    const peer: Peer = { id, address, addr, name, state: 'alive', addedAt: now, lastSeen: now, lastProbe: 0 };
+    const wasOurs = this.deadById.get(id)?.origin === 'ours';
+    const peer: Peer = { id, address, addr, name, state: 'alive', addedAt: now, lastSeen: now, lastProbe: 0, origin: wasOurs ? 'ours' : origin };
     this.byId.set(id, peer);
     this.byAddr.set(addr, id);
     this.deadById.delete(id);
@@ -172,15 +246,15 @@ export class PeerTable {
     }
     this.deadById.set(peer.id, {
       id: peer.id, address: peer.address, addr: peer.addr, name: peer.name,
-      removedAt: now, nextTry: now + firstRetryMs, backoff: firstRetryMs,
+      removedAt: now, nextTry: now + firstRetryMs, backoff: firstRetryMs, origin: peer.origin,
     });
   }
 
-  /** Remembers a peer from an earlier run: tried at once, then with backoff, until it answers. */
+  /** Remembers a peer from an earlier run (ours: from our own store): tried at once, then with backoff, until it answers. */
   addRetry(id: string, address: Address, name: string, now: number, firstRetryMs: number): void {
     const addr = formatAddress(address);
     if (id === this.selfId || this.byId.has(id) || this.isBanned(id, addr)) return;
-    this.deadById.set(id, { id, address, addr, name, removedAt: now, nextTry: now, backoff: firstRetryMs });
+    this.deadById.set(id, { id, address, addr, name, removedAt: now, nextTry: now, backoff: firstRetryMs, origin: 'ours' });
   }
 
   forgetDead(id: string): void {

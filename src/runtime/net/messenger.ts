@@ -1,16 +1,27 @@
 import { formatAddress, type Address } from '../address.ts';
-import type { Clock, LamportClock, TimerHandle } from '../clock.ts';
+import type { Clock, ClockTrust, LamportClock, TimerHandle } from '../clock.ts';
 import type { Emit } from '../events.ts';
 import type { Random } from '../random.ts';
 import type { Stats } from '../stats.ts';
 import type { TraceSink } from '../trace.ts';
-import { decode, encode, DEFAULT_MAX_DATAGRAM, type Envelope, type RejectReason } from '../wire/messages.ts';
+import { decode, encode, DEFAULT_MAX_DATAGRAM, PROTOCOL_VERSION, type Envelope, type RejectReason } from '../wire/messages.ts';
 import type { FaultPlan } from './faults.ts';
 import type { Transport } from './transport.ts';
 
-export type Handler = (msg: Envelope<any>, from: Address) => void;
+/** What the messenger knows about a delivered message's sender (see ClockTrust). */
+export interface Delivery {
+  trust: ClockTrust;
+}
+export type Handler = (msg: Envelope<any>, from: Address, delivery: Delivery) => void;
+/**
+ * Who sent a datagram: a ClockTrust, or `spoofed` (a known peer's id from a source that is not its
+ * verified address: refused, except a hello, which proves itself by its signature and nonce).
+ */
+export type Trust = ClockTrust | 'spoofed';
+export type TrustOf = (msg: Envelope, from: string) => Trust;
 /** Why a datagram was refused: a decode failure, or a check made after decoding. */
-export type Rejection = RejectReason | 'lamport-ahead' | 'self' | 'spoofed-sender' | 'bad-signature' | 'bad-address';
+export type Rejection =
+  | RejectReason | 'lamport-ahead' | 'self' | 'spoofed-sender' | 'bad-signature' | 'bad-address' | 'not-a-peer' | 'stale-session';
 export type RejectListener = (from: Address, reason: Rejection, detail: string, partial?: Partial<Envelope>) => void;
 
 export interface MessengerOptions {
@@ -27,12 +38,17 @@ export interface MessengerOptions {
   emit: Emit;
   trace?: TraceSink | undefined;
   maxDatagram?: number;
-  /**
-   * Who sent it: a known peer at its known source, a stranger, or someone using a known peer's id
-   * from elsewhere (refused, except for the signed hello). Only peers move our Lamport clock.
-   */
-  peers?: { authenticity(id: string, from: string): 'peer' | 'stranger' | 'spoofed' };
+  /** Who sent a datagram (the membership decides: see setTrust). Until then, everyone is a stranger. */
+  trust?: TrustOf;
 }
+
+export interface HandleOptions {
+  /** Only admitted peers at their verified address may send it; anyone else is refused (`not-a-peer`). */
+  peersOnly?: boolean;
+}
+
+/** Recently sent messages kept for `sentRecently` (a refusal must name one of ours). */
+const RECENT_SENT = 512;
 
 interface Delayed {
   at: number;
@@ -48,6 +64,9 @@ interface Delayed {
  */
 export class Messenger {
   private readonly handlers = new Map<string, Handler>();
+  private readonly peersOnly = new Set<string>();
+  private readonly recent = new Map<string, { to: string; l: number }>();
+  private trustOf: TrustOf;
   private readonly contactListeners: Handler[] = [];
   private readonly rejectListeners: RejectListener[] = [];
   private readonly maxDatagram: number;
@@ -57,6 +76,7 @@ export class Messenger {
 
   constructor(private readonly o: MessengerOptions) {
     this.maxDatagram = o.maxDatagram ?? DEFAULT_MAX_DATAGRAM;
+    this.trustOf = o.trust ?? (() => 'stranger');
     o.transport.onReceive((data, from) => this.receive(data, from));
   }
 
@@ -64,8 +84,20 @@ export class Messenger {
     return this.o.transport.address;
   }
 
-  handle(type: string, fn: Handler): void {
+  handle(type: string, fn: Handler, opts: HandleOptions = {}): void {
     this.handlers.set(type, fn);
+    if (opts.peersOnly) this.peersOnly.add(type);
+    else this.peersOnly.delete(type);
+  }
+
+  /** Who sent a datagram: decides what it may do to our clock, and whether peers-only types reach their handler. */
+  setTrust(fn: TrustOf): void {
+    this.trustOf = fn;
+  }
+
+  /** A message this node sent not long ago (the last RECENT_SENT): where to, and its Lamport time. */
+  sentRecently(id: string): { to: string; l: number } | undefined {
+    return this.recent.get(id);
   }
 
   /** Calls `fn` for every delivered message, before its handler (a sign of life, etc.). */
@@ -88,15 +120,20 @@ export class Messenger {
     for (const fn of this.rejectListeners) fn(from, reason, detail, partial);
   }
 
-  /** Sends one message; returns its id. Oversize bodies are a programming error and throw. */
-  send(to: Address, type: string, body: object): string {
-    const env: Envelope = { v: 1, t: type, f: this.o.selfId, l: this.o.lamport.tick(), id: this.o.random.uuid(), b: body };
+  /**
+   * Sends one message; returns its id. Oversize bodies are a programming error and throw. `version`
+   * is for one case only: answering a node of another protocol version in a shape it can read.
+   */
+  send(to: Address, type: string, body: object, version = PROTOCOL_VERSION): string {
+    const env: Envelope = { v: version, t: type, f: this.o.selfId, l: this.o.lamport.tick(), id: this.o.random.uuid(), b: body };
     const data = encode(env);
     if (data.length > this.maxDatagram) {
       throw new Error(`${type} message of ${data.length} bytes exceeds the ${this.maxDatagram}-byte datagram limit`);
     }
     if (this.stopped) return env.id;
     const peer = formatAddress(to);
+    this.recent.set(env.id, { to: peer, l: env.l });
+    if (this.recent.size > RECENT_SENT) this.recent.delete(this.recent.keys().next().value!);
     const s = this.o.stats;
     s.messagesOut++;
     s.outByType[type] = (s.outByType[type] ?? 0) + 1;
@@ -138,23 +175,31 @@ export class Messenger {
       this.o.emit('message-dropped', { peer, msgType: msg.t, msgId: msg.id, direction: 'in', reason: lost });
       return;
     }
-    const who = this.o.peers?.authenticity(msg.f, peer) ?? 'peer';
+    const who = this.trustOf(msg, peer);
     if (who === 'spoofed' && msg.t !== 'hello') {
       this.reject(from, 'spoofed-sender', `${msg.t} claims to be from peer ${msg.f.slice(0, 8)} but comes from ${peer}`, msg);
       return;
     }
-    if (!this.o.lamport.acceptable(msg.l)) {
-      this.reject(from, 'lamport-ahead', `Lamport time ${msg.l} is too far ahead of ${this.o.lamport.time}`);
+    const trust: ClockTrust = who === 'spoofed' ? 'stranger' : who;
+    if (this.peersOnly.has(msg.t) && trust !== 'trusted' && trust !== 'verified') {
+      this.reject(from, 'not-a-peer', `${msg.t} from ${msg.f.slice(0, 8)} at ${peer}, which is not an admitted peer`, msg);
       return;
     }
-    // Strangers' clocks are not adopted: two datagrams from anyone must not drag ours far ahead.
-    const lamportRecv = who === 'peer' ? this.o.lamport.observe(msg.l) : this.o.lamport.time;
+    // Every delivery moves the clock (received strictly after it was sent); a time beyond what its
+    // sender may move the clock to is refused instead, never delivered (DESIGN.md §3.1).
+    const now = this.o.clock.now();
+    if (!this.o.lamport.acceptable(msg.l, trust, now)) {
+      this.reject(from, 'lamport-ahead', `Lamport time ${msg.l} is too far ahead of ${this.o.lamport.time} for a ${trust} sender`, msg);
+      return;
+    }
+    const lamportRecv = this.o.lamport.observe(msg.l, trust, now);
     s.messagesIn++;
     s.inByType[msg.t] = (s.inByType[msg.t] ?? 0) + 1;
     this.traceMsg('deliver', msg, peer, this.localAddr(), data.length, undefined, lamportRecv);
+    const delivery: Delivery = { trust };
     try {
-      for (const fn of this.contactListeners) fn(msg, from);
-      this.handlers.get(msg.t)?.(msg, from);
+      for (const fn of this.contactListeners) fn(msg, from, delivery);
+      this.handlers.get(msg.t)?.(msg, from, delivery);
     } catch (err) {
       // A handler that threw is a bug: report it, and keep the receive loop going.
       this.o.emit('log', { level: 'error', message: `handling ${msg.t}: ${(err as Error)?.message ?? String(err)}` });
@@ -176,11 +221,13 @@ export class Messenger {
   ): void {
     const t = this.o.trace;
     if (!t) return;
+    const txns = carriedTxns(env);
     t.write({
       kind, time: this.o.clock.now(), node: this.o.self.name, nodeId: this.o.selfId, msgId: env.id, type: env.t,
       from, to, lamport: env.l, bytes,
       ...(lamportRecv !== undefined ? { lamportRecv } : {}),
       ...(reason !== undefined ? { reason } : {}),
+      ...(txns ? { txns } : {}),
     });
   }
 
@@ -214,4 +261,14 @@ export class Messenger {
     this.o.clock.clearTimeout(this.delayTimer);
     this.delayed = [];
   }
+}
+
+/**
+ * The ids of the transactions a `txn` or `txn-batch` message carries, for its trace records (the
+ * transaction views then need not infer which message brought what). Bodies were validated.
+ */
+function carriedTxns(env: Envelope): string[] | undefined {
+  const body = env.b as { txn?: { id?: unknown }; txns?: Array<{ id?: unknown }> };
+  const ids = env.t === 'txn' ? [body.txn] : env.t === 'txn-batch' ? (body.txns ?? []) : undefined;
+  return ids?.flatMap((t) => (typeof t?.id === 'string' ? [t.id] : []));
 }

@@ -25,6 +25,7 @@ export class TcpTransport implements StreamTransport {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private boundPort = 0;
+  private onStream: StreamHandler | undefined;
   private readonly clock: Clock;
 
   constructor(private readonly options: TcpTransportOptions) {
@@ -35,19 +36,22 @@ export class TcpTransport implements StreamTransport {
     return this.boundPort;
   }
 
-  async listen(onStream: StreamHandler): Promise<number> {
+  /** Binds the port without taking connections yet (see `listen`); returns the port bound. */
+  async bind(): Promise<number> {
     if (this.server) return this.boundPort;
     const server = createServer({ noDelay: true }, (socket) => {
       this.track(socket);
       socket.setTimeout(IDLE_SOCKET_MS, () => socket.destroy());
-      onStream(socket);
+      // Bound but not listening yet: nobody to hand it to.
+      if (this.onStream) this.onStream(socket);
+      else socket.destroy();
     });
     server.maxConnections = MAX_CONNECTIONS;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         this.server = undefined;
-        reject(new PeerlabError('IO', `cannot listen on TCP ${this.options.host}:${this.options.port ?? 0}: ${err.message}`));
+        reject(new PeerlabError('IO', `cannot listen on TCP ${this.options.host}:${this.options.port ?? 0}: ${err.message}`, { errno: (err as NodeJS.ErrnoException).code }));
       };
       server.once('error', onError);
       server.listen(this.options.port ?? 0, this.options.host, () => {
@@ -59,6 +63,11 @@ export class TcpTransport implements StreamTransport {
     const addr = server.address();
     this.boundPort = typeof addr === 'object' && addr ? addr.port : 0;
     return this.boundPort;
+  }
+
+  async listen(onStream: StreamHandler): Promise<number> {
+    this.onStream = onStream;
+    return this.bind();
   }
 
   connect(to: Address, opts: StreamConnectOptions): Promise<Duplex> {

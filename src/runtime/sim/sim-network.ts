@@ -94,10 +94,9 @@ export class SimNetwork {
   /** @internal */
   send(sender: SimTransport, to: Address, data: Buffer): void {
     const from = sender.address;
-    const fromKey = formatAddress(from);
-    const toKey = formatAddress(to);
+    const toKey = keyOf(to);
     const m = this.model;
-    const latency = m.latencyMs + (m.jitterMs > 0 ? m.jitterMs * this.link(fromKey, toKey).next() : 0);
+    const latency = m.latencyMs + (m.jitterMs > 0 ? m.jitterMs * sender.link(toKey, () => this.link(keyOf(from), toKey)).next() : 0);
     const serial = this.serial++;
     this.sent++;
     const event = this.scheduler.after(latency, () => this.arrive(serial));
@@ -171,6 +170,14 @@ export class SimNetwork {
   }
 }
 
+/** `host:port` of an address object, computed once per object (peers' addresses are long-lived). */
+const keys = new WeakMap<Address, string>();
+function keyOf(a: Address): string {
+  let k = keys.get(a);
+  if (k === undefined) keys.set(a, (k = formatAddress(a)));
+  return k;
+}
+
 function header(f: Flight): { id: string; type: string; lamport: number } {
   if (!f.header) {
     let v: { id?: unknown; t?: unknown; l?: unknown } = {};
@@ -192,6 +199,8 @@ function header(f: Flight): { id: string; type: string; lamport: number } {
 export class SimTransport implements Transport {
   private bound: Address;
   private running = false;
+  /** This sender's links, by destination: their jitter PRNGs (the network's, cached here). */
+  private readonly links = new Map<string, Prng>();
   private handler: (data: Buffer, from: Address) => void = () => {};
 
   constructor(
@@ -225,6 +234,13 @@ export class SimTransport implements Transport {
 
   onReceive(handler: (data: Buffer, from: Address) => void): void {
     this.handler = handler;
+  }
+
+  /** @internal The link to `to`, made by `make` the first time. */
+  link(to: string, make: () => Prng): Prng {
+    let p = this.links.get(to);
+    if (!p) this.links.set(to, (p = make()));
+    return p;
   }
 
   /** @internal */

@@ -24,16 +24,31 @@ export interface CsvTransactionRow {
   fields: Readonly<Record<string, CsvFieldValue>>;
   /** The attached file, if any. */
   file: { sha256: string; name: string; size: number } | null;
+  /** Who sent and who received it, as the exporting node names them (a peer's name, else a short id). */
+  senderName?: string;
+  receiverName?: string;
+  /** Its verdict on the exporting node: a void transaction moved no money. */
+  status?: 'valid' | 'void';
+  /** Why it is void (FORK, INSUFFICIENT_FUNDS, ...); null when valid. */
+  reason?: string | null;
 }
 
 /**
- * The columns of DESIGN.md §3.4. Custom fields go into ONE column, `fields`, as a JSON object
- * (empty cell when there are none), and `file` likewise (`{"name","size","sha256"}`). Why not one
- * column per custom key: keys differ from row to row, so the header would depend on the data, a
- * key could collide with a fixed column, and "25" vs 25 or true vs "true" would be lost; the JSON
- * cell reads back exactly, keeps the header fixed, and stays readable in a spreadsheet.
+ * The columns of DESIGN.md §3.4, then the ones added after them (issue 13 item 7), so a reader of
+ * the first nine keeps working: the sender's and receiver's names, the transaction's status
+ * (`valid` or `void`) and why it is void. Custom fields go into ONE column, `fields`, as a JSON
+ * object (empty cell when there are none), and `file` likewise (`{"name","size","sha256"}`). Why
+ * not one column per custom key: keys differ from row to row, so the header would depend on the
+ * data, a key could collide with a fixed column, and "25" vs 25 or true vs "true" would be lost;
+ * the JSON cell reads back exactly, keeps the header fixed, and stays readable in a spreadsheet.
  */
-export const CSV_COLUMNS = ['index', 'id', 'sender', 'receiver', 'amount', 'lamport', 'timestamp', 'fields', 'file'] as const;
+export const CSV_COLUMNS = [
+  'index', 'id', 'sender', 'receiver', 'amount', 'lamport', 'timestamp', 'fields', 'file',
+  'sender_name', 'receiver_name', 'status', 'reason',
+] as const;
+
+/** The columns of exports written before the names and the status were added (readCsvRows reads both). */
+export const CSV_COLUMNS_V1 = CSV_COLUMNS.slice(0, 9);
 
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 
@@ -57,6 +72,10 @@ export function csvCells(row: CsvTransactionRow): Record<CsvColumn, string> {
     timestamp: new Date(row.timestamp).toISOString(),
     fields: hasFields ? JSON.stringify(row.fields) : '',
     file: row.file ? JSON.stringify({ name: row.file.name, size: row.file.size, sha256: row.file.sha256 }) : '',
+    sender_name: row.senderName ?? '',
+    receiver_name: row.receiverName ?? '',
+    status: row.status ?? '',
+    reason: row.reason ?? '',
   };
 }
 

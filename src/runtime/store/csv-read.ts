@@ -1,5 +1,5 @@
 import { PeerlabError } from '../errors.ts';
-import { CSV_COLUMNS, type CsvFieldValue, type CsvTransactionRow } from './csv-export.ts';
+import { CSV_COLUMNS, CSV_COLUMNS_V1, type CsvFieldValue, type CsvTransactionRow } from './csv-export.ts';
 
 /**
  * Reads back what exportCsv wrote: tests use it to show the CSV parses back to the same rows, and a
@@ -59,23 +59,25 @@ export function parseCsv(text: string): string[][] {
   return records;
 }
 
-/** Parses an exported ledger CSV back into rows; throws BAD_ARGUMENT naming the first bad cell. */
+/**
+ * Parses an exported ledger CSV back into rows; throws BAD_ARGUMENT naming the first bad cell.
+ * Reads the current columns and those of older exports (the first nine: no names, no status).
+ */
 export function readCsvRows(text: string): CsvTransactionRow[] {
   const [header, ...body] = parseCsv(text);
-  if (!header || header.join(',') !== CSV_COLUMNS.join(',')) {
-    throw new PeerlabError('BAD_ARGUMENT', `CSV header must be ${CSV_COLUMNS.join(',')}`);
-  }
+  const columns = [CSV_COLUMNS, CSV_COLUMNS_V1].find((c) => header?.join(',') === c.join(','));
+  if (!columns) throw new PeerlabError('BAD_ARGUMENT', `CSV header must be ${CSV_COLUMNS.join(',')}`);
   return body.map((cells, n) => {
     const line = n + 2;
-    if (cells.length !== CSV_COLUMNS.length) {
-      throw new PeerlabError('BAD_ARGUMENT', `CSV row ${line}: ${cells.length} cells, expected ${CSV_COLUMNS.length}`);
+    if (cells.length !== columns.length) {
+      throw new PeerlabError('BAD_ARGUMENT', `CSV row ${line}: ${cells.length} cells, expected ${columns.length}`);
     }
-    const [index, id, sender, receiver, amount, lamport, timestamp, fields, file] = cells as [
-      string, string, string, string, string, string, string, string, string,
+    const [index, id, sender, receiver, amount, lamport, timestamp, fields, file, senderName, receiverName, status, reason] = cells as [
+      string, string, string, string, string, string, string, string, string, string?, string?, string?, string?,
     ];
     const time = Date.parse(timestamp);
     if (!Number.isFinite(time)) throw new PeerlabError('BAD_ARGUMENT', `CSV row ${line}: bad timestamp ${timestamp}`);
-    return {
+    const row: CsvTransactionRow = {
       index: integer(index, 'index', line),
       id,
       sender,
@@ -86,6 +88,9 @@ export function readCsvRows(text: string): CsvTransactionRow[] {
       fields: fields === '' ? {} : (json(fields, 'fields', line) as Record<string, CsvFieldValue>),
       file: file === '' ? null : (json(file, 'file', line) as CsvTransactionRow['file']),
     };
+    if (columns === CSV_COLUMNS_V1) return row;
+    if (status !== 'valid' && status !== 'void') throw new PeerlabError('BAD_ARGUMENT', `CSV row ${line}: status ${JSON.stringify(status)} is not valid or void`);
+    return { ...row, senderName: senderName!, receiverName: receiverName!, status, reason: reason === '' ? null : reason! };
   });
 }
 

@@ -31,6 +31,12 @@ export interface RecordLog<T> {
   readonly failed: boolean;
   /** Flushes and closes; idempotent. The log may be opened again afterwards. */
   close(): Promise<void>;
+  /**
+   * Closes as a crash would (`node.crash()`): appends still queued never reach the log (they reject
+   * with STOPPED), a batch already being written finishes. Resolves with the number of records
+   * lost; idempotent. The log may be opened again afterwards.
+   */
+  abandon(): Promise<number>;
   readonly isOpen: boolean;
   readonly stats: Readonly<RecordLogStats>;
 }
@@ -202,6 +208,31 @@ export abstract class GroupCommitLog<T> implements RecordLog<T> {
       }
     })();
     return this.closing;
+  }
+
+  abandon(): Promise<number> {
+    if (this.state !== 'open') return (this.closing ?? Promise.resolve()).then(() => 0);
+    this.state = 'closing';
+    const lost = new PeerlabError('STOPPED', `log ${this.label}: the node crashed before this write reached it`);
+    let count = 0;
+    for (const op of this.queue.splice(0)) {
+      if (op.kind === 'barrier') op.resolve();
+      else {
+        if (op.kind === 'append') count += op.count;
+        op.reject(lost);
+      }
+    }
+    this.closing = (async () => {
+      try {
+        // After the batch being written, if any: the drain loop reaches this barrier next.
+        await new Promise<void>((resolve) => this.enqueue({ kind: 'barrier', resolve }));
+        await this.unload();
+      } finally {
+        this.state = 'closed';
+        this.closing = undefined;
+      }
+    })();
+    return this.closing.then(() => count);
   }
 
   private checkWritable(): void {

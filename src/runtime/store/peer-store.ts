@@ -36,6 +36,8 @@ export interface PeerStore {
   flush(): Promise<void>;
   /** Flushes and stops the timer; idempotent. */
   close(): Promise<void>;
+  /** As a crash would (`node.crash()`): a list not written yet is forgotten; later saves are ignored. */
+  abandon(): void;
   readonly stats: Readonly<PeerStoreStats>;
 }
 
@@ -133,6 +135,13 @@ export class FilePeerStore implements PeerStore {
     await this.flush();
   }
 
+  abandon(): void {
+    this.closed = true;
+    this.pending = undefined;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
   /** Writes the pending list after any write in flight (writes never overlap). */
   private writePending(): Promise<void> {
     this.writing = this.writing.then(async () => {
@@ -166,23 +175,39 @@ export class FilePeerStore implements PeerStore {
   }
 }
 
-/** The `--memory` peer store: keeps a copy of the last saved list in this process only. */
+/**
+ * The `--memory` peer store: keeps a copy of the last saved list in this process only. Its saves
+ * are immediate, so a crash loses nothing here; a restarted memory node starts a new store from
+ * the old one's list (`initial`).
+ */
 export class MemoryPeerStore implements PeerStore {
   readonly stats: PeerStoreStats = { writes: 0, writeErrors: 0, recoveredFromBackup: false };
-  private saved: PeerRecord[] = [];
+  private saved: PeerRecord[];
+  private closed = false;
+
+  constructor(initial: readonly PeerRecord[] = []) {
+    this.saved = initial.map(normalise);
+  }
 
   async load(): Promise<PeerRecord[]> {
     return this.saved.map((p) => ({ ...p }));
   }
 
   save(peers: readonly PeerRecord[]): void {
+    if (this.closed) return;
     this.saved = peers.map(normalise);
     this.stats.writes++;
   }
 
   async flush(): Promise<void> {}
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  abandon(): void {
+    this.closed = true;
+  }
 }
 
 type ReadResult = { kind: 'ok'; peers: PeerRecord[] } | { kind: 'missing' } | { kind: 'corrupt'; reason: string };

@@ -2,31 +2,43 @@ import type { Duplex } from 'node:stream';
 import { formatAddress, type Address } from '../address.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
+import { verifySignature, type Identity } from '../identity.ts';
 import type { DurableLedger } from '../ledger/durable-ledger.ts';
 import type { Transaction } from '../ledger/transaction.ts';
-import type { StreamMux } from '../net/stream-mux.ts';
+import type { StreamContext, StreamMux } from '../net/stream-mux.ts';
+import type { Random } from '../random.ts';
 import {
-  decodeBulkLine, decodePullRequest, encodeBulkEnd, encodeBulkTxn, encodePullRequest,
-  MAX_BULK_LINE_BYTES, MAX_PULL_REQUEST_BYTES, SYNC_MAGIC_TEXT, type PullRequest,
+  decodeBulkLine, decodeChallenge, decodePullAuth, decodePullRequest, encodeBulkEnd, encodeBulkTxn, encodeChallenge,
+  encodePullAuth, encodePullRequest, MAX_AUTH_LINE_BYTES, MAX_BULK_LINE_BYTES, MAX_PULL_REQUEST_BYTES, pullSigningBytes,
+  SYNC_MAGIC, SYNC_MAGIC_TEXT, type PullRequest,
 } from '../wire/bulk-sync.ts';
 import type { FrontierChainWire } from '../wire/ledger.ts';
 
 /** At most this many peers pull from us at once (each pull walks the whole ledger). */
 const MAX_SERVING = 4;
 const CONNECT_TIMEOUT_MS = 5000;
+/** A puller has this long to answer the challenge. */
+const AUTH_TIMEOUT_MS = 5000;
 
 export interface BulkSyncOptions {
   mux: StreamMux;
   ledger: DurableLedger;
   clock: Clock;
-  selfId: string;
-  /** Who is behind an address, for the ledger's `via` (who sent a bad transaction). */
-  peers: { getByAddr(addr: string): { id: string } | undefined };
+  /** This node's key: pulls are signed answers to the server's challenge. */
+  identity: Identity;
+  /** Challenges. */
+  random: Random;
+  /**
+   * Who is behind an address (the ledger's `via`, and the id a server must answer as), and who
+   * is an admitted peer (only they may pull).
+   */
+  peers: { getByAddr(addr: string): { id: string } | undefined; has(id: string): boolean };
 }
 
 /**
  * Bulk catch-up over streams (DESIGN.md §3.5: join, clear-and-rebuild, long partitions): serves
- * pulls on the node's stream mux (`PLS1`), at most MAX_SERVING at a time, and pulls from peers.
+ * pulls on the node's stream mux (`PLS2`), to admitted peers only (a signed answer to a fresh
+ * challenge: issue 15.5), at most MAX_SERVING at a time, and pulls from peers.
  * The wire format is in wire/bulk-sync.ts. Streams are flow-controlled, so 100k transactions cost
  * constant memory on both sides apart from the ledger itself.
  */
@@ -36,7 +48,7 @@ export class BulkSync {
   private readonly stopping = new AbortController();
 
   constructor(private readonly o: BulkSyncOptions) {
-    o.mux.handle(SYNC_MAGIC_TEXT, (stream) => this.serve(stream));
+    o.mux.handle(SYNC_MAGIC_TEXT, (stream, ctx) => this.serve(stream, ctx));
   }
 
   /** Pulls everything the node at `address` has that we lack; resolves with the count received. */
@@ -44,9 +56,21 @@ export class BulkSync {
     const stream = await this.o.mux.dial(address, { timeoutMs: CONNECT_TIMEOUT_MS });
     const ledger = this.o.ledger;
     const via = this.o.peers.getByAddr(formatAddress(address))?.id;
+    const self = this.o.identity.id;
+    try {
+      stream.write(SYNC_MAGIC);
+      const c = decodeChallenge(await readLine(stream, MAX_AUTH_LINE_BYTES, CONNECT_TIMEOUT_MS, this.o.clock));
+      if (!c) throw new PeerlabError('IO', `${formatAddress(address)} sent no bulk-sync challenge`);
+      if (via !== undefined && c.id !== via) throw new PeerlabError('IO', `${formatAddress(address)} answered as another node (${c.id.slice(0, 8)})`);
+      const sig = this.o.identity.sign(pullSigningBytes(c.id, c.challenge, self)).toString('base64url');
+      stream.write(encodePullAuth({ from: self, sig }));
+    } catch (err) {
+      stream.destroy();
+      throw err;
+    }
     return pull(
       stream,
-      { from: this.o.selfId, chains: ledger.digest.frontier() },
+      { from: self, chains: ledger.digest.frontier() },
       async (items, json) => {
         await ledger.ingest(items, via, json);
       },
@@ -58,16 +82,30 @@ export class BulkSync {
     this.stopping.abort();
   }
 
-  private serve(stream: Duplex): void {
-    if (this.serving >= MAX_SERVING) {
-      stream.destroy();
-      return;
-    }
-    this.serving++;
-    // Only durable transactions are served (see DurableLedger.missingFor).
-    void servePull(stream, (chains) => this.o.ledger.missingFor(chains), this.o.clock)
-      .catch(() => stream.destroy())
-      .finally(() => this.serving--);
+  /** A pull: only an admitted peer's signed answer to our challenge gets anything. */
+  private serve(stream: Duplex, ctx: StreamContext): void {
+    void this.authenticate(stream)
+      .then((from) => {
+        if (from === undefined || this.serving >= MAX_SERVING) {
+          stream.destroy();
+          return;
+        }
+        ctx.authenticated();
+        this.serving++;
+        // Only durable transactions are served (see DurableLedger.missingFor).
+        return servePull(stream, (chains) => this.o.ledger.missingFor(chains), this.o.clock).finally(() => this.serving--);
+      })
+      .catch(() => stream.destroy());
+  }
+
+  /** Sends a fresh challenge; resolves with the admitted peer that answered it, or undefined. */
+  private async authenticate(stream: Duplex): Promise<string | undefined> {
+    const self = this.o.identity.id;
+    const challenge = this.o.random.bytes(32).toString('base64url');
+    stream.write(encodeChallenge({ challenge, id: self }));
+    const auth = decodePullAuth(await readLine(stream, MAX_AUTH_LINE_BYTES, AUTH_TIMEOUT_MS, this.o.clock));
+    if (!auth || !this.o.peers.has(auth.from)) return undefined;
+    return verifySignature(auth.from, pullSigningBytes(self, challenge, auth.from), Buffer.from(auth.sig, 'base64url')) ? auth.from : undefined;
   }
 }
 
@@ -215,8 +253,10 @@ export function readLine(stream: Duplex, max: number, timeoutMs: number, clock: 
       }
       chunks.push(chunk.subarray(0, nl));
       const rest = chunk.subarray(nl + 1);
-      if (rest.length) stream.unshift(rest);
+      // Finish (listener off, stream paused) before pushing the rest back: unshifted into a
+      // flowing stream, it would come straight back into this line.
       finish(undefined, Buffer.concat(chunks).toString('utf8'));
+      if (rest.length) stream.unshift(rest);
     };
     const onEnd = (): void => finish(new PeerlabError('IO', 'connection closed before the request line'));
     function finish(err: Error | undefined, line?: string): void {

@@ -15,6 +15,9 @@ import {
   type BalanceBody, type BalanceReqBody, type DigestBody, type FrontierBody, type TxnBatchBody, type TxnBody, type TxnReqBody,
 } from '../wire/ledger.ts';
 import type { BulkSync } from './bulk.ts';
+import { SyncReport, type PeerSyncResult } from './sync-report.ts';
+
+export type { PeerSyncResult, SyncTrigger } from './sync-report.ts';
 
 export interface SyncEngineOptions {
   ledger: DurableLedger;
@@ -32,14 +35,6 @@ export interface SyncEngineOptions {
   maxDatagram: number;
   /** Reports a failure in an asynchronous handler (e.g. the disk refused an append). */
   emit: Emit;
-}
-
-export interface PeerSyncResult {
-  peer: string;
-  name: string;
-  learned: number;
-  via: 'udp' | 'tcp';
-  error?: string;
 }
 
 export interface PeerBalance {
@@ -83,12 +78,16 @@ export class SyncEngine {
   private readonly balanceWaiters = new Map<string, Array<(b: BalanceBody) => void>>();
   private digestCursor = 0;
   private lastDigestRound = 0;
+  private lastDigestExchange = -Infinity;
   /** One TCP pull per peer at a time; a second caller shares the first one's result. */
   private readonly bulkInFlight = new Map<string, Promise<number>>();
+  /** `sync-complete` events: which rounds report, and what they learned. */
+  private readonly report: SyncReport;
   /** Counters for benchmarks and stats. */
   readonly counters = { txnPushed: 0, txnForwarded: 0, batchesSent: 0, frontiersSent: 0, digestsSent: 0, bulkPulls: 0 };
 
   constructor(private readonly o: SyncEngineOptions) {
+    this.report = new SyncReport({ emit: o.emit, digest: () => this.digestText() });
     const m = o.messenger;
     const report = (err: unknown): void => o.emit('log', { level: 'error', message: `sync: ${(err as Error)?.message ?? String(err)}` });
     m.handle('txn', (msg) => void this.onTxn(msg as Envelope<TxnBody>).catch(report));
@@ -100,7 +99,7 @@ export class SyncEngine {
     m.handle('balance', (msg) => this.onBalance(msg as Envelope<BalanceBody>));
     o.heartbeat.carry({ digest: () => this.digestText(), onDigest: (peer, dg) => this.onDigest(peer.id, dg) });
     // A new or returning peer: compare ledgers now rather than at the next digest round.
-    o.membership.onPeerAdded((peer) => void this.exchange(peer).catch(() => undefined));
+    o.membership.onPeerAdded((peer) => void this.report.round('peer-added', peer, this.exchange(peer)).catch(() => undefined));
     o.ledger.onSent((txn) => this.push(txn));
   }
 
@@ -125,6 +124,12 @@ export class SyncEngine {
       this.o.messenger.send(p.address, 'txn', { txn: toWire(txn) });
       this.counters.txnPushed++;
     }
+  }
+
+  /** Gossips one transaction to one peer only (`node.misbehave.doubleSpend` hands each branch to its recipient). */
+  sendTo(peer: Peer, txn: Transaction): void {
+    this.o.messenger.send(peer.address, 'txn', { txn: toWire(txn) });
+    this.counters.txnPushed++;
   }
 
   private async onTxn(msg: Envelope<TxnBody>): Promise<void> {
@@ -154,7 +159,7 @@ export class SyncEngine {
     for (const id of fresh) this.requested.set(id, now);
     // Chunked to fit a datagram: an id is 64 hex characters plus quotes and a comma.
     const per = Math.max(1, Math.min(200, Math.floor((this.o.maxDatagram - ENVELOPE_OVERHEAD - 32) / 67)));
-    for (let i = 0; i < fresh.length; i += per) this.o.messenger.send(peer.address, 'txn-req', { ids: fresh.slice(i, i + per) });
+    for (let i = 0; i < fresh.length; i += per) this.report.requested(this.o.messenger.send(peer.address, 'txn-req', { ids: fresh.slice(i, i + per) }));
     if (this.requested.size > 50_000) this.requested.clear();
   }
 
@@ -192,6 +197,7 @@ export class SyncEngine {
     const ex = msg.b.re ? this.exchanges.get(msg.b.re) : undefined;
     const { results, stored } = await this.ledger.ingest(msg.b.txns, msg.f);
     if (ex) ex.learned += stored.length;
+    else if (msg.b.re && this.o.table.get(msg.f)) this.report.answered(msg.b.re, this.o.table.get(msg.f)!, stored.length, msg.b.more === false);
     const missing = results.flatMap((r) => (r.outcome === 'pending' ? (r.missing ?? []) : []));
     if (missing.length) this.requestIds([...new Set(missing)], msg.f);
     if (ex && msg.b.more === false) {
@@ -214,14 +220,17 @@ export class SyncEngine {
     const now = this.o.clock.now();
     if (now - (this.lastExchange.get(peerId) ?? -Infinity) < this.interval()) return;
     if ([...this.exchanges.values()].some((e) => e.peer.id === peerId) || this.bulkInFlight.has(peerId)) return;
+    // In a big network (a small active view) one such exchange per interval in all, so a node's
+    // anti-entropy costs the same however busy the network is; gossip carries the rest.
+    if (!this.o.membership.view.small) {
+      if (now - this.lastDigestExchange < this.interval()) return;
+      this.lastDigestExchange = now;
+    }
     this.lastExchange.set(peerId, now);
     const remote = parseDigest(dg);
     const local = this.ledger.ledger.size;
-    if (remote && remote.count - local > UDP_CATCHUP_LIMIT) {
-      void this.bulk(peer).catch(() => undefined);
-      return;
-    }
-    void this.exchange(peer).catch(() => undefined);
+    const round = remote && remote.count - local > UDP_CATCHUP_LIMIT ? this.bulkResult(peer) : this.exchange(peer);
+    void this.report.round('anti-entropy', peer, round).catch(() => undefined);
   }
 
   /** One round: a digest to the next peer in turn (the idle cost of anti-entropy). */
@@ -306,13 +315,13 @@ export class SyncEngine {
   /** `node.sync(peer?)`: a frontier exchange with each peer; what was learned, from whom. */
   async sync(peers: Peer[]): Promise<SyncResult> {
     const before = this.ledger.ledger.size;
-    const results = await Promise.all(peers.map((p) => this.exchange(p)));
+    const results = await Promise.all(peers.map((p) => this.report.round('user', p, this.exchange(p))));
     return { learned: this.ledger.ledger.size - before, peers: results, digest: this.digestText() };
   }
 
   /** Pulls everything a peer has over TCP (join, clear-and-rebuild). */
-  async pullFrom(peer: Peer): Promise<PeerSyncResult> {
-    return this.bulkResult(peer);
+  async pullFrom(peer: Peer, trigger: 'join' | 'rebuild' = 'join'): Promise<PeerSyncResult> {
+    return this.report.round(trigger, peer, this.bulkResult(peer));
   }
 
   /**
@@ -322,7 +331,7 @@ export class SyncEngine {
   async rebuild(): Promise<{ cleared: number; restored: number; from: string[]; recovered: boolean }> {
     const cleared = await this.ledger.clear();
     this.o.emit('ledger-cleared', { cleared });
-    const results = await Promise.all(this.o.table.list().map((p) => this.pullFrom(p)));
+    const results = await Promise.all(this.o.table.list().map((p) => this.pullFrom(p, 'rebuild')));
     const ok = results.filter((r) => !r.error);
     return { cleared, restored: this.ledger.ledger.size, from: ok.map((r) => r.name), recovered: !this.ledger.recovering };
   }

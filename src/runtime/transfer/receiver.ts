@@ -145,9 +145,10 @@ export class Receiver {
 
   /**
    * A new stream: it must present a valid hello and token, or it is closed unanswered. The mux has
-   * already read the hello's first four bytes (its magic) to route it here.
+   * already read the hello's first four bytes (its magic) to route it here. `authenticated` is
+   * told once the token checks out (the mux stops counting the stream as a stranger's).
    */
-  async onConnection(stream: Duplex): Promise<void> {
+  async onConnection(stream: Duplex, authenticated: () => void = () => undefined): Promise<void> {
     const deadline = new AbortController();
     const timer = this.deps.clock.setTimeout(() => deadline.abort(), this.deps.settings.timeouts.helloMs);
     const buf = await readExactly(stream, HELLO_LENGTH - HELLO_MAGIC.length, deadline.signal);
@@ -159,6 +160,7 @@ export class Receiver {
       stream.destroy();
       return;
     }
+    authenticated();
     const controller = new AbortController();
     let release = (): void => {};
     const done = new Promise<void>((resolve) => (release = resolve));

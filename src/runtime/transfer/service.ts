@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { PeerlabError } from '../errors.ts';
 import type { FileSystem } from '../fs/file-system.ts';
 import { nodeFileSystem } from '../fs/node-file-system.ts';
-import { StreamMux } from '../net/stream-mux.ts';
+import { StreamMux, type StreamContext } from '../net/stream-mux.ts';
 import { TcpTransport } from '../net/tcp-transport.ts';
 import { cryptoRandom, type Random } from '../random.ts';
 import { FILE_PROTOCOL_MAGIC } from '../wire/file-stream.ts';
@@ -92,7 +92,7 @@ export class TransferService {
         helloTimeoutMs: this.settings.timeouts.helloMs,
         onRefused: () => this.receiver.refused(),
       });
-    this.mux.handle(FILE_PROTOCOL_MAGIC, (stream) => this.acceptStream(stream));
+    this.mux.handle(FILE_PROTOCOL_MAGIC, (stream, ctx) => this.acceptStream(stream, ctx));
     this.sendControl = this.controlChannel();
     const peers = options.peers;
     this.receiver = new Receiver({
@@ -115,9 +115,13 @@ export class TransferService {
       if (!sendControl) throw new Error('TransferService needs a messenger or a sendControl');
       return sendControl;
     }
-    // A known peer is answered at its known address, whatever port a datagram came from.
+    // A known peer is answered at its known address, whatever port a datagram came from. Only
+    // admitted peers, at their verified address, may offer or answer (issue 15.5): the messenger
+    // refuses the rest (`not-a-peer`), so a stranger never gets an accept, nor its token.
     const locate = (id: string, from: Address): PeerRef => ({ id, address: peers?.get(id)?.address ?? from });
-    for (const type of TRANSFER_MESSAGE_TYPES) messenger.handle(type, (msg, from) => this.handleControl(locate(msg.f, from), type, msg.b));
+    for (const type of TRANSFER_MESSAGE_TYPES) {
+      messenger.handle(type, (msg, from) => this.handleControl(locate(msg.f, from), type, msg.b), { peersOnly: true });
+    }
     return (peer, type, body) => {
       messenger.send(peer.address, type, body);
     };
@@ -211,15 +215,18 @@ export class TransferService {
     }
   }
 
-  /** Serves one incoming stream of the file protocol (its magic already read by the mux). */
-  private acceptStream(stream: Duplex): void {
+  /**
+   * Serves one incoming stream of the file protocol (its magic already read by the mux); it is
+   * authenticated once it presents a one-time token this node gave an admitted peer.
+   */
+  private acceptStream(stream: Duplex, ctx: StreamContext): void {
     if (this.state !== 'running') {
       stream.destroy();
       return;
     }
     this.streams.add(stream);
     stream.once('close', () => this.streams.delete(stream));
-    this.receiver.onConnection(stream).catch(() => stream.destroy());
+    this.receiver.onConnection(stream, () => ctx.authenticated()).catch(() => stream.destroy());
   }
 
   /** Size and sha256 of a file this node could send (read from the node's disk). */

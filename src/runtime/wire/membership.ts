@@ -31,7 +31,17 @@ export interface HelloBody {
 export interface RefuseBody {
   code: string;
   reason: string;
+  /** The refused hello's nonce, or (LAMPORT_AHEAD) the refused message's id. */
   re?: string;
+  /** LAMPORT_AHEAD: the refuser's Lamport clock, so a pushed node can step back to it. */
+  clock?: number;
+  /** Ed25519 signature (base64url) over refuseSigningBytes(): nobody can refuse in a peer's name. */
+  sig: string;
+}
+
+/** A peer leaving, signed for the session its recipient admitted it with (a captured bye cannot be replayed). */
+export interface ByeBody {
+  sig: string;
 }
 
 export interface PingBody {
@@ -75,6 +85,9 @@ export interface PeersReqBody {
 
 export const MAX_PEERS_PER_MESSAGE = 40;
 
+/** Ed25519 signatures in base64url. */
+const SIG = { type: 'string', pattern: '^[A-Za-z0-9_-]{86}$' } as const;
+
 const paramsSchema = {
   type: 'object',
   additionalProperties: false,
@@ -101,17 +114,19 @@ export const MEMBERSHIP_MESSAGES: MessageFamily = {
       re: TOKEN,
       reply: { type: 'boolean' },
       join: { type: 'boolean' },
-      sig: { type: 'string', pattern: '^[A-Za-z0-9_-]{86}$' },
+      sig: SIG,
     },
   },
   refuse: {
     type: 'object',
     additionalProperties: false,
-    required: ['code', 'reason'],
+    required: ['code', 'reason', 'sig'],
     properties: {
       code: { type: 'string', maxLength: 64 },
       reason: { type: 'string', maxLength: 500 },
       re: TOKEN,
+      clock: SAFE_INT_SCHEMA,
+      sig: SIG,
     },
   },
   ping: {
@@ -162,10 +177,14 @@ export const MEMBERSHIP_MESSAGES: MessageFamily = {
       },
     },
   },
-  bye: { type: 'object', additionalProperties: false, properties: {} },
+  bye: { type: 'object', additionalProperties: false, required: ['sig'], properties: { sig: SIG } },
 };
 
-/** Bytes the hello signature covers: everything that identifies the sender and its claims. */
+/**
+ * Bytes the hello signature covers: everything that identifies the sender and its claims. A hello
+ * admits its sender only when its `re` is a fresh nonce the receiver sent to the advertised address
+ * (membership.ts), so a captured hello replayed from elsewhere admits nobody.
+ */
 export function helloSigningBytes(from: string, b: Omit<HelloBody, 'sig'>): Buffer {
   return Buffer.from(
     JSON.stringify([
@@ -173,4 +192,17 @@ export function helloSigningBytes(from: string, b: Omit<HelloBody, 'sig'>): Buff
       b.nonce, b.re ?? '', b.reply, ...(b.join ? ['join'] : []),
     ]),
   );
+}
+
+/** Bytes a refusal's signature covers (`from` is the refuser). */
+export function refuseSigningBytes(from: string, b: Omit<RefuseBody, 'sig'>): Buffer {
+  return Buffer.from(JSON.stringify(['peerlab-refuse', from, b.code, b.reason, b.re ?? '', b.clock ?? -1]));
+}
+
+/**
+ * Bytes a bye's signature covers: who leaves, whom it tells, and the nonce of the hello with which
+ * the recipient last admitted it (its session), so a bye replayed after a re-admission is refused.
+ */
+export function byeSigningBytes(from: string, to: string, session: string): Buffer {
+  return Buffer.from(JSON.stringify(['peerlab-bye', from, to, session]));
 }

@@ -5,8 +5,11 @@ import type { JsonSchema, MessageFamily } from './schema-types.ts';
 import { ID_SCHEMA, SAFE_INT_SCHEMA, UUID_SCHEMA } from './schema-types.ts';
 import { TRANSFER_MESSAGES } from './transfer.ts';
 
-/** The protocol version this build speaks. Bump on any incompatible wire change. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The protocol version this build speaks. Bump on any incompatible wire change. 2: hellos admit
+ * only when they answer a fresh nonce; `refuse` and `bye` are signed; bulk pulls are authenticated.
+ */
+export const PROTOCOL_VERSION = 2;
 export const DEFAULT_MAX_DATAGRAM = 8 * 1024;
 
 /**

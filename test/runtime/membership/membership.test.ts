@@ -125,23 +125,19 @@ describe('peers survive a restart', () => {
 
 describe('spoofed senders', () => {
   it('a bye claiming a peer id from another address neither removes the peer nor moves the clock', async () => {
-    const { createSocket } = await import('node:dgram');
-    const { v4: uuid } = await import('uuid');
+    const { HostileClient } = await import('../../support/hostile-client.ts');
     nodes = await startNodes(2);
     const [a, b] = nodes as [Node, Node];
     await b.join(a.address);
-    const sock = createSocket('udp4');
-    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const h = await HostileClient.udp();
     try {
       const before = a.lamportTime;
-      const forged = Buffer.from(JSON.stringify({ v: 1, t: 'bye', f: b.id, l: before + 100_000, id: uuid(), b: {} }));
-      const [host, port] = [a.address.split(':')[0]!, Number(a.address.split(':')[1])];
-      await new Promise<void>((r) => sock.send(forged, port, host, () => r()));
+      h.bye(a.address, a.id, '', { f: b.id, l: before + 100_000 });
       await until(() => (a.stats().rejectedByReason['spoofed-sender'] ?? 0) >= 1, 'the forged bye is refused');
       expect(a.peers().map((p) => p.name)).toEqual(['b']);
       expect(a.lamportTime).toBeLessThan(before + 100_000);
     } finally {
-      sock.close();
+      await h.close();
     }
   });
 });

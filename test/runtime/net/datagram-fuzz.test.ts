@@ -4,15 +4,20 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAMPORT_MAX_AHEAD } from '../../../src/runtime/clock.ts';
+import { LAMPORT_MAX_AHEAD, LAMPORT_WINDOW } from '../../../src/runtime/clock.ts';
 import { Identity } from '../../../src/runtime/identity.ts';
 import { MemoryStreamNetwork } from '../../../src/runtime/net/memory-streams.ts';
 import { MemoryNetwork } from '../../../src/runtime/net/memory-transport.ts';
 import { Node } from '../../../src/runtime/node.ts';
 import { Prng } from '../../../src/runtime/prng.ts';
 import { helloSigningBytes, type HelloBody } from '../../../src/runtime/wire/membership.ts';
-import { decode, DEFAULT_MAX_DATAGRAM, encode, PROTOCOL_VERSION, type Envelope } from '../../../src/runtime/wire/messages.ts';
+import { assertValidBody, decode, DEFAULT_MAX_DATAGRAM, knownTypes, PROTOCOL_VERSION, type Envelope } from '../../../src/runtime/wire/messages.ts';
+import { createTransaction } from '../../../src/runtime/ledger/transaction.ts';
+import { toWire } from '../../../src/runtime/wire/ledger.ts';
+import { MemoryWorld } from '../memory-world.ts';
+import { lamportViolations, MemoryTrace } from './trace-check.ts';
 import { startNodes, stopAll, until } from '../../helpers.ts';
+import { HostileClient } from '../../support/hostile-client.ts';
 
 const TOTAL = 10_000;
 const rng = new Prng('datagram-fuzz');
@@ -179,7 +184,7 @@ function corpus(nodeId: string, peerId: string): Case[] {
   add('prototype pollution', 1000, poisoned);
   add('unsupported version', 800, () => {
     const t = rng.pick(TYPES);
-    return json(envelope(t, validBody(t), { v: rng.pick([0, 2, 3, 99, 65535, 1e9]) }));
+    return json(envelope(t, validBody(t), { v: rng.pick([0, 1, 3, 99, 65535, 1e9]) }));
   });
   // Decodable but forged: only the node's deeper checks can refuse these.
   add('hello with a random signature', 500, () => {
@@ -336,39 +341,127 @@ describe('datagram fuzz against a running node (real UDP)', () => {
 });
 
 describe('hostile Lamport times', () => {
-  // DESIGN.md §3.1: Lamport values must be safe integers. A peer that keeps sending times just under
-  // the "absurdly far ahead" bound must not walk this node's clock out of the safe range, after which
-  // every message the node sends fails the envelope schema at its peers.
-  it('a peer cannot push a node clock past Number.MAX_SAFE_INTEGER', async () => {
+  // DESIGN.md §3.1: Lamport values must be safe integers. A stranger that keeps sending times just
+  // under the old "absurdly far ahead" bound must not walk this node's clock out of the safe range,
+  // after which every message the node sends fails the envelope schema at its peers.
+  it('a stranger cannot push a node clock past Number.MAX_SAFE_INTEGER, nor far at all', async () => {
     const net = new MemoryNetwork();
     const node = new Node({ name: 'target', memory: true, seed: 1, transport: net.transport('127.0.0.1', 7001), streams: new MemoryStreamNetwork().transport() });
-    const raw = net.transport('127.0.0.1', 7002);
-    const replies: Buffer[] = [];
-    raw.onReceive((d) => replies.push(d));
-    await raw.start();
     await node.start();
+    const h = await HostileClient.memory(net, 7002);
     try {
-      // A stranger's clock is never adopted, so no number of these datagrams moves the node's.
       const steps = 20_000;
-      const to = { host: '127.0.0.1', port: 7001 };
       for (let i = 0; i < steps; i++) {
         const l = Math.min(node.lamportTime + LAMPORT_MAX_AHEAD, Number.MAX_SAFE_INTEGER);
-        raw.send(to, encode({ v: 1, t: 'ping', f: fuzzer.id, l, id: uuid(), b: { seq: i } }));
+        h.send(node.address, 'ping', { seq: i }, { l });
         await Promise.resolve(); // memory delivery is a microtask
         await Promise.resolve();
       }
-      await new Promise((r) => setImmediate(r));
+      await h.barrier(node.address);
       expect(Number.isSafeInteger(node.lamportTime), `lamport ${node.lamportTime}`).toBe(true);
-      expect(node.lamportTime).toBeLessThan(LAMPORT_MAX_AHEAD);
+      expect(node.lamportTime).toBeLessThan(LAMPORT_WINDOW + 2 * steps);
+      expect(node.stats().rejectedByReason['lamport-ahead']).toBe(steps);
       // What the node says afterwards must still be acceptable to its peers.
-      replies.length = 0;
-      raw.send(to, encode({ v: 1, t: 'ping', f: fuzzer.id, l: 1, id: uuid(), b: { seq: 1 } }));
-      await until(() => replies.length > 0, 'the node answers', 2000, 1);
-      const r = decode(replies.at(-1)!);
-      expect(r.ok ? 'ok' : `${r.reason}: ${r.detail}`).toBe('ok');
+      const answer = h.received.at(-1)!;
+      expect(decode(Buffer.from(JSON.stringify(answer.env))).ok).toBe(true);
+      // And it told the stranger, signed, what its clock is (at most once a second per address).
+      const refusals = h.received.filter((r) => r.env.t === 'refuse');
+      expect(refusals.length).toBeGreaterThanOrEqual(1);
+      expect(refusals[0]!.env.b).toMatchObject({ code: 'LAMPORT_AHEAD' });
+      expect(refusals[0]!.env.b.clock).toBeLessThan(LAMPORT_WINDOW);
     } finally {
       await node.stop();
-      await raw.stop();
+      await h.close();
     }
   });
+});
+
+describe('fuzz past decode: an admitted hostile peer (the hostile client)', () => {
+  // Decodable, schema-valid messages of every type with random meaning — made-up ids, seqs,
+  // transfers, frontiers, forged transactions, signed refusals with any code and clock, hellos
+  // answering nothing — from a peer the node admitted: they reach the handlers. The node stays up,
+  // keeps its honest peer, its ledger and its clock, logs no handler error, and still transacts.
+  it('3,000 well-formed messages of every type change nothing they should not', async () => {
+    const world = new MemoryWorld();
+    const trace = new MemoryTrace();
+    const [a, b] = (await world.startNodes(2, { trace, heartbeat: { interval: 100, timeout: 3000 } })) as [Node, Node];
+    const h = await HostileClient.memory(world.datagrams, 7100);
+    try {
+      await b.join(a.address);
+      await a.send(b.address, 3);
+      await until(() => b.digest() === a.digest(), 'a and b converge');
+      await h.handshake(a.address);
+      await until(() => a.peers().length === 2, 'the hostile client is admitted');
+      const errors: string[] = [];
+      a.on('log', (e) => e.data.level === 'error' && errors.push(e.data.message));
+      const digest = a.digest();
+      const mallory = Identity.generate();
+      const hex = (): string => Array.from({ length: 64 }, () => '0123456789abcdef'[rng.int(16)]).join('');
+      const someId = (): string => rng.pick([a.id, b.id, h.id, mallory.id, strangers[0]!.id]);
+      const forgedTxn = (): unknown => {
+        const seq = 1 + rng.int(3);
+        const to = rng.pick([a.id, b.id, h.id]);
+        const t = toWire(createTransaction(mallory, { to, amount: 1 + rng.int(5000), seq, prev: seq === 1 ? null : hex(), lamport: rng.int(1e9), time: 1_700_000_000_000 }));
+        const k = rng.pick(['amount', 'to', 'seq', 'sig', 'lamport'] as const);
+        const mutated = { ...t } as Record<string, unknown>;
+        if (k === 'amount') mutated.amount = '999999.00';
+        else if (k === 'to') mutated.to = [a.id, b.id, h.id].find((x) => x !== to);
+        else if (k === 'seq') mutated.seq = (t.seq as number) + 1;
+        else if (k === 'lamport') mutated.lamport = (t.lamport as number) + 1;
+        else mutated.sig = 'A'.repeat(86);
+        return mutated;
+      };
+      const chain = (): unknown => ({ from: someId(), tips: [{ seq: 1 + rng.int(100), id: hex() }] });
+      const dg = (): string => `${rng.int(1e6)}.${token(43)}`;
+      const bodies: Record<string, () => unknown> = {
+        hello: () => h.helloBody({ re: token(16), reply: rng.chance(0.5), name: rng.pick(['a', 'b', 'mallory']) }),
+        refuse: () => {
+          const r = { code: rng.pick(['BANNED', 'FULL', 'INCOMPATIBLE', 'LAMPORT_AHEAD', token(8)]), reason: 'fuzz', re: rng.pick([token(16), uuid()]), clock: rng.int(1000) };
+          return { ...r, sig: h.key.sign(JSON.stringify(['peerlab-refuse', h.id, r.code, r.reason, r.re, r.clock])) };
+        },
+        ping: () => (rng.chance(0.5) ? { seq: rng.int(1e9) } : { seq: rng.int(1e9), dg: dg() }),
+        ack: () => ({ seq: rng.int(1e9), dg: dg() }),
+        'ping-req': () => ({ target: someId(), addr: rng.pick([b.address, '127.0.0.1:9', '10.0.0.1:5000']), seq: rng.int(1e9) }),
+        'indirect-ack': () => ({ target: someId(), seq: rng.int(100) }),
+        'peers-req': () => ({ seq: rng.int(1e6) }),
+        peers: () => ({ peers: Array.from({ length: rng.int(5) }, (_, i) => ({ id: Identity.generate().id, addr: `127.0.0.1:${40_000 + rng.int(1000)}`, name: `p${i}` })), re: rng.int(10) }),
+        bye: () => ({ sig: h.key.sign(JSON.stringify(['peerlab-bye', h.id, a.id, token(16)])) }),
+        txn: () => ({ txn: forgedTxn(), hops: rng.int(10) }),
+        'txn-req': () => ({ ids: Array.from({ length: 1 + rng.int(5) }, hex), re: uuid() }),
+        'txn-batch': () => ({ txns: Array.from({ length: rng.int(3) }, forgedTxn), re: uuid(), more: rng.chance(0.3) }),
+        digest: () => ({ dg: dg() }),
+        frontier: () => ({ dg: dg(), chains: Array.from({ length: rng.int(3) }, chain), reply: rng.chance(0.5), re: uuid() }),
+        'balance-req': () => (rng.chance(0.5) ? {} : { account: someId() }),
+        balance: () => ({ account: someId(), balance: '1.00', spendable: '0.00', re: uuid() }),
+        'file-offer': () => ({ transferId: uuid(), attempt: 1 + rng.int(3), name: rng.pick(['../../etc/passwd', 'x.bin', 'CON']), size: rng.int(4096), sha256: hex() }),
+        'file-accept': () => ({ transferId: uuid(), attempt: 1, port: 1 + rng.int(65535), token: token(43), offset: rng.int(100) }),
+        'file-refuse': () => ({ transferId: uuid(), attempt: 1, reason: rng.pick(['TOO_LARGE', 'BUSY', 'BANNED']), limit: rng.int(100) }),
+        'file-confirm': () => ({ transferId: uuid(), sha256: hex(), size: rng.int(100) }),
+        'file-cancel': () => ({ transferId: uuid(), reason: rng.pick(['GAVE_UP', 'STOPPED', 'IO_ERROR', 'EXPIRED']) }),
+      };
+      expect(Object.keys(bodies).sort()).toEqual(knownTypes().sort());
+      const types = Object.keys(bodies);
+      for (let i = 0; i < 3000; i++) {
+        const t = types[i % types.length]!;
+        const body = bodies[t]!();
+        expect(() => assertValidBody(t, body), t).not.toThrow();
+        h.send(a.address, t, body, { l: h.clock + 1 + rng.pick([0, 10, 1000, 50_000]) });
+        if (i % 100 === 99) await h.barrier(a.address, 5000);
+      }
+      await h.barrier(a.address, 5000);
+      expect(a.running).toBe(true);
+      expect(errors).toEqual([]);
+      expect(a.digest()).toBe(digest);
+      expect(a.peers().find((p) => p.id === b.id)?.addr).toBe(b.address);
+      expect(a.lamportTime - b.lamportTime).toBeLessThan(1_000_000);
+      expect(await a.inbox()).toEqual([]);
+      await a.send(b.address, 1);
+      await b.send(a.address, 2);
+      await until(() => a.transactions().length === 3 && a.digest() === b.digest(), 'a and b still converge');
+      expect(lamportViolations(trace.records)).toEqual([]);
+    } finally {
+      await stopAll([a, b]);
+      await h.close();
+    }
+  }, 60_000);
 });

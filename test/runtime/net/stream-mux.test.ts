@@ -76,4 +76,44 @@ describe('the stream mux', () => {
     plan.heal();
     await expect(client.dial(to, { timeoutMs: 100, peer: { host: '127.0.0.1', port: 5001 } })).resolves.toBeDefined();
   });
+
+  it('closes a routed stream its protocol has not authenticated by the deadline; an authenticated one stays', async () => {
+    const { server, client, clock } = rig();
+    server.handle('PLS2', (s, ctx) => s.on('data', (d: Buffer) => d.toString() === 'token' && ctx.authenticated()));
+    await server.start();
+    const to = { host: '127.0.0.1', port: server.port };
+    const lazy = await client.dial(to, { timeoutMs: 100 });
+    lazy.write('PLS2');
+    const good = await client.dial(to, { timeoutMs: 100 });
+    good.write('PLS2token');
+    await until(() => server.unauthenticated === 1, 'one stream authenticated', 1000, 1);
+    clock.advance(500);
+    await closed(lazy);
+    expect(good.destroyed).toBe(false);
+    expect(server.unauthenticated).toBe(0);
+  });
+
+  it('keeps a small budget of unauthenticated streams: more push out the oldest, authenticated ones do not count', async () => {
+    const net = new MemoryStreamNetwork();
+    const clock = new ManualClock();
+    let refused = 0;
+    const server = new StreamMux({ transport: net.transport('127.0.0.1', 9001), clock, maxUnauthenticated: 3, onRefused: () => refused++ });
+    const client = new StreamMux({ transport: net.transport('127.0.0.1', 9002), clock });
+    server.handle('PLF1', (s, ctx) => s.on('data', (d: Buffer) => d.toString() === 'token' && ctx.authenticated()));
+    await server.start();
+    const to = { host: '127.0.0.1', port: server.port };
+    const peers = await Promise.all([1, 2].map(async () => {
+      const s = await client.dial(to, { timeoutMs: 100 });
+      s.write('PLF1token');
+      return s;
+    }));
+    await until(() => server.unauthenticated === 0, 'the peers authenticated', 1000, 1);
+    const idle: Duplex[] = [];
+    for (let i = 0; i < 10; i++) idle.push(await client.dial(to, { timeoutMs: 100 }));
+    await until(() => refused === 7, 'the seven oldest idle streams are pushed out', 1000, 1);
+    expect(server.unauthenticated).toBe(3);
+    for (const s of idle.slice(0, 7)) await closed(s);
+    expect(idle.slice(7).every((s) => !s.destroyed)).toBe(true);
+    expect(peers.every((s) => !s.destroyed)).toBe(true);
+  });
 });

@@ -11,7 +11,7 @@ import { loadPlaybookFile } from '../../../src/playbooks/load.ts';
 import { planPlaybook } from '../../../src/playbooks/plan.ts';
 import { Runner } from '../../../src/playbooks/runner.ts';
 import { Prng } from '../../../src/runtime/prng.ts';
-import { installLeakTrap, type Leak } from '../../../src/runtime/sim/leak-trap.ts';
+import { installLeakTrap, type Leak } from '../../support/leak-trap.ts';
 import { MemoryTrace } from '../../../src/runtime/trace.ts';
 
 const SRC = `${resolve('src')}/`;

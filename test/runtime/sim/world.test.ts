@@ -7,7 +7,7 @@ async function scenario(seed: number, drop = 0): Promise<{ trace: string; digest
   const world = new SimWorld(seed);
   const trace = new MemoryTrace();
   const names = ['alice', 'bob', 'carol'];
-  const nodes = names.map((name, i) => new Node({ name, memory: true, seed: seed + i, heartbeat: { interval: 200, timeout: 2000 }, trace, faults: { drop }, ...world.seams(name) }));
+  const nodes = names.map((name, i) => new Node({ name, seed: seed + i, heartbeat: { interval: 200, timeout: 2000 }, trace, faults: { drop }, ...world.seams(name) }));
   const run = async (): Promise<string[]> => {
     // Starting and stopping touch the disk (the inbox) until storage is simulated: hold time still.
     for (const n of nodes) await world.driver.track(n.start());
@@ -44,7 +44,7 @@ describe('a simulated world', () => {
 
   it('starts wall clocks at a fixed epoch', async () => {
     const world = new SimWorld(1);
-    const node = new Node({ name: 'solo', memory: true, seed: 1, ...world.seams('solo') });
+    const node = new Node({ name: 'solo', seed: 1, ...world.seams('solo') });
     await world.drive(node.start());
     expect(node.details().uptimeMs).toBe(0);
     const [event] = node.logs('node-started');

@@ -22,6 +22,10 @@ function row(index: number, fields: CsvTransactionRow['fields'] = {}, file: CsvT
     timestamp: 1_700_000_000_000 + index * 1234,
     fields,
     file,
+    senderName: index === 4 ? 'ålice, "the first"' : 'alice',
+    receiverName: index === 3 ? 'q0v5hG7w' : 'bob',
+    status: index === 2 ? 'void' : 'valid',
+    reason: index === 2 ? 'FORK' : null,
   };
 }
 
@@ -52,7 +56,11 @@ describe('exportCsv', () => {
     await exportCsv(out, awkward);
     const [header, ...cells] = parseCsv(await readFile(out, 'utf8'));
     expect(header).toEqual([...CSV_COLUMNS]);
-    expect(cells[0]).toEqual(['0', awkward[0]!.id, SENDER, RECEIVER, '1000.00', '1000', '2023-11-14T22:13:20.000Z', '', '']);
+    expect(cells[0]).toEqual(['0', awkward[0]!.id, SENDER, RECEIVER, '1000.00', '1000', '2023-11-14T22:13:20.000Z', '', '', 'alice', 'bob', 'valid', '']);
+    // The columns added after the first nine: names, status and why a transaction is void.
+    expect(header!.slice(9)).toEqual(['sender_name', 'receiver_name', 'status', 'reason']);
+    expect(cells[2]!.slice(9)).toEqual(['alice', 'bob', 'void', 'FORK']);
+    expect(cells[4]![9]).toBe('ålice, "the first"');
     expect(cells[1]![7]).toBe('{"Name":"Connor"}');
     expect(cells[4]![7]).toContain('🎉'); // unicode kept as is, not \u-escaped
     expect(JSON.parse(cells[6]![8]!)).toEqual({ name: 'my "file", v2\n.txt', size: 12, sha256: 'f'.repeat(64) });
@@ -96,10 +104,18 @@ describe('parseCsv', () => {
     expect(() => parseCsv('"open')).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
   });
 
+  it('readCsvRows reads an export written before the name and status columns', () => {
+    const old = 'index,id,sender,receiver,amount,lamport,timestamp,fields,file\n0,abc,s,r,1.00,7,2020-01-01T00:00:00.000Z,,\n';
+    expect(readCsvRows(old)).toEqual([
+      { index: 0, id: 'abc', sender: 's', receiver: 'r', amount: '1.00', lamport: 7, timestamp: Date.parse('2020-01-01T00:00:00.000Z'), fields: {}, file: null },
+    ]);
+  });
+
   it('readCsvRows names a bad header or cell', () => {
     expect(() => readCsvRows('x,y\n')).toThrow(/header/);
     const header = CSV_COLUMNS.join(',');
-    expect(() => readCsvRows(`${header}\n0,a,b,c,1.00,xx,2020-01-01T00:00:00Z,,\n`)).toThrow(/row 2: lamport/);
+    expect(() => readCsvRows(`${header}\n0,a,b,c,1.00,xx,2020-01-01T00:00:00Z,,,a,b,valid,\n`)).toThrow(/row 2: lamport/);
+    expect(() => readCsvRows(`${header}\n0,a,b,c,1.00,1,2020-01-01T00:00:00Z,,,a,b,fine,\n`)).toThrow(/row 2: status/);
     expect(() => readCsvRows(`${header}\n0,a,b\n`)).toThrow(/row 2: 3 cells/);
   });
 });

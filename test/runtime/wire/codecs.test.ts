@@ -8,13 +8,16 @@ import { Identity, verifySignature } from '../../../src/runtime/identity.ts';
 import { createTransaction } from '../../../src/runtime/ledger/transaction.ts';
 import { SeededRandom } from '../../../src/runtime/random.ts';
 import {
-  decodeBulkLine, decodePullRequest, encodeBulkEnd, encodeBulkTxn, encodePullRequest, SYNC_MAGIC, type PullRequest,
+  decodeBulkLine, decodeChallenge, decodePullAuth, decodePullRequest, encodeBulkEnd, encodeBulkTxn, encodeChallenge,
+  encodePullAuth, encodePullRequest, pullSigningBytes, SYNC_MAGIC, type PullRequest,
 } from '../../../src/runtime/wire/bulk-sync.ts';
 import {
   decodeFrame, decodeHello, encodeFrame, encodeHello, FRAME_LENGTH, FrameKind, HELLO_LENGTH, HELLO_MAGIC,
 } from '../../../src/runtime/wire/file-stream.ts';
 import { formatDigest, fromWire, toWire } from '../../../src/runtime/wire/ledger.ts';
-import { helloSigningBytes, type HelloBody } from '../../../src/runtime/wire/membership.ts';
+import {
+  byeSigningBytes, helloSigningBytes, refuseSigningBytes, type ByeBody, type HelloBody, type RefuseBody,
+} from '../../../src/runtime/wire/membership.ts';
 import { assertValidBody, decode, encode, knownTypes, PROTOCOL_VERSION, type Envelope } from '../../../src/runtime/wire/messages.ts';
 
 const random = new SeededRandom('codecs');
@@ -32,6 +35,10 @@ function signedHello(id: Identity): HelloBody {
   return { ...body, sig: id.sign(helloSigningBytes(id.id, body)).toString('base64url') };
 }
 
+function signedRefuse(id: Identity, b: Omit<RefuseBody, 'sig'>): RefuseBody {
+  return { ...b, sig: id.sign(refuseSigningBytes(id.id, b)).toString('base64url') };
+}
+
 const first = createTransaction(alice, { to: bob.id, amount: '25.50', seq: 1, prev: null, lamport: 3, time: 1_700_000_000_000 });
 const second = createTransaction(alice, {
   to: bob.id, amount: 1, seq: 2, prev: first.id, lamport: 9, time: 1_700_000_000_100,
@@ -44,14 +51,14 @@ const claiming = createTransaction(alice, { to: bob.id, amount: '3', seq: 3, pre
 const SAMPLES: Record<string, object> = {
   // membership
   hello: signedHello(alice),
-  refuse: { code: 'INCOMPATIBLE', reason: 'network parameters differ', re: 'abcdefgh12345678' },
+  refuse: signedRefuse(alice, { code: 'LAMPORT_AHEAD', reason: 'your Lamport time is too far ahead', re: TRANSFER, clock: 1_000_000_123 }),
   ping: { seq: 1, dg: formatDigest(12, HASH) },
   ack: { seq: 1 },
   'ping-req': { target: bob.id, addr: '127.0.0.1:5002', seq: 42 },
   'indirect-ack': { target: bob.id, seq: 42 },
   'peers-req': { seq: 3 },
   peers: { peers: [{ id: bob.id, addr: '[::1]:5002', name: 'bob' }], re: 3 },
-  bye: {},
+  bye: { sig: alice.sign(byeSigningBytes(alice.id, bob.id, 'abcdefgh12345678')).toString('base64url') },
   // ledger and sync
   txn: { txn: toWire(second), hops: 2 },
   'txn-req': { ids: [first.id, second.id], re: TRANSFER },
@@ -92,6 +99,17 @@ describe('UDP messages: every type round-trips through the envelope codec', () =
     const b = SAMPLES.hello as HelloBody;
     expect(verifySignature(alice.id, helloSigningBytes(alice.id, b), Buffer.from(b.sig, 'base64url'))).toBe(true);
     expect(verifySignature(bob.id, helloSigningBytes(bob.id, b), Buffer.from(b.sig, 'base64url'))).toBe(false);
+  });
+
+  it('a decoded refuse and bye verify for their signer, and a bye for its recipient and session only', () => {
+    const r = SAMPLES.refuse as RefuseBody;
+    expect(verifySignature(alice.id, refuseSigningBytes(alice.id, r), Buffer.from(r.sig, 'base64url'))).toBe(true);
+    expect(verifySignature(alice.id, refuseSigningBytes(alice.id, { ...r, clock: 1 }), Buffer.from(r.sig, 'base64url'))).toBe(false);
+    const b = SAMPLES.bye as ByeBody;
+    const sig = Buffer.from(b.sig, 'base64url');
+    expect(verifySignature(alice.id, byeSigningBytes(alice.id, bob.id, 'abcdefgh12345678'), sig)).toBe(true);
+    expect(verifySignature(alice.id, byeSigningBytes(alice.id, alice.id, 'abcdefgh12345678'), sig)).toBe(false);
+    expect(verifySignature(alice.id, byeSigningBytes(alice.id, bob.id, 'another-session'), sig)).toBe(false);
   });
 });
 
@@ -140,11 +158,34 @@ describe('bulk sync: the pull request and the answer lines', () => {
     ],
   };
 
-  it('the request round-trips: magic, one JSON line', () => {
+  it('the magic names version 2 of the protocol (authenticated pulls)', () => {
+    expect(SYNC_MAGIC.toString('latin1')).toBe('PLS2');
+  });
+
+  it('the challenge and the signed answer round-trip, and the answer verifies for its signer, server and challenge only', () => {
+    const challenge = { challenge: random.bytes(32).toString('base64url'), id: alice.id };
+    const c = encodeChallenge(challenge);
+    expect(c.endsWith('\n')).toBe(true);
+    expect(decodeChallenge(c.slice(0, -1))).toEqual(challenge);
+    const auth = { from: bob.id, sig: bob.sign(pullSigningBytes(alice.id, challenge.challenge, bob.id)).toString('base64url') };
+    const a = encodePullAuth(auth);
+    expect(decodePullAuth(a.slice(0, -1))).toEqual(auth);
+    const sig = Buffer.from(auth.sig, 'base64url');
+    expect(verifySignature(bob.id, pullSigningBytes(alice.id, challenge.challenge, bob.id), sig)).toBe(true);
+    expect(verifySignature(bob.id, pullSigningBytes(bob.id, challenge.challenge, bob.id), sig)).toBe(false);
+    expect(verifySignature(bob.id, pullSigningBytes(alice.id, random.bytes(32).toString('base64url'), bob.id), sig)).toBe(false);
+    for (const bad of ['', 'x', '{}', JSON.stringify({ ...challenge, id: 'x' }), JSON.stringify({ ...challenge, extra: 1 }), JSON.stringify({ challenge: 'short', id: alice.id })]) {
+      expect(decodeChallenge(bad), bad).toBeNull();
+    }
+    for (const bad of ['', '{}', JSON.stringify({ ...auth, sig: 'short' }), JSON.stringify({ from: 'x', sig: auth.sig })]) {
+      expect(decodePullAuth(bad), bad).toBeNull();
+    }
+  });
+
+  it('the request round-trips: one JSON line', () => {
     const bytes = encodePullRequest(request);
-    expect(bytes.subarray(0, 4)).toEqual(SYNC_MAGIC);
     expect(bytes.at(-1)).toBe(0x0a);
-    expect(decodePullRequest(bytes.subarray(4, -1).toString('utf8'))).toEqual(request);
+    expect(decodePullRequest(bytes.subarray(0, -1).toString('utf8'))).toEqual(request);
     expect(decodePullRequest(JSON.stringify({ from: bob.id, chains: [] }))).toEqual({ from: bob.id, chains: [] });
   });
 

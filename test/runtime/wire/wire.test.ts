@@ -13,6 +13,8 @@ import { until } from '../../helpers.ts';
 
 const alice = Identity.generate();
 const bob = Identity.generate();
+/** A signature's shape (what the schema checks; the handlers verify it). */
+const SIG = 'S'.repeat(86);
 
 function env<B>(t: string, b: B, over: Partial<Envelope> = {}): Envelope<B> {
   return { v: PROTOCOL_VERSION, t, f: alice.id, l: 7, id: randomUUID(), b, ...over } as Envelope<B>;
@@ -37,7 +39,7 @@ function decodeText(text: string): DecodeResult {
 
 /** A valid envelope as JSON text with `bodyText` spliced in as its body. */
 function withBodyText(t: string, bodyText: string): string {
-  return `{"v":1,"t":${JSON.stringify(t)},"f":"${alice.id}","l":1,"id":"${randomUUID()}","b":${bodyText}}`;
+  return `{"v":${PROTOCOL_VERSION},"t":${JSON.stringify(t)},"f":"${alice.id}","l":1,"id":"${randomUUID()}","b":${bodyText}}`;
 }
 
 describe('wire: a hello on the wire', () => {
@@ -113,7 +115,7 @@ describe('wire: decode rejects with a reason', () => {
   });
 
   it('unsupported-version, with the partial envelope for a clear refusal', () => {
-    for (const v of [0, 2, 99, 65536]) {
+    for (const v of [0, 1, 3, 99, 65536]) {
       const r = decode(encode(env('hello', signedHello(alice), { v })));
       expect(reason(r)).toBe('unsupported-version');
       if (!r.ok) expect(r.partial?.t).toBe('hello');
@@ -135,8 +137,10 @@ describe('wire: decode rejects with a reason', () => {
       ['hello', { ...signedHello(alice), nonce: 'short' }],
       ['hello', { ...signedHello(alice), reply: 'yes' }],
       ['hello', (({ name: _n, ...rest }) => rest)(signedHello(alice))],
-      ['refuse', { code: 'X', reason: 'r'.repeat(501) }],
-      ['refuse', { reason: 'no code' }],
+      ['refuse', { code: 'X', reason: 'r'.repeat(501), sig: SIG }],
+      ['refuse', { reason: 'no code', sig: SIG }],
+      ['refuse', { code: 'X', reason: 'unsigned' }],
+      ['refuse', { code: 'X', reason: 'r', clock: -1, sig: SIG }],
       ['ping', {}],
       ['ping', { seq: -1 }],
       ['ping', { seq: '1' }],
@@ -152,6 +156,8 @@ describe('wire: decode rejects with a reason', () => {
       ['peers', { peers: [{ id: bob.id, addr: '127.0.0.1:1', name: 'b', admin: true }] }],
       ['peers', { peers: Array.from({ length: MAX_PEERS_PER_MESSAGE + 1 }, () => ({ id: bob.id, addr: '127.0.0.1:1', name: 'b' })) }],
       ['bye', { reason: 'bye' }],
+      ['bye', {}],
+      ['bye', { sig: 'short' }],
     ];
     for (const [t, b] of cases) {
       const r = decode(encode(env(t, b)));
@@ -216,11 +222,11 @@ describe('wire: prototype pollution', () => {
       const bodies: Array<[string, string]> = [
         ['ping', `{"seq":1,${poison}}`],
         ['ack', `{${poison},"seq":1}`],
-        ['bye', `{${poison}}`],
+        ['bye', `{"sig":"${SIG}",${poison}}`],
         ['peers-req', `{"seq":1,${poison}}`],
         ['indirect-ack', `{"target":"${bob.id}","seq":1,${poison}}`],
         ['ping-req', `{"target":"${bob.id}","addr":"127.0.0.1:1","seq":1,${poison}}`],
-        ['refuse', `{"code":"X","reason":"r",${poison}}`],
+        ['refuse', `{"code":"X","reason":"r","sig":"${SIG}",${poison}}`],
         ['peers', `{"peers":[{"id":"${bob.id}","addr":"127.0.0.1:1","name":"b",${poison}}]}`],
         ['peers', `{"peers":[],${poison}}`],
         ['hello', JSON.stringify(signedHello(alice)).slice(0, -1) + `,${poison}}`],
