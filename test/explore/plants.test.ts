@@ -62,4 +62,5 @@ async function findsAndShrinks(plant: PlantName): Promise<void> {
 describe('explore finds each planted bug and shrinks it', () => {
   it('skip-fsync: an acknowledged send lost in a crash (no-acknowledged-loss)', () => findsAndShrinks('skip-fsync'), 180_000);
   it('naive-heartbeat: a healthy peer removed (no-healthy-peer-removed)', () => findsAndShrinks('naive-heartbeat'), 180_000);
+  it('no-fork-check: a double spend accepted, never detected (fork-detected)', () => findsAndShrinks('no-fork-check'), 180_000);
 });
