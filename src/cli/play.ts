@@ -153,10 +153,6 @@ async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: 
     sinks.push(new TraceWriter(o.trace));
   }
   if (memory) sinks.push(memory);
-  // On simulated time every invariant is checked throughout (issue 16); the monitor sees each
-  // trace line first, so the line it names is the line in the file.
-  const monitor = plan.mode === 'simulated' ? new InvariantMonitor(plan) : undefined;
-  if (monitor) sinks.unshift(monitor);
   // --ui: the live view reads the same trace and events, and drives the nodes through their handles.
   const folders = [
     { dir: playbook.baseDir, label: "the playbook's folder" },
@@ -172,6 +168,10 @@ async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: 
     ? await prepareView(o, { title: plan.name, folders, ...(simulated ? { clock: () => ({ now: world ? world.control.now() : 0, rate: pace ?? 1 }) } : {}) })
     : undefined;
   if (view) sinks.push(view.trace);
+  // On simulated time every invariant is checked throughout (issue 16); the monitor sees each
+  // trace line first, so the line it names is the line in the file.
+  const monitor = simulated ? new InvariantMonitor(plan) : undefined;
+  if (monitor) sinks.unshift(monitor);
   const trace = sinks.length ? new TeeTrace(sinks) : undefined;
   const sim: SimRun | undefined = simulated ? simRun(plan, trace, undefined, pace) : undefined;
   world = sim?.world;

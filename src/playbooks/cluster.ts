@@ -57,9 +57,9 @@ export function nodeOptions(plan: Plan, spec: PlanNode, dataDir: string, port: n
     if (s.heartbeat.timeoutMs !== undefined) opts.heartbeat.timeout = s.heartbeat.timeoutMs;
   }
   if (s.files.maxBytes !== undefined) opts.maxFileSize = s.files.maxBytes;
-  if (plan.plant) opts.plant = plan.plant;
   // Each node's event log is bounded; in a big network, more tightly (about 200,000 events in all).
   if (plan.nodes.length > 100) opts.logCapacity = Math.max(200, Math.floor(200_000 / plan.nodes.length));
+  if (plan.plant) opts.plant = plan.plant;
   return opts;
 }
 

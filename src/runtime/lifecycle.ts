@@ -73,6 +73,21 @@ export class Lifecycle {
     return this.stopped;
   }
 
+  /**
+   * Ends the session if there is one, then starts another. A start that fails leaves the node
+   * down: `onDown` is told, as a stop would be (a headless node's process ends on it).
+   */
+  async restart(onDown: () => void): Promise<void> {
+    const wasUp = this.up;
+    if (wasUp) await this.halt('restart');
+    try {
+      await this.start();
+    } catch (err) {
+      if (wasUp) onDown();
+      throw err;
+    }
+  }
+
   /** NOT_RUNNING, saying why a node named `name` cannot serve a call now. */
   notRunning(name: string): PeerlabError {
     const why =

@@ -11,6 +11,7 @@ import type { BalanceRow, ForkRow, PendingRow, TransactionRow } from './ledger/v
 import type { HeartbeatSettings } from './membership/heartbeat.ts';
 import { heartbeatControl, type HeartbeatControl } from './membership/heartbeat-control.ts';
 import type { DiscoverResult } from './membership/peer-exchange.ts';
+import { joinNetwork } from './membership/join.ts';
 import { addressArg, type PeerInfo } from './membership/peer-directory.ts';
 import type { Peer } from './membership/peer-table.ts';
 import { addressOnly, faultControl, type FaultControl } from './net/fault-control.ts';
@@ -27,10 +28,11 @@ import { exportCsv } from './store/csv-export.ts';
 import { openNodeStore, type NodeStore } from './store/node-store.ts';
 import { MemoryPeerStore } from './store/peer-store.ts';
 import { Lifecycle, type StopKind } from './lifecycle.ts';
+import { nodeDetails } from './node-details.ts';
 import { haltParts } from './shutdown.ts';
 import type { PeerBalance, SyncEngine, SyncResult } from './sync/sync-engine.ts';
 import { TraceWriter, type TraceSink } from './trace.ts';
-import { inboxWithPayments, receivedWithPayments, sendWithFile } from './transfer/payments.ts';
+import { inboxWithPayments, sendWithFile } from './transfer/payments.ts';
 import type { InboxEntry, SendResult as FileSendResult } from './transfer/index.ts';
 import { parseDuration } from './units.ts';
 import { assertSimulated } from './plants.ts';
@@ -67,8 +69,6 @@ export class Node {
   private readonly faultPlan: FaultPlan;
   private readonly hb: HeartbeatSettings;
   private readonly opts: NodeOptions;
-  /** The robot's way to report an event (bound once). */
-  private readonly emitter: Emit = (type, data) => void this.emit(type, data);
   /** Silences the parts of the running session (a crash, or the end of a stop). */
   private silence: () => void = () => undefined;
   private parts: Parts | undefined;
@@ -97,7 +97,7 @@ export class Node {
     this.faults = faultControl(this.faultPlan, (faults) => this.running && void this.emit('faults-changed', { faults }), (ref) => (this.parts && this.running ? this.parts.directory.linkAddress(ref) : addressOnly(ref)));
     this.heartbeat = heartbeatControl(this.hb);
     const host = { node: this, targets: () => (this.parts && this.running ? this.parts.table.list().map((p) => p.id) : []) };
-    this.robot = new Robot({ ...host, scale: this.config.params.scale, interval: () => this.hb.interval, emit: this.emitter }, this.clock, this.prng.fork('robot').nextUint32());
+    this.robot = new Robot({ ...host, scale: this.config.params.scale, interval: () => this.hb.interval, emit: (type, data) => void this.emit(type, data) }, this.clock, this.prng.fork('robot').nextUint32());
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
@@ -124,15 +124,7 @@ export class Node {
    * what it kept in memory): same port, same identity, its ledger and saved peers.
    */
   async restart(): Promise<{ restarted: string; id: string; address: string; transactions: number; peers: number }> {
-    const wasUp = this.life.up;
-    if (wasUp) await this.life.halt('restart');
-    try {
-      await this.start();
-    } catch (err) {
-      // It stays down: say so, as a stop would (a headless node's process ends on it).
-      if (wasUp) this.emit('node-stopped', { how: 'stop' });
-      throw err;
-    }
+    await this.life.restart(() => void this.emit('node-stopped', { how: 'stop' }));
     const p = this.running_();
     return { restarted: this.name, id: this.id, address: this.advertised, transactions: p.ledger.ledger.size, peers: p.table.size + p.table.dead().length };
   }
@@ -228,14 +220,8 @@ export class Node {
 
   /** Joins the network through `addr`: handshake (retried until it answers), peer lists exchanged. */
   async join(addr: string, opts: { timeout?: number | string } = {}): Promise<PeerInfo> {
-    const { membership, exchange, sync, directory } = this.running_();
-    const address = addressArg(addr);
-    const timeout = opts.timeout === undefined ? undefined : opts.timeout === Infinity ? Infinity : parseDuration(opts.timeout, 'timeout');
-    const peer = await membership.join(address, timeout === undefined ? {} : { timeout });
-    await exchange.requestPeers([peer.address], 2000);
-    // Catch up on the network's ledger over TCP, then keep up through gossip and digests.
-    await sync.pullFrom(peer);
-    return directory.info(peer);
+    const timeout = opts.timeout === undefined || opts.timeout === Infinity ? opts.timeout : parseDuration(opts.timeout, 'timeout');
+    return joinNetwork(this.running_(), addressArg(addr), timeout as number | undefined);
   }
 
   /** Adds a peer by address (lifting any ban on it) and shakes hands with it. */
@@ -367,20 +353,8 @@ export class Node {
   // ---- details, logs, stats -----------------------------------------------------------------
 
   details(): Record<string, unknown> {
-    const { table, ledger, transfer, names } = this.running_();
-    const now = this.clock.now();
-    return {
-      name: this.name, id: this.id, shortId: this.shortId, address: this.address, advertised: this.advertised,
-      lamport: this.lamport.time, uptimeMs: now - this.startedAt, dataDir: this.config.dataDir ?? null, seed: this.config.seed,
-      network: { ...this.config.params }, heartbeat: { ...this.hb }, peers: this.peers(),
-      retrying: table.dead().map((d) => ({ name: d.name, addr: d.addr, id: shortId(d.id), nextTryMs: Math.max(0, d.nextTry - now) })),
-      banned: table.banned(), faults: this.faultPlan.snapshot(), balance: this.balance(), balances: this.balances(),
-      files: receivedWithPayments(transfer.receivedFiles(), ledger.ledger, this.id, names), digest: this.digest(),
-      counts: {
-        peers: table.size, transactions: ledger.ledger.size, pending: ledger.ledger.pending().length, forks: ledger.ledger.forks().length,
-        logs: this.log_.size, messagesIn: this.stats_.messagesIn, messagesOut: this.stats_.messagesOut,
-      },
-    };
+    const { clock, startedAt, hb, faultPlan, stats_: stats } = this;
+    return nodeDetails({ node: this, parts: this.running_(), now: clock.now(), startedAt, hb, faultPlan, logs: this.log_.size, stats });
   }
 
   stats(): StatsSnapshot { return this.stats_.snapshot(); }

@@ -30,10 +30,10 @@ const INDIRECT_PER_INTERVAL = 2;
 
 interface Probe {
   target?: string;
-  /** A direct probe of `target` (not one relayed through a helper). */
-  direct?: boolean;
   /** For an indirect probe: the peer asked to relay it (only its answer counts). */
   helper?: string;
+  /** A direct probe of `target` (not one relayed through a helper). */
+  direct?: boolean;
   sentAt: number;
   resolve?: (rtt: number) => void;
 }
