@@ -110,15 +110,15 @@ export function convergenceProblem(running: readonly InProcessHandle[], groups: 
 }
 
 /**
- * After settling: every running node that is (directly or not) a peer of the double spender, or of
- * one of the two it paid, has detected the fork of the spender's chain.
+ * After settling: in every group of peers where the fork can be known — the double spender is in
+ * it, or one of its nodes has detected the fork — every running node has detected it.
  */
 export function forkProblem(spends: readonly DoubleSpend[], running: readonly InProcessHandle[], groups: readonly string[][]): string | undefined {
   const byName = new Map(running.map((h) => [h.name, h]));
   for (const s of spends) {
-    const involved = new Set([s.node, ...s.to]);
+    const knows = (n: string): boolean => byName.get(n)?.node.forks().some((f) => f.account === s.account) === true;
     for (const g of groups) {
-      if (g.length < 2 || !g.some((n) => involved.has(n))) continue;
+      if (g.length < 2 || !(g.includes(s.node) || g.some(knows))) continue;
       for (const n of g) {
         const node = byName.get(n)?.node;
         if (!node?.running) continue;

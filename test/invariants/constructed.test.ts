@@ -222,6 +222,12 @@ describe('each invariant fails on a violation built by hand', () => {
     const handles = [...nodes.values()] as never[];
     for (const n of ['ann', 'cat']) nodes.get(n)!.state.forks = [{ account: 'id-cat' }];
     expect(forkProblem([spend], handles, [['ann', 'bob', 'cat']])).toBe("bob has not detected cat's double spend at seq 1 (paid ann and bob) after the nodes synced");
+    // Payees cut off from the spender, where nobody holds both halves, cannot know of it.
+    nodes.get('ann')!.state.forks = [];
+    expect(forkProblem([spend], handles, [['ann', 'bob'], ['cat']])).toBeUndefined();
+    // But once one of them holds the proof, its peers must learn it too.
+    nodes.get('ann')!.state.forks = [{ account: 'id-cat' }];
+    expect(forkProblem([spend], handles, [['ann', 'bob'], ['cat']])).toMatch(/^bob has not detected/);
     nodes.get('bob')!.state.forks = [{ account: 'id-cat' }];
     expect(forkProblem([spend], handles, [['ann', 'bob', 'cat']])).toBeUndefined();
   });
