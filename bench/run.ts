@@ -23,10 +23,11 @@ import { playbook50 } from './playbook-50.ts';
 import { simSpeed } from './sim-speed.ts';
 import { sim1000 } from './sim-1000.ts';
 import { liveView } from './live-view.ts';
+import { exploreBench } from './explore.ts';
 import { renderTable } from './lib.ts';
 
 /** Every benchmark, in the order they run. Add new ones here. */
-const BENCHMARKS: Benchmark[] = [dispatch, failureDetection, ledgerIngest, idleSync, catchUp, propagation, fileTransfer, replStart, playbook50, simSpeed, sim1000, liveView];
+const BENCHMARKS: Benchmark[] = [dispatch, failureDetection, ledgerIngest, idleSync, catchUp, propagation, fileTransfer, replStart, playbook50, simSpeed, sim1000, liveView, exploreBench];
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 

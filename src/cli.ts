@@ -8,6 +8,7 @@ import { attachCommand } from './cli/attach-command.ts';
 import { checkCommand, playCommand } from './cli/play-command.ts';
 import { replayCommand } from './cli/replay-command.ts';
 import { reportCommand } from './cli/report-command.ts';
+import { exploreCommand } from './cli/explore-command.ts';
 
 /** `peerlab` (DESIGN.md §2.1). Usage errors and bad values exit 2 with one clear line. */
 export async function main(argv: string[]): Promise<void> {
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(checkCommand());
   program.addCommand(replayCommand());
   program.addCommand(reportCommand());
+  program.addCommand(exploreCommand());
   addExamples(program);
   for (const c of program.commands) addExamples(c);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `peerlab ${c.name()}: ${s.slice(7)}` : s) });

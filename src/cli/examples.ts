@@ -37,6 +37,7 @@ const EXAMPLES: Record<string, string[]> = {
   check: ['check playbooks/demo.yaml', 'check my-exercise.yaml'],
   replay: ['replay out/demo.jsonl', 'replay out/demo.jsonl --speed 0 --node alice --kind txn,peer-*', 'replay session.yaml'],
   report: ['report out/demo.jsonl --html out/demo.html', "report out/demo.jsonl --html out/demo.html --title 'Lab 3'"],
+  explore: ['explore --seeds 1000', 'explore --plant skip-fsync --out lab-out', 'explore --seed 17 --self-check'],
 };
 
 /** Adds the examples of `cmd` (the top-level program when it has no parent) to its help. */

@@ -1,0 +1,204 @@
+/**
+ * The scenario generator (issue 16 item 1): one seed gives one scenario, a simulated playbook of
+ * 2 to 6 nodes that join, trade (robots and single sends), and meet faults of every kind the
+ * runtime offers through playbook steps — drops, incoming drops, delays, jitter, duplicates, per
+ * link and node-wide, partitions and one-link cuts and their heals, crashes at random instants
+ * (the world's disk loses what the node had not synced; with no virtual time between a write and
+ * its fsync on the simulated disk, a crash lands between group commits, never inside one), leaves, clear-and-rebuild, and a node that double-spends on purpose — then heals everything,
+ * restarts whoever is down, syncs and waits for convergence, so the invariants have a settled end
+ * to check. Faults happen at random `at:` times within the scenario's length, each step on its own,
+ * so the shrinker can drop any of them without moving the others.
+ *
+ * Every action step that may be refused by the state the faults left (a send from a crashed node,
+ * a join through a partition) carries `mayFail: true`: a generated scenario fails only when an
+ * invariant breaks, never because a step met a fault.
+ */
+import { Prng } from '../runtime/prng.ts';
+import { STEP_KINDS } from '../playbooks/steps.ts';
+import type { NodeDoc, Scenario, StepDoc } from './scenario.ts';
+
+export interface GenerateOptions {
+  /** A planted lab bug to turn on (`plant: NAME`). */
+  readonly plant?: string;
+  /** Fixed node count (default: 2 to 6, from the seed). */
+  readonly nodes?: number;
+  /** Simulated length of the faulty part, before the settling tail (default 30 s). */
+  readonly lengthMs?: number;
+}
+
+/** What a generated scenario may contain: every kind listed here is drawn with its weight. */
+export const EVENT_WEIGHTS = {
+  send: 5,
+  faults: 4,
+  faultsReset: 1,
+  partition: 2,
+  cut: 2,
+  crash: 4,
+  leave: 1,
+  clearAndRebuild: 1,
+  sync: 1,
+  doubleSpend: 2,
+} as const;
+
+export type EventKind = keyof typeof EVENT_WEIGHTS;
+
+/** Step kinds the generator uses that not every build has (doubleSpend arrived with the lessons issue). */
+function available(kind: EventKind): boolean {
+  if (kind === 'doubleSpend') return (STEP_KINDS as readonly string[]).includes('doubleSpend');
+  return true;
+}
+
+const ms = (n: number): string => `${Math.round(n)}ms`;
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+class Draw {
+  constructor(readonly r: Prng) {}
+  int(lo: number, hi: number): number {
+    return lo + this.r.int(hi - lo + 1);
+  }
+  chance(p: number): boolean {
+    return this.r.chance(p);
+  }
+  pick<T>(xs: readonly T[]): T {
+    return this.r.pick(xs);
+  }
+  /** k distinct items, in the list's order. */
+  some<T>(xs: readonly T[], k: number): T[] {
+    const idx = this.r.shuffle(xs.map((_, i) => i)).slice(0, k).sort((a, b) => a - b);
+    return idx.map((i) => xs[i]!);
+  }
+  weighted<K extends string>(weights: Readonly<Record<K, number>>): K {
+    const entries = Object.entries(weights) as [K, number][];
+    const total = entries.reduce((s, [, w]) => s + w, 0);
+    let x = this.r.next() * total;
+    for (const [k, w] of entries) {
+      x -= w;
+      if (x < 0) return k;
+    }
+    return entries[entries.length - 1]![0];
+  }
+}
+
+/** Random fault settings: one to three of the kinds, moderate values. */
+function faultSet(d: Draw): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  const kinds = d.some(['drop', 'dropIn', 'delay', 'jitter', 'duplicate'] as const, d.int(1, 3));
+  for (const k of kinds) {
+    if (k === 'delay') out.delay = ms(d.int(5, 400));
+    else if (k === 'jitter') out.jitter = ms(d.int(5, 200));
+    else out[k] = round2(d.r.next() * (k === 'duplicate' ? 0.3 : 0.4));
+  }
+  return out;
+}
+
+/** Generates the scenario of one seed. Same seed and options, same scenario. */
+export function generateScenario(seed: number, opts: GenerateOptions = {}): Scenario {
+  const d = new Draw(new Prng(`explore:${seed}`));
+  const n = opts.nodes ?? d.int(2, 6);
+  const lengthMs = opts.lengthMs ?? 30_000;
+  const names = Array.from({ length: n }, (_, i) => `n${i + 1}`);
+
+  const interval = d.pick([200, 500, 1000]);
+  const settings = {
+    heartbeat: { interval: ms(interval), timeout: ms(interval * d.pick([4, 6, 10])) },
+    network: { initialBalance: d.pick([100, 1000]) },
+  };
+  const initial = settings.network.initialBalance;
+
+  const nodes: Record<string, NodeDoc> = {};
+  for (const name of names) nodes[name] = d.chance(0.3) ? { faults: faultSet(d) } : {};
+
+  const steps: StepDoc[] = [];
+  // Joins: each node through one that joined before it (a tree), so everyone can meet everyone.
+  for (let i = 1; i < n; i++) steps.push({ join: { node: names[i], peer: d.pick(names.slice(0, i)) }, mayFail: true });
+  if (n >= 2 && d.chance(0.85)) {
+    steps.push({ robot: { nodes: d.some(names, d.int(1, n)), every: ms(d.pick([100, 200, 500])), for: ms(d.int(lengthMs / 4, lengthMs - 2000)), maxAmount: Math.max(1, Math.round(initial * d.pick([0.05, 0.2, 0.5]))), background: true } });
+  }
+
+  // Faults and actions at random times; a crash or leave brings its restart, a partition its heal (mostly).
+  const events: Array<{ atMs: number; step: StepDoc }> = [];
+  const at = (t: number, step: StepDoc): void => {
+    events.push({ atMs: Math.round(t), step });
+  };
+  const weights = Object.fromEntries(Object.entries(EVENT_WEIGHTS).filter(([k]) => available(k as EventKind))) as Record<EventKind, number>;
+  const count = d.int(3, 12);
+  for (let e = 0; e < count; e++) {
+    const t = d.int(500, lengthMs - 1000);
+    const kind = d.weighted(weights);
+    const node = d.pick(names);
+    const other = (): string => d.pick(names.filter((x) => x !== node));
+    switch (kind) {
+      case 'send':
+        if (n >= 2) at(t, { send: { from: node, to: other(), amount: round2(Math.max(0.01, d.r.next() * initial * 0.6)) }, mayFail: true });
+        break;
+      case 'faults': {
+        const peer = n >= 2 && d.chance(0.3) ? other() : undefined;
+        at(t, { faults: { node: d.chance(0.2) ? 'all' : node, ...(peer ? { peer } : {}), ...faultSet(d) } });
+        break;
+      }
+      case 'faultsReset':
+        at(t, { faults: { node, reset: true } });
+        break;
+      case 'partition': {
+        if (n < 2) break;
+        const shuffled = d.r.shuffle([...names]);
+        const cutAt = d.int(1, n - 1);
+        at(t, { partition: [shuffled.slice(0, cutAt), shuffled.slice(cutAt)] });
+        if (d.chance(0.8)) at(t + d.int(500, 8000), { heal: {} });
+        break;
+      }
+      case 'cut':
+        if (n < 2) break;
+        at(t, { cut: { node, peers: d.some(names.filter((x) => x !== node), d.int(1, Math.min(2, n - 1))) } });
+        if (d.chance(0.7)) at(t + d.int(500, 8000), { heal: { node } });
+        break;
+      case 'crash':
+      case 'leave':
+        at(t, kind === 'crash' ? { crash: node } : { leave: node, mayFail: true });
+        if (d.chance(0.85)) at(t + d.int(50, 6000), { restart: node });
+        break;
+      case 'clearAndRebuild':
+        at(t, { clearAndRebuild: node, mayFail: true });
+        break;
+      case 'sync':
+        at(t, { sync: node });
+        break;
+      case 'doubleSpend':
+        if (n >= 3) {
+          const to = d.some(names.filter((x) => x !== node), 2);
+          at(t, { doubleSpend: { node, to, amount: round2(Math.max(0.01, d.r.next() * initial * 0.6)) }, mayFail: true });
+        }
+        break;
+    }
+  }
+  events.sort((a, b) => a.atMs - b.atMs);
+  for (const e of events) if (e.atMs < lengthMs) steps.push({ at: ms(e.atMs), ...e.step });
+
+  // The settling tail: every fault off, everyone up, a sync, and time to converge.
+  steps.push({ wait: ms(lengthMs) });
+  const down = new Set<string>();
+  for (const e of events) {
+    if (e.atMs >= lengthMs) continue;
+    const s = e.step;
+    if (typeof s.crash === 'string') down.add(s.crash);
+    if (typeof s.leave === 'string') down.add(s.leave);
+    if (typeof s.restart === 'string') down.delete(s.restart);
+  }
+  steps.push(...settle(names.filter((x) => down.has(x))));
+  return { seed, ...(opts.plant !== undefined ? { plant: opts.plant } : {}), settings, nodes, steps };
+}
+
+/**
+ * The end of every scenario: heal, faults reset, the nodes still down restarted, one sync round,
+ * then wait for converged ledgers (tolerated: whether they converge is the invariants' judgement,
+ * not a step's).
+ */
+function settle(down: readonly string[]): StepDoc[] {
+  return [
+    { heal: {} },
+    { faults: { node: 'all', reset: true } },
+    ...down.map((name) => ({ restart: name })),
+    { sync: 'all' },
+    { waitFor: { converged: 'all', within: '30s' }, mayFail: true },
+  ];
+}
