@@ -128,10 +128,15 @@ export class InvariantMonitor implements TraceSink {
     if (r.kind !== 'event') return;
     const data = r.data as Record<string, unknown>;
     switch (r.type) {
-      case 'node-started':
+      case 'node-started': {
         this.names.set(data.id as string, r.node);
         this.links.started(r.node, this.now);
+        // The faults a playbook gives it under `nodes:` are in force from each start (the cluster
+        // sets them again on a restart), with no event to say so.
+        const f = this.plan.nodes.find((n) => n.name === r.node)?.faults;
+        if (f) this.links.faults(r.node, { node: { drop: f.drop ?? 0, dropIn: f.dropIn ?? 0, delay: f.delayMs ?? 0, jitter: f.jitterMs ?? 0, duplicate: f.duplicate ?? 0 }, links: {}, partitioned: [] }, this.now);
         return;
+      }
       case 'node-stopped':
         this.links.stopped(r.node, this.now);
         return;

@@ -63,7 +63,7 @@ function setup(names = ['ann', 'bob']): { monitor: InvariantMonitor; world: SimW
     restart: async (n) => void (nodes.get(n)!.state.running = true),
     stop: async () => {},
   };
-  const plan = { settings: { network: { scale: 2, initialBalance: 100_000n }, heartbeat: { intervalMs: 1000, timeoutMs: 5000 } } } as unknown as Plan;
+  const plan = { nodes: names.map((name) => ({ name })), settings: { network: { scale: 2, initialBalance: 100_000n }, heartbeat: { intervalMs: 1000, timeoutMs: 5000 } } } as unknown as Plan;
   const world = new SimWorld(1);
   const monitor = new InvariantMonitor(plan);
   monitor.attach(world, cluster);
