@@ -6,7 +6,7 @@ import { formatUnits } from '../runtime/ledger/amount.ts';
 import { Node, type NodeOptions } from '../runtime/node.ts';
 import type { PeerlabEvent } from '../runtime/events.ts';
 import type { TraceSink } from '../runtime/trace.ts';
-import type { FaultSpec } from './playbook.ts';
+import type { FaultSpec, SimFaultAction } from './playbook.ts';
 import type { Plan, PlanNode } from './plan.ts';
 
 /**
@@ -33,6 +33,8 @@ export interface Cluster {
   stop(): Promise<void>;
   /** Simulated clusters: delivers or loses a datagram in flight by hand (by message id). */
   decide?(kind: 'deliver' | 'drop', msgId: string): void;
+  /** Simulated clusters: a fault of the world around a node (full disk, clock jump, hostile datagrams). */
+  worldFault?(a: SimFaultAction): Promise<void>;
 }
 
 export function faultInput(f: FaultSpec): Record<string, number | string> {

@@ -160,6 +160,12 @@ export class Describer {
       case 'deliver':
       case 'drop':
         return `${a.kind} datagram ${a.msgId}`;
+      case 'diskFull':
+        return a.off ? `diskFull ${a.node} off (the disk has room again)` : `diskFull ${a.node}: writes fail with ENOSPC ${a.forMs !== undefined ? `for ${formatDuration(a.forMs)}` : 'until diskFull off'}`;
+      case 'clockJump':
+        return `clockJump ${a.node}: wall clock ${a.byMs < 0 ? '-' : '+'}${formatDuration(Math.abs(a.byMs))}`;
+      case 'hostile':
+        return `hostile ${a.count} ${a.hostile} datagram${a.count === 1 ? '' : 's'} to ${a.node} from fresh keys`;
     }
   }
 

@@ -18,6 +18,7 @@ import type { Cluster, InProcessHandle, NodeHandle } from './cluster.ts';
 import type { InvariantName, InvariantViolation } from './invariants.ts';
 import { LinkWatch } from './invariants-watch.ts';
 import type { Plan } from './plan.ts';
+import type { SimFaultAction } from './playbook.ts';
 import type { RunEvent, RunResult, RunTime } from './runner.ts';
 import { balanceProblem, convergenceProblem, forkProblem, settle, type DoubleSpend } from './invariants-state.ts';
 
@@ -184,6 +185,14 @@ export class InvariantMonitor implements TraceSink {
       },
       stop: () => inner.stop(),
       ...(inner.decide ? { decide: (kind: 'deliver' | 'drop', id: string) => inner.decide!(kind, id) } : {}),
+      ...(inner.worldFault
+        ? {
+            worldFault: async (a: SimFaultAction) => {
+              this.guard();
+              await inner.worldFault!(a);
+            },
+          }
+        : {}),
     };
   }
 
@@ -293,6 +302,7 @@ export class InvariantMonitor implements TraceSink {
     this.stop();
     this.checkBalances(true);
     if (this.violation) return;
+    this.world!.freeDisks();
     const components = await settle(this.running(), this.world!);
     this.checkBalances(true);
     if (this.violation) return;

@@ -15,8 +15,11 @@ const described = (description: string, schema: Schema): Schema => ({ descriptio
 /** The playbook's own steps, with their place among all steps (see `StepSpec.order`). */
 export const CLUSTER_STEPS = {
   sync: 120, robot: 130, faults: 140, partition: 150, cut: 155, heal: 160, crash: 170, restart: 180, wait: 200, waitFor: 210, expect: 220, say: 240, parallel: 250,
-  deliver: 260, drop: 261,
+  deliver: 260, drop: 261, diskFull: 262, clockJump: 263, hostile: 264,
 } as const;
+
+/** Kinds of hostile datagram a `hostile` step sends (`mixed`: each kind in turn). */
+export const HOSTILE_KINDS = ['forged', 'oversized', 'malformed', 'lamport', 'mixed'] as const;
 
 export type ClusterStepKind = keyof typeof CLUSTER_STEPS;
 
@@ -80,6 +83,25 @@ function clusterStep(kind: ClusterStepKind): Schema {
       return described('mode: simulated only. Deliver this datagram in flight now, by its message id (a hand decision recorded from a REPL on simulated time).', ref('msgId'));
     case 'drop':
       return described('mode: simulated only. Lose this datagram in flight, by its message id (a hand decision recorded from a REPL on simulated time).', ref('msgId'));
+    case 'diskFull':
+      return described('mode: simulated only. The node\'s disk refuses writes with ENOSPC: {node, for?} (until `for` passes, or until {node, off: true}).', {
+        ...closed(['node']),
+        properties: {
+          node: ref('nodeName'),
+          for: described('How long the disk stays full (default: until a diskFull step with off: true).', ref('duration')),
+          off: described('The disk has room again.', { const: true }),
+        },
+      });
+    case 'clockJump':
+      return described('mode: simulated only. The node\'s wall clock jumps by a signed duration: {node, by} (by: -30s, by: 2h). Lamport time and timers are not affected.', {
+        ...closed(['node', 'by']),
+        properties: { node: ref('nodeName'), by: ref('signedDuration') },
+      });
+    case 'hostile':
+      return described('mode: simulated only. `count` hostile datagrams sent to the node from fresh keys at a throwaway address: {node, count, kind?} (forged signatures, oversized, malformed, pushed Lamport clocks; default mixed).', {
+        ...closed(['node', 'count']),
+        properties: { node: ref('nodeName'), count: { type: 'integer', minimum: 1, maximum: 10000 }, kind: { enum: [...HOSTILE_KINDS] } },
+      });
   }
 }
 
@@ -179,6 +201,9 @@ function definitions(): Schema {
     seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
     duration: described('A duration with its unit: 200ms, 2s, 1.5m or 1h, at most 596h (a bare number is refused: 3 could mean 3s or 3ms).', {
       type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)\\s*$',
+    }),
+    signedDuration: described('A duration with its unit and an optional sign: -30s, 2h, +500ms.', {
+      type: 'string', pattern: '^\\s*[+-]?\\d+(\\.\\d+)?\\s*(ms|s|m|h)\\s*$',
     }),
     amount: described('An exact decimal amount like 25.50.', { type: ['string', 'number'], minimum: 0, pattern: '^\\s*\\d+(\\.\\d+)?\\s*$' }),
     size: described('A size in bytes like 4096, 10MB or 256MiB.', {

@@ -136,7 +136,20 @@ export type StepAction =
   | { readonly kind: 'say'; readonly text: string }
   /** Simulated playbooks only: a hand decision on a datagram in flight, by message id (recorded from a REPL on simulated time). */
   | { readonly kind: 'deliver' | 'drop'; readonly msgId: string }
+  | SimFaultAction
   | { readonly kind: 'parallel'; readonly steps: readonly Step[] };
+
+/**
+ * Simulated playbooks only: faults of the world around a node. `diskFull`: its disk refuses writes
+ * with ENOSPC for `forMs` (or until `off`); `clockJump`: its wall clock jumps by `byMs` (signed);
+ * `hostile`: `count` hostile datagrams reach it from fresh keys at a throwaway address.
+ */
+export type SimFaultAction =
+  | { readonly kind: 'diskFull'; readonly node: string; readonly forMs?: number; readonly off?: true }
+  | { readonly kind: 'clockJump'; readonly node: string; readonly byMs: number }
+  | { readonly kind: 'hostile'; readonly node: string; readonly count: number; readonly hostile: HostileKind };
+
+export type HostileKind = 'forged' | 'oversized' | 'malformed' | 'lamport' | 'mixed';
 
 export interface RobotStep {
   readonly kind: 'robot';

@@ -85,6 +85,31 @@ const CLUSTER_STEP_NOTES: Readonly<Record<string, ReferenceEntry>> = {
     top: 'mode: simulated',
     notes: ['Only in `mode: simulated` playbooks: the datagram is lost (`sim.drop(id)` in the REPL); the trace records it as dropped by hand.'],
   },
+  diskFull: {
+    example: '- at: 2s\n  diskFull: { node: carol, for: 5s }',
+    top: 'mode: simulated',
+    notes: [
+      'Only in `mode: simulated` playbooks: every write to carol\'s disk (her view of the world\'s disk) fails with ENOSPC; reads, renames and syncs still work.',
+      'With `for`, the disk has room again after that much simulated time; without it, until `diskFull: { node: carol, off: true }`. A full disk stays full across a crash and restart; the end of a `play --sim` run frees it before the final invariant checks.',
+      'A send that fails on it is refused and moves no money (the invariants check that). The trace shows the step as a `world-fault` event.',
+    ],
+  },
+  clockJump: {
+    example: '- at: 2s\n  clockJump: { node: carol, by: -30s }',
+    top: 'mode: simulated',
+    notes: [
+      'Only in `mode: simulated` playbooks: carol\'s wall clock (`Date.now()` as the node sees it, and the times in its trace lines) jumps by `by`, forward (`2h`) or back (`-30s`); jumps add up.',
+      'Her timers and her Lamport clock are not affected: time in the simulation goes on as before. The trace shows the step as a `world-fault` event.',
+    ],
+  },
+  hostile: {
+    example: '- at: 2s\n  hostile: { node: carol, count: 20, kind: mixed }',
+    top: 'mode: simulated',
+    notes: [
+      'Only in `mode: simulated` playbooks: `count` datagrams reach carol from a throwaway address (203.0.113.66), each from a fresh key: `forged` (a hello signed by another key), `oversized` (over the 8 KiB datagram limit), `malformed` (not JSON, not an envelope, a body of the wrong shape, an unknown type), `lamport` (a signed hello with its Lamport time pushed far ahead); `mixed` (the default) sends each kind in turn.',
+      'Keys, ids and bytes come from the playbook seed, so a run replays exactly. A correct node refuses each one (`message-rejected` events in the trace) and stays on the network.',
+    ],
+  },
 };
 
 /** Every step kind's entry: the API table's method-backed steps, then the playbook's own. */

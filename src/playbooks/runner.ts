@@ -273,6 +273,12 @@ export class Runner {
         if (!this.cluster.decide) throw new PeerlabError('BAD_ARGUMENT', `${a.kind} needs simulated time (mode: simulated or --sim)`);
         this.cluster.decide(a.kind, a.msgId);
         return;
+      case 'diskFull':
+      case 'clockJump':
+      case 'hostile':
+        if (!this.cluster.worldFault) throw new PeerlabError('BAD_ARGUMENT', `${a.kind} needs simulated time (mode: simulated or --sim)`);
+        await this.cluster.worldFault(a);
+        return;
       case 'parallel': {
         await Promise.all(a.items.map((i) => this.runItem(i, undefined, mayFail)));
         const statuses = a.items.map((i) => this.steps.find((s) => s.id === i.id)?.status);

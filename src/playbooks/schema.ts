@@ -40,6 +40,7 @@ interface Hint {
 /** Phrases for the schema's named parts, by JSON pointer (checked at compile time). */
 const HINTS: Record<string, Hint> = {
   '/definitions/duration': { phrase: 'a duration like 200ms, 2s or 1m', code: 'BAD_DURATION' },
+  '/definitions/signedDuration': { phrase: 'a duration with an optional sign, like -30s or 2h', code: 'BAD_DURATION' },
   '/definitions/amount': { phrase: 'an amount like 25.50', code: 'BAD_AMOUNT' },
   '/definitions/size': { phrase: 'a size like 4096, 10MB or 256MiB', code: 'BAD_SIZE' },
   '/definitions/probability': { phrase: 'a probability between 0 and 1', bounds: true },

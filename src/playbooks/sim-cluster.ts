@@ -4,10 +4,12 @@ import { PeerlabError } from '../runtime/errors.ts';
 import type { PeerlabEvent } from '../runtime/events.ts';
 import { Node } from '../runtime/node.ts';
 import type { SimWorld } from '../runtime/sim/sim-world.ts';
+import type { TimerHandle } from '../runtime/clock.ts';
+import { sendHostile } from '../runtime/sim/sim-hostile.ts';
 import type { TraceSink } from '../runtime/trace.ts';
 import { isCallAction } from './call-steps.ts';
 import { InProcessHandle, nodeOptions, type Cluster, type NodeHandle } from './cluster.ts';
-import type { FilePath } from './playbook.ts';
+import type { FilePath, SimFaultAction } from './playbook.ts';
 import { planItems, type Plan, type PlanNode } from './plan.ts';
 
 /**
@@ -37,6 +39,9 @@ class SimHandle extends InProcessHandle {
  */
 export class SimCluster implements Cluster {
   private readonly handles = new Map<string, SimHandle>();
+  /** The timer that frees each full disk (`diskFull` with `for`). */
+  private readonly fullSince = new Map<string, TimerHandle>();
+  private hostileBatches = 0;
 
   constructor(
     private readonly plan: Plan,
@@ -116,6 +121,49 @@ export class SimCluster implements Cluster {
 
   async stop(): Promise<void> {
     for (const h of this.handles.values()) await this.world.driver.track(h.node.stop());
+  }
+
+  /**
+   * A full disk (until `forMs` passes on the control lane, or until `off`), a wall-clock jump, or
+   * hostile datagrams from a throwaway address; each is written into the trace as a `world-fault`
+   * event of the playbook, so a reader sees why the node's writes failed or its times jumped.
+   */
+  async worldFault(a: SimFaultAction): Promise<void> {
+    const spec = this.plan.nodes.find((n) => n.name === a.node);
+    if (!spec) throw new PeerlabError('UNKNOWN_PEER', `no node ${a.node}`);
+    const w = this.world;
+    let data: Record<string, unknown>;
+    switch (a.kind) {
+      case 'diskFull':
+        w.setDiskFull(a.node, !a.off);
+        if (!a.off && a.forMs !== undefined) {
+          const until = w.control.setTimeout(() => {
+            // Only if no later diskFull step changed it meanwhile.
+            if (this.fullSince.get(a.node) === until) {
+              w.setDiskFull(a.node, false);
+              this.fullSince.delete(a.node);
+              this.traceFault(a.node, { fault: 'diskFull', off: true, after: a.forMs });
+            }
+          }, a.forMs);
+          this.fullSince.set(a.node, until);
+        } else this.fullSince.delete(a.node);
+        data = { fault: 'diskFull', ...(a.off ? { off: true } : { code: 'ENOSPC' }), ...(a.forMs !== undefined ? { forMs: a.forMs } : {}) };
+        break;
+      case 'clockJump':
+        w.jumpClock(a.node, a.byMs);
+        data = { fault: 'clockJump', byMs: a.byMs, offsetMs: w.clock(a.node).offsetMs };
+        break;
+      case 'hostile': {
+        const batch = await sendHostile(w.datagrams, { host: spec.host, port: spec.port ?? w.portAssigned(a.node) ?? 0 }, a.count, a.hostile, `${w.seed}:hostile:${++this.hostileBatches}`);
+        data = { fault: 'hostile', from: batch.from, count: a.count, sent: batch.sent };
+        break;
+      }
+    }
+    this.traceFault(a.node, data);
+  }
+
+  private traceFault(node: string, data: Record<string, unknown>): void {
+    this.trace?.write({ kind: 'event', type: 'world-fault', node: 'playbook', nodeId: '', lamport: 0, time: this.world.control.now(), data: { node, ...data } });
   }
 
   decide(kind: 'deliver' | 'drop', msgId: string): void {

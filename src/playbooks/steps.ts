@@ -9,7 +9,7 @@ import { readConditions } from './conditions.ts';
 import { API } from '../runtime/api.ts';
 import { isCallKind, readCall } from './call-steps.ts';
 import { CLUSTER_STEPS } from './playbook-schema.ts';
-import type { FaultSpec, FilePath, Step, StepAction, StepKind } from './playbook.ts';
+import type { FaultSpec, FilePath, HostileKind, SimFaultAction, Step, StepAction, StepKind } from './playbook.ts';
 import { MAX_ROBOT_ACTIONS, robotActionCount, robotWeights, type RobotActionsInput } from '../runtime/robot-plan.ts';
 import { count } from './limits.ts';
 import { formatPath, type DocPath } from './source-map.ts';
@@ -141,7 +141,50 @@ export class StepReader {
           return ctx.report(p, `${kind} decides the fate of one datagram in flight by hand: it needs simulated time (add mode: simulated at the top of the playbook)`, 'BAD_VALUE', 'key');
         }
         return { kind, msgId: v };
+      case 'diskFull':
+      case 'clockJump':
+      case 'hostile':
+        return this.simFault(kind, o, p);
     }
+  }
+
+  /** `diskFull`, `clockJump`, `hostile`: faults of the simulated world around one node. */
+  private simFault(kind: SimFaultAction['kind'], o: Record<string, unknown>, p: DocPath): StepAction | undefined {
+    const { ctx } = this;
+    const at = (key: string): DocPath => [...p, key];
+    if (ctx.mode !== 'simulated') {
+      const what = { diskFull: "fills a node's simulated disk", clockJump: "moves a node's simulated wall clock", hostile: 'sends datagrams on the simulated network' }[kind];
+      return ctx.report(p, `${kind} ${what}: it needs simulated time (add mode: simulated at the top of the playbook)`, 'BAD_VALUE', 'key');
+    }
+    const node = ctx.node(o.node, at('node'));
+    switch (kind) {
+      case 'diskFull': {
+        const forMs = ctx.duration(o.for, at('for'), { positive: true });
+        if (o.for !== undefined && o.off === true) return ctx.report(at('off'), 'off: true frees the disk now; leave out for (or give for without off)');
+        if (node === undefined || (o.for !== undefined && forMs === undefined)) return undefined;
+        return { kind, node, ...(forMs !== undefined ? { forMs } : {}), ...(o.off === true ? { off: true as const } : {}) };
+      }
+      case 'clockJump': {
+        const byMs = this.signedDuration(o.by, at('by'));
+        return node === undefined || byMs === undefined ? undefined : { kind, node, byMs };
+      }
+      case 'hostile': {
+        if (node === undefined || typeof o.count !== 'number' || ctx.isBlocked(at('count')) || ctx.isBlocked(at('kind'))) return undefined;
+        return { kind, node, count: o.count, hostile: (o.kind as HostileKind | undefined) ?? 'mixed' };
+      }
+    }
+  }
+
+  /** A duration with an optional sign (`-30s`, `+2h`, `2h`), not zero. */
+  private signedDuration(v: unknown, p: DocPath): number | undefined {
+    const { ctx } = this;
+    if (typeof v !== 'string' || ctx.isBlocked(p)) return undefined;
+    const text = v.trim();
+    const sign = text.startsWith('-') ? -1 : 1;
+    const ms = ctx.duration(text.replace(/^[+-]\s*/, ''), p);
+    if (ms === undefined) return undefined;
+    if (ms === 0) return ctx.report(p, 'a clock jump of 0 moves nothing: give a duration like -30s or 2h', 'BAD_DURATION');
+    return sign * ms;
   }
 
   private robot(o: Record<string, unknown>, p: DocPath): StepAction | undefined {

@@ -177,7 +177,7 @@ describe('error reporting', () => {
       '9:38 nodes.bob.faults.drop: must be a probability between 0 and 1, got 1.5',
       "10:3 nodes.all: 'all' is reserved (it means every node); choose another node name",
       "12:50 steps[0].sync: a step has exactly one action, but 'sync' follows 'send': put it in a step of its own",
-      '13:5 steps[1]: a step needs one action: join, addPeer, removePeer, leave, discover, send, sendCustom, sendFile, sendWithFile, ping, requestBalance, sync, robot, faults, partition, cut, heal, crash, restart, clearAndRebuild, doubleSpend, wait, waitFor, expect, export, say, parallel, deliver, drop',
+      '13:5 steps[1]: a step needs one action: join, addPeer, removePeer, leave, discover, send, sendCustom, sendFile, sendWithFile, ping, requestBalance, sync, robot, faults, partition, cut, heal, crash, restart, clearAndRebuild, doubleSpend, wait, waitFor, expect, export, say, parallel, deliver, drop, diskFull, clockJump, hostile',
       '14:5 steps[2]: must be a mapping with one action, like send: { from: alice, to: bob, amount: 10 }, got "send"',
       "15:5 steps[3].send: missing 'amount' (send needs from, to, amount)",
       "15:30 steps[3].send.to: from and to are the same node ('alice')",

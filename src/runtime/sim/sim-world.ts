@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { FaultyFileSystem, type ActiveFault } from '../fs/faulty-file-system.ts';
 import { MemoryFileSystem } from '../fs/memory-file-system.ts';
 import { Identity } from '../identity.ts';
 import type { NodeOptions } from '../config.ts';
@@ -56,6 +57,9 @@ export class SimWorld {
   /** Where hand decisions are traced (the run's trace sink), when set. */
   trace: TraceSink | undefined;
   private readonly clocks = new Map<string, SimClock>();
+  /** Each node's view of the world's disk (the same object across its restarts), which a diskFull fault fills. */
+  private readonly disks = new Map<string, FaultyFileSystem>();
+  private readonly full = new Map<string, ActiveFault>();
   private readonly boots = new Map<string, number>();
   private readonly ids = new Map<string, Identity>();
   private readonly ports = new Map<string, number>();
@@ -116,9 +120,38 @@ export class SimWorld {
       identity: this.identity(name),
       transport: this.datagrams.transport(host, p, name),
       streams: this.streams.transport(host, p),
-      fs: this.fs,
+      fs: this.disk(name),
       dataDir,
     };
+  }
+
+  /** A node's view of the world's disk: the same files, and the faults of that node alone. */
+  disk(name: string): FaultyFileSystem {
+    let d = this.disks.get(name);
+    if (!d) this.disks.set(name, (d = new FaultyFileSystem(this.fs)));
+    return d;
+  }
+
+  /** A node's disk is full (`true`: every write, writeFile and appendFile fails with ENOSPC) or has room again. */
+  setDiskFull(name: string, on: boolean): void {
+    this.full.get(name)?.remove();
+    this.full.delete(name);
+    if (on) this.full.set(name, this.disk(name).fail({ code: 'ENOSPC' }));
+  }
+
+  /** Whether a node's disk is full now. */
+  diskFull(name: string): boolean {
+    return this.full.has(name);
+  }
+
+  /** Every full disk has room again. */
+  freeDisks(): void {
+    for (const name of [...this.full.keys()]) this.setDiskFull(name, false);
+  }
+
+  /** A node's wall clock jumps by `byMs` (signed); its timers and Lamport clock are not affected. */
+  jumpClock(name: string, byMs: number): void {
+    this.clock(name).offsetMs += byMs;
   }
 
   /** Loses what a node's data directory had not yet made durable, as a power cut would. */
@@ -129,6 +162,11 @@ export class SimWorld {
   /** Reserves ports given explicitly (a playbook's `port:`), so assigned ones never collide with them. */
   reserve(host: string, port: number): void {
     this.taken.add(`${host}:${port}`);
+  }
+
+  /** The port a node got from the world (none before its first start, or when the playbook gave one). */
+  portAssigned(name: string): number | undefined {
+    return this.ports.get(name);
   }
 
   private portOf(name: string, host: string): number {
