@@ -144,6 +144,10 @@ export class Heartbeat {
     // silence. (Lifeguard's "local health" idea in its simplest form.)
     const gap = this.lastTick ? now - this.lastTick : 0;
     this.lastTick = now;
+    // The wall clock went back (set by hand, NTP): times stamped before are in the future now, and
+    // would hold off probes and then count the jump as silence once the clock catches up. They
+    // become the present: silence counts from the jump.
+    if (gap < 0) this.clampToNow(peers, now);
     if (gap > Math.max(2 * this.tickMs, interval)) {
       for (const p of peers) p.lastSeen = Math.min(now, p.lastSeen + gap - this.tickMs);
     }
@@ -190,6 +194,17 @@ export class Heartbeat {
       }
     }
     this.expireOld(now);
+  }
+
+  private clampToNow(peers: readonly Peer[], now: number): void {
+    for (const p of peers) {
+      p.lastSeen = Math.min(p.lastSeen, now);
+      p.lastProbe = Math.min(p.lastProbe, now);
+      if (p.probedSince !== undefined) p.probedSince = Math.min(p.probedSince, now);
+      if (p.suspectSince !== undefined) p.suspectSince = Math.min(p.suspectSince, now);
+    }
+    for (const [id, at] of this.lastIndirect) if (at > now) this.lastIndirect.set(id, now);
+    for (const probe of this.probes.values()) probe.sentAt = Math.min(probe.sentAt, now);
   }
 
   /**
