@@ -40,6 +40,18 @@ export const EVENT_WEIGHTS = {
   doubleSpend: 2,
 } as const;
 
+/**
+ * Faults of the simulated world around a node (simulated playbooks only), drawn apart: 0 to 2 per
+ * scenario, from a stream of their own, so adding them left every other draw of a seed as it was.
+ */
+export const WORLD_FAULT_WEIGHTS = {
+  diskFull: 1,
+  clockJump: 1,
+  hostile: 1,
+} as const;
+
+export type WorldFaultKind = keyof typeof WORLD_FAULT_WEIGHTS;
+
 export type EventKind = keyof typeof EVENT_WEIGHTS;
 
 /** Step kinds the generator uses that not every build has (doubleSpend arrived with the lessons issue). */
@@ -49,6 +61,9 @@ function available(kind: EventKind): boolean {
 }
 
 const ms = (n: number): string => `${Math.round(n)}ms`;
+/** Clock jumps drawn: small to large, forward or back. */
+const JUMPS_MS = [500, 5_000, 30_000, 600_000, 7_200_000];
+const HOSTILE = ['forged', 'oversized', 'malformed', 'lamport'] as const;
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 class Draw {
@@ -171,6 +186,7 @@ export function generateScenario(seed: number, opts: GenerateOptions = {}): Scen
         break;
     }
   }
+  worldFaults(new Draw(new Prng(`explore:${seed}:world`)), names, lengthMs, at);
   events.sort((a, b) => a.atMs - b.atMs);
   for (const e of events) if (e.atMs < lengthMs) steps.push({ at: ms(e.atMs), ...e.step });
 
@@ -186,6 +202,34 @@ export function generateScenario(seed: number, opts: GenerateOptions = {}): Scen
   }
   steps.push(...settle(names.filter((x) => down.has(x))));
   return { seed, ...(opts.plant !== undefined ? { plant: opts.plant } : {}), settings, nodes, steps };
+}
+
+/** The world faults of a scenario: full disks, clock jumps, hostile datagrams (see WORLD_FAULT_WEIGHTS). */
+function worldFaults(d: Draw, names: readonly string[], lengthMs: number, at: (t: number, step: StepDoc) => void): void {
+  const count = d.int(0, 2);
+  for (let e = 0; e < count; e++) {
+    const t = d.int(500, lengthMs - 1000);
+    const kind = d.weighted(WORLD_FAULT_WEIGHTS);
+    const node = d.pick(names);
+    switch (kind) {
+      case 'diskFull': {
+        // Full until a time, or until an `off` step; either way room again before the settling tail.
+        const until = Math.min(t + d.int(300, 6000), lengthMs - 100);
+        if (d.chance(0.7)) at(t, { diskFull: { node, for: ms(until - t) } });
+        else {
+          at(t, { diskFull: { node } });
+          at(until, { diskFull: { node, off: true } });
+        }
+        break;
+      }
+      case 'clockJump':
+        at(t, { clockJump: { node, by: ms(d.pick([-1, 1]) * d.pick(JUMPS_MS)) } });
+        break;
+      case 'hostile':
+        at(t, { hostile: { node, count: d.int(1, 30), ...(d.chance(0.5) ? { kind: d.pick(HOSTILE) } : {}) } });
+        break;
+    }
+  }
 }
 
 /**

@@ -197,8 +197,12 @@ function dropName(v: unknown, name: string, key = ''): unknown {
 }
 
 const MS = /^(\d+)ms$/;
+const SIGNED_MS = /^(-?)(\d+)ms$/;
 
-/** One-change simplifications of a scenario, with what each does: shorter robots, fewer faults. */
+/**
+ * One-change simplifications of a scenario, with what each does: shorter robots, fewer faults,
+ * shorter full disks, smaller clock jumps, fewer hostile datagrams.
+ */
 function simpler(s: Scenario): Array<[Scenario, string]> {
   const out: Array<[Scenario, string]> = [];
   const withStep = (i: number, step: StepDoc): Scenario => ({ ...s, steps: s.steps.map((x, j) => (j === i ? step : x)) });
@@ -214,6 +218,14 @@ function simpler(s: Scenario): Array<[Scenario, string]> {
     if (faults && !faults.reset) {
       for (const k of Object.keys(faults)) if (k !== 'node' && k !== 'peer') out.push([withStep(i, { ...step, faults: without(faults, k) }), `steps[${i}]: faults without ${k}`]);
     }
+    const disk = step.diskFull as Record<string, unknown> | undefined;
+    const full = disk ? MS.exec(String(disk.for)) : null;
+    if (disk && full && Number(full[1]) >= 200) out.push([withStep(i, { ...step, diskFull: { ...disk, for: `${Math.round(Number(full[1]) / 2)}ms` } }), `steps[${i}]: a disk full half as long`]);
+    const jump = step.clockJump as Record<string, unknown> | undefined;
+    const by = jump ? SIGNED_MS.exec(String(jump.by)) : null;
+    if (jump && by && Number(by[2]) >= 2) out.push([withStep(i, { ...step, clockJump: { ...jump, by: `${by[1]}${Math.round(Number(by[2]) / 2)}ms` } }), `steps[${i}]: a clock jump half as far`]);
+    const hostile = step.hostile as Record<string, unknown> | undefined;
+    if (hostile && typeof hostile.count === 'number' && hostile.count >= 2) out.push([withStep(i, { ...step, hostile: { ...hostile, count: Math.floor(hostile.count / 2) } }), `steps[${i}]: half the hostile datagrams`]);
     const wait = MS.exec(String(step.wait));
     if (wait && Number(wait[1]) >= 200) out.push([withStep(i, { ...step, wait: `${Math.round(Number(wait[1]) / 2)}ms` }), `steps[${i}]: half the wait`]);
   });

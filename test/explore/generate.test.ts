@@ -47,9 +47,14 @@ describe('the scenario generator', () => {
         if (k === 'crash' && typeof step.at === 'string') timedCrashes++;
         if (k === 'heal') kinds.add((step.heal as { node?: string }).node ? 'heal one node' : 'heal all');
         if (k === 'faults') for (const f of Object.keys(step.faults as object)) faultKeys.add(f);
+        if (k === 'diskFull') kinds.add((step.diskFull as { off?: true; for?: string }).off ? 'diskFull off' : (step.diskFull as { for?: string }).for ? 'diskFull for' : 'diskFull until off');
+        if (k === 'clockJump') kinds.add(String((step.clockJump as { by: string }).by).startsWith('-') ? 'clockJump back' : 'clockJump forward');
+        if (k === 'hostile') kinds.add(`hostile ${(step.hostile as { kind?: string }).kind ?? 'mixed'}`);
       }
     }
-    const expected = ['join', 'robot', 'send', 'faults', 'partition', 'cut', 'heal all', 'heal one node', 'crash', 'restart', 'leave', 'clearAndRebuild', 'sync', 'wait', 'waitFor'];
+    const expected = ['join', 'robot', 'send', 'faults', 'partition', 'cut', 'heal all', 'heal one node', 'crash', 'restart', 'leave', 'clearAndRebuild', 'sync', 'wait', 'waitFor',
+      'diskFull', 'diskFull for', 'diskFull until off', 'diskFull off', 'clockJump', 'clockJump back', 'clockJump forward',
+      'hostile', 'hostile mixed', 'hostile forged', 'hostile oversized', 'hostile malformed', 'hostile lamport'];
     if ((STEP_KINDS as readonly string[]).includes('doubleSpend')) expected.push('doubleSpend');
     for (const k of expected) expect(kinds, k).toContain(k);
     expect([...faultKeys].sort()).toEqual(['delay', 'drop', 'dropIn', 'duplicate', 'jitter', 'node', 'peer', 'reset']);
