@@ -4,6 +4,11 @@
  * future — so it stopped probing them and, once its clock caught up, removed a healthy peer for
  * silence. The heartbeat now brings any stamp from the future back to the present when the clock
  * goes back (a peer counts as heard from at the jump; silence counts from there).
+ *
+ * Regression (explore seed 2168, shrunk): a node whose wall clock is set back 56 s while cut off
+ * was removed by its peers for silence and, after the heal, never got back in: its rate gates had
+ * stamps in its future, so it answered none of their challenges until its clock caught up, and
+ * never learnt of a double spend. Rate gates and the send budget now measure monotonic time.
  */
 import { describe, expect, it } from 'vitest';
 import { loadPlaybookFile } from '../../src/playbooks/load.ts';
@@ -17,6 +22,14 @@ describe('a wall clock set back', () => {
     const out = await playSimulated(planPlaybook(playbook!), { trace: true });
     expect(out.violation).toBeUndefined();
     // The run went past the moment the clock caught up, with every peer back.
+    expect(out.result.ok).toBe(true);
+  }, 60_000);
+
+  it('answers its peers after the heal, so they readmit it and it detects the fork (seed 2168)', async () => {
+    const { playbook, errors } = await loadPlaybookFile('test/invariants/fixtures/clock-jump-back-rejoin.yaml', { allowPaths: [] });
+    expect(errors).toEqual([]);
+    const out = await playSimulated(planPlaybook(playbook!), { trace: true });
+    expect(out.violation).toBeUndefined();
     expect(out.result.ok).toBe(true);
   }, 60_000);
 });
