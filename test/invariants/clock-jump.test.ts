@@ -9,6 +9,7 @@
  * was removed by its peers for silence and, after the heal, never got back in: its rate gates had
  * stamps in its future, so it answered none of their challenges until its clock caught up, and
  * never learnt of a double spend. Rate gates and the send budget now measure monotonic time.
+ * Seed 2998 (shrunk) is the same bug seen as two live nodes that never converge.
  */
 import { describe, expect, it } from 'vitest';
 import { loadPlaybookFile } from '../../src/playbooks/load.ts';
@@ -27,6 +28,14 @@ describe('a wall clock set back', () => {
 
   it('answers its peers after the heal, so they readmit it and it detects the fork (seed 2168)', async () => {
     const { playbook, errors } = await loadPlaybookFile('test/invariants/fixtures/clock-jump-back-rejoin.yaml', { allowPaths: [] });
+    expect(errors).toEqual([]);
+    const out = await playSimulated(planPlaybook(playbook!), { trace: true });
+    expect(out.violation).toBeUndefined();
+    expect(out.result.ok).toBe(true);
+  }, 60_000);
+
+  it('converges with the others after a restart and a crash elsewhere (seed 2998)', async () => {
+    const { playbook, errors } = await loadPlaybookFile('test/invariants/fixtures/clock-jump-back-converge.yaml', { allowPaths: [] });
     expect(errors).toEqual([]);
     const out = await playSimulated(planPlaybook(playbook!), { trace: true });
     expect(out.violation).toBeUndefined();
