@@ -198,15 +198,7 @@ export abstract class GroupCommitLog<T> implements RecordLog<T> {
     if (this.closing) return this.closing;
     if (this.state !== 'open') return Promise.resolve();
     this.state = 'closing';
-    this.closing = (async () => {
-      try {
-        await new Promise<void>((resolve) => this.enqueue({ kind: 'barrier', resolve }));
-        await this.unload();
-      } finally {
-        this.state = 'closed';
-        this.closing = undefined;
-      }
-    })();
+    this.closing = this.finish();
     return this.closing;
   }
 
@@ -222,17 +214,19 @@ export abstract class GroupCommitLog<T> implements RecordLog<T> {
         op.reject(lost);
       }
     }
-    this.closing = (async () => {
-      try {
-        // After the batch being written, if any: the drain loop reaches this barrier next.
-        await new Promise<void>((resolve) => this.enqueue({ kind: 'barrier', resolve }));
-        await this.unload();
-      } finally {
-        this.state = 'closed';
-        this.closing = undefined;
-      }
-    })();
+    this.closing = this.finish();
     return this.closing.then(() => count);
+  }
+
+  /** Ends a closing log: after the batch being written, if any (the drain loop reaches this barrier next), unloads it. */
+  private async finish(): Promise<void> {
+    try {
+      await new Promise<void>((resolve) => this.enqueue({ kind: 'barrier', resolve }));
+      await this.unload();
+    } finally {
+      this.state = 'closed';
+      this.closing = undefined;
+    }
   }
 
   private checkWritable(): void {
