@@ -42,3 +42,13 @@ describe('a wall clock set back', () => {
     expect(out.result.ok).toBe(true);
   }, 60_000);
 });
+
+describe('a wall clock set back, dead peers', () => {
+  it('are retried on time: two nodes that removed each other find each other again soon after the heal', async () => {
+    const { playbook, errors } = await loadPlaybookFile('test/invariants/fixtures/clock-jump-back-retry.yaml', { allowPaths: [] });
+    expect(errors).toEqual([]);
+    const out = await playSimulated(planPlaybook(playbook!), { trace: true });
+    expect(out.violation).toBeUndefined();
+    expect(out.result.ok).toBe(true);
+  }, 60_000);
+});
