@@ -5,17 +5,11 @@
  * transaction it had acknowledged was gone (no-acknowledged-loss). The clear is now one rewrite,
  * marker included: on a full disk it fails and leaves the old log whole.
  */
-import { describe, expect, it } from 'vitest';
-import { loadPlaybookFile } from '../../src/playbooks/load.ts';
-import { planPlaybook } from '../../src/playbooks/plan.ts';
-import { playSimulated } from '../../src/playbooks/sim-play.ts';
+import { describe, it } from 'vitest';
+import { expectRunsClean } from './regression.ts';
 
 describe('clear-and-rebuild on a full disk', () => {
   it('fails without losing the log: a later crash and restart keeps every acknowledged transaction (seed 5052)', async () => {
-    const { playbook, errors } = await loadPlaybookFile('test/invariants/fixtures/clear-rebuild-full-disk.yaml', { allowPaths: [] });
-    expect(errors).toEqual([]);
-    const out = await playSimulated(planPlaybook(playbook!), { trace: true });
-    expect(out.violation).toBeUndefined();
-    expect(out.result.ok).toBe(true);
+    await expectRunsClean('test/invariants/fixtures/clear-rebuild-full-disk.yaml');
   }, 60_000);
 });
