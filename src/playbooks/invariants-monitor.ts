@@ -232,9 +232,10 @@ export class InvariantMonitor implements TraceSink {
   }
 
   private noteDoubleSpend(name: string, account: string, result: unknown): void {
-    const r = result as { seq?: unknown; transactions?: Array<{ to?: unknown }> } | undefined;
+    const r = result as { seq?: unknown; transactions?: Array<{ id?: unknown; to?: unknown }> } | undefined;
     if (typeof r?.seq !== 'number') return;
-    this.doubleSpends.push({ node: name, account, seq: r.seq, to: (r.transactions ?? []).map((t) => String(t.to)) });
+    const txns = r.transactions ?? [];
+    this.doubleSpends.push({ node: name, account, seq: r.seq, to: txns.map((t) => String(t.to)), ids: txns.map((t) => String(t.id)) });
   }
 
   /** Right after a restart, before anything can arrive: every transaction it acknowledged is there. */

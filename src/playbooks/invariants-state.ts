@@ -15,6 +15,8 @@ export interface DoubleSpend {
   account: string;
   seq: number;
   to: string[];
+  /** The two transactions (same seq), by id. */
+  ids: string[];
 }
 
 /** Sync rounds at the end of a run, at most; one simulated second apart. */
@@ -110,15 +112,18 @@ export function convergenceProblem(running: readonly InProcessHandle[], groups: 
 }
 
 /**
- * After settling: in every group of peers where the fork can be known — the double spender is in
- * it, or one of its nodes has detected the fork — every running node has detected it.
+ * After settling: in every group of peers where the fork can be known — its nodes hold both
+ * halves of the double spend between them, or one of them has detected the fork — every running
+ * node has detected it. (A spender that cleared its ledger before either half left it has erased
+ * the fork: nobody can know of it, and no money moved.)
  */
 export function forkProblem(spends: readonly DoubleSpend[], running: readonly InProcessHandle[], groups: readonly string[][]): string | undefined {
   const byName = new Map(running.map((h) => [h.name, h]));
   for (const s of spends) {
     const knows = (n: string): boolean => byName.get(n)?.node.forks().some((f) => f.account === s.account) === true;
+    const holds = (n: string, id: string): boolean => byName.get(n)?.node.transactions().some((t) => t.id === id) === true;
     for (const g of groups) {
-      if (g.length < 2 || !(g.includes(s.node) || g.some(knows))) continue;
+      if (g.length < 2 || !(g.some(knows) || s.ids.every((id) => g.some((n) => holds(n, id))))) continue;
       for (const n of g) {
         const node = byName.get(n)?.node;
         if (!node?.running) continue;

@@ -218,7 +218,7 @@ describe('each invariant fails on a violation built by hand', () => {
 
   it('fork-detected: a deliberate double spend some peer of the spender never detected', () => {
     const { nodes } = setup(['ann', 'bob', 'cat']);
-    const spend: DoubleSpend = { node: 'cat', account: 'id-cat', seq: 1, to: ['ann', 'bob'] };
+    const spend: DoubleSpend = { node: 'cat', account: 'id-cat', seq: 1, to: ['ann', 'bob'], ids: ['h1', 'h2'] };
     const handles = [...nodes.values()] as never[];
     for (const n of ['ann', 'cat']) nodes.get(n)!.state.forks = [{ account: 'id-cat' }];
     expect(forkProblem([spend], handles, [['ann', 'bob', 'cat']])).toBe("bob has not detected cat's double spend at seq 1 (paid ann and bob) after the nodes synced");
@@ -230,6 +230,20 @@ describe('each invariant fails on a violation built by hand', () => {
     expect(forkProblem([spend], handles, [['ann', 'bob'], ['cat']])).toMatch(/^bob has not detected/);
     nodes.get('bob')!.state.forks = [{ account: 'id-cat' }];
     expect(forkProblem([spend], handles, [['ann', 'bob', 'cat']])).toBeUndefined();
+  });
+
+  it('fork-detected: where nobody knows of the fork, a group whose nodes hold both halves between them must detect it', () => {
+    const { nodes } = setup(['ann', 'bob', 'cat']);
+    const spend: DoubleSpend = { node: 'cat', account: 'id-cat', seq: 1, to: ['ann', 'bob'], ids: ['h1', 'h2'] };
+    const handles = [...nodes.values()] as never[];
+    // The spender cleared its ledger before either half left it (explore seed 9416): the fork is gone.
+    expect(forkProblem([spend], handles, [['ann', 'bob', 'cat']])).toBeUndefined();
+    // One half each at ann and bob, in one group: the fork can be known there.
+    nodes.get('ann')!.state.transactions = [{ id: 'h1' }];
+    nodes.get('bob')!.state.transactions = [{ id: 'h2' }];
+    expect(forkProblem([spend], handles, [['ann', 'bob', 'cat']])).toBe("ann has not detected cat's double spend at seq 1 (paid ann and bob) after the nodes synced");
+    // In separate groups, neither group can.
+    expect(forkProblem([spend], handles, [['ann', 'cat'], ['bob']])).toBeUndefined();
   });
 
   it('names every invariant of the issue', () => {
