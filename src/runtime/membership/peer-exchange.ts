@@ -151,6 +151,9 @@ export class PeerExchange {
       this.o.messenger.reject(from, 'not-a-peer', `a peer list from ${msg.f.slice(0, 8)} at ${formatAddress(from)}, which is not an admitted peer`);
       return;
     }
+    // A peer's own list: whom it pushes its new transactions to (gossip forwards them elsewhere).
+    const sender = isPeer(d) ? table.get(msg.f) : undefined;
+    if (sender) sender.knows = new Set(msg.b.peers.map((e) => e.id));
     for (const entry of msg.b.peers) {
       const a = tryParseAddress(entry.addr);
       if (!a) continue;

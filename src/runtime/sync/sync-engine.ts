@@ -141,8 +141,15 @@ export class SyncEngine {
     if (pending?.missing) this.requestIds(pending.missing, msg.f);
   }
 
+  /**
+   * Forwards to a few random peers that may not have it: not the one it came from, not its author,
+   * and none its author pushed it to (the peers its last peer list named). In a full mesh the
+   * author's push reaches everyone and nothing is forwarded; what a drop lost, anti-entropy brings.
+   */
   private forward(txn: Transaction, from: string, hops: number): void {
-    const candidates = this.o.table.list().filter((p) => p.id !== from && p.id !== txn.from);
+    const pushed = this.o.table.get(txn.from)?.knows;
+    const candidates = this.o.table.list().filter((p) => p.id !== from && p.id !== txn.from && !pushed?.has(p.id));
+    if (!candidates.length) return;
     for (const p of this.o.prng.shuffle(candidates).slice(0, FANOUT)) {
       this.o.messenger.send(p.address, 'txn', { txn: toWire(txn), hops });
       this.counters.txnForwarded++;
