@@ -47,13 +47,18 @@ export class PeerExchange {
   private readonly strangerGate: RateGate;
   private seq = 0;
   private lastExchange = 0;
+  /** Our table gained a peer since we last sent our list to everyone (see tick). */
+  private grown = false;
 
   constructor(private readonly o: PeerExchangeOptions) {
     this.strangerGate = new RateGate(o.clock);
     o.messenger.handle('peers-req', (msg, from, d) => this.onPeersReq(msg as Envelope<PeersReqBody>, from, d));
     o.messenger.handle('peers', (msg, from, d) => this.onPeers(msg as Envelope<PeersBody>, from, d));
     // Push what we know so nodes that joined through us at the same moment find each other.
-    o.membership.onPeerAdded((peer) => this.sendPeers(peer.address));
+    o.membership.onPeerAdded((peer) => {
+      this.grown = true;
+      this.sendPeers(peer.address);
+    });
   }
 
   /** Asks the given addresses for their peer lists; resolves when all answered or after `waitMs`. */
@@ -117,12 +122,22 @@ export class PeerExchange {
     this.o.messenger.send(to, 'peers', body);
   }
 
-  /** Periodic peer-list exchange with one random peer. */
+  /**
+   * Periodic peer-list exchange with one random peer. In a small network, after our table has
+   * grown, with every peer instead: a peer's copy of our list tells its gossip whom our pushes
+   * already reach (sync-engine's forward), so a stale copy costs redundant forwards.
+   */
   tick(now: number): void {
     if (now - this.lastExchange < 3 * this.o.heartbeat.interval) return;
     this.lastExchange = now;
     const peers = this.o.table.list();
-    if (peers.length) this.sendPeers(this.o.prng.pick(peers).address);
+    if (!peers.length) return;
+    if (this.grown && this.o.membership.view.small) {
+      this.grown = false;
+      for (const p of peers) this.sendPeers(p.address);
+      return;
+    }
+    this.sendPeers(this.o.prng.pick(peers).address);
   }
 
   stop(): void {

@@ -233,9 +233,12 @@ export class SyncEngine {
       if (now - this.lastDigestExchange < this.interval()) return;
       this.lastDigestExchange = now;
     }
-    this.lastExchange.set(peerId, now);
     const remote = parseDigest(dg);
     const local = this.ledger.ledger.size;
+    // A peer holding fewer transactions starts the exchange itself when it sees our digest (both
+    // directions carry digests), and an exchange fills both sides: one exchange per gap, not two.
+    if (remote && remote.count < local) return;
+    this.lastExchange.set(peerId, now);
     const round = remote && remote.count - local > UDP_CATCHUP_LIMIT ? this.bulkResult(peer) : this.exchange(peer);
     void this.report.round('anti-entropy', peer, round).catch(() => undefined);
   }
