@@ -9,7 +9,7 @@ import type { Membership } from '../membership/membership.ts';
 import type { Peer, PeerTable } from '../membership/peer-table.ts';
 import type { Messenger } from '../net/messenger.ts';
 import type { Prng } from '../prng.ts';
-import type { Envelope } from '../wire/messages.ts';
+import { EncodedBody, type Envelope } from '../wire/messages.ts';
 import {
   parseDigest, toWire,
   type BalanceBody, type BalanceReqBody, type DigestBody, type FrontierBody, type TxnBatchBody, type TxnBody, type TxnReqBody,
@@ -120,8 +120,9 @@ export class SyncEngine {
 
   /** The author pushes a new transaction to all its peers. */
   push(txn: Transaction): void {
+    const body = new EncodedBody({ txn: toWire(txn) });
     for (const p of this.o.table.list()) {
-      this.o.messenger.send(p.address, 'txn', { txn: toWire(txn) });
+      this.o.messenger.send(p.address, 'txn', body);
       this.counters.txnPushed++;
     }
   }
@@ -150,8 +151,9 @@ export class SyncEngine {
     const pushed = this.o.table.get(txn.from)?.knows;
     const candidates = this.o.table.list().filter((p) => p.id !== from && p.id !== txn.from && !pushed?.has(p.id));
     if (!candidates.length) return;
+    const body = new EncodedBody({ txn: toWire(txn), hops });
     for (const p of this.o.prng.shuffle(candidates).slice(0, FANOUT)) {
-      this.o.messenger.send(p.address, 'txn', { txn: toWire(txn), hops });
+      this.o.messenger.send(p.address, 'txn', body);
       this.counters.txnForwarded++;
     }
   }
