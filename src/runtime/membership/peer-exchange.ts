@@ -49,6 +49,7 @@ export class PeerExchange {
   private lastExchange = 0;
   /** Our table gained a peer since we last sent our list to everyone (see tick). */
   private grown = false;
+  private lastBroadcast = -Infinity;
 
   constructor(private readonly o: PeerExchangeOptions) {
     this.strangerGate = new RateGate(o.clock);
@@ -128,16 +129,18 @@ export class PeerExchange {
    * already reach (sync-engine's forward), so a stale copy costs redundant forwards.
    */
   tick(now: number): void {
-    if (now - this.lastExchange < 3 * this.o.heartbeat.interval) return;
-    this.lastExchange = now;
-    const peers = this.o.table.list();
-    if (!peers.length) return;
-    if (this.grown && this.o.membership.view.small) {
+    const interval = this.o.heartbeat.interval;
+    if (this.grown && now - this.lastBroadcast >= interval / 2 && this.o.membership.view.small) {
       this.grown = false;
-      for (const p of peers) this.sendPeers(p.address);
+      this.lastBroadcast = now;
+      this.lastExchange = now;
+      for (const p of this.o.table.list()) this.sendPeers(p.address);
       return;
     }
-    this.sendPeers(this.o.prng.pick(peers).address);
+    if (now - this.lastExchange < 3 * interval) return;
+    this.lastExchange = now;
+    const peers = this.o.table.list();
+    if (peers.length) this.sendPeers(this.o.prng.pick(peers).address);
   }
 
   stop(): void {
@@ -167,8 +170,13 @@ export class PeerExchange {
       return;
     }
     // A peer's own list: whom it pushes its new transactions to (gossip forwards them elsewhere).
+    // Lists may be samples (a big table): what several said adds up, within a bound.
     const sender = isPeer(d) ? table.get(msg.f) : undefined;
-    if (sender) sender.knows = new Set(msg.b.peers.map((e) => e.id));
+    if (sender) {
+      const knows = sender.knows && sender.knows.size + msg.b.peers.length <= table.maxPeers ? new Set(sender.knows) : new Set<string>();
+      for (const e of msg.b.peers) knows.add(e.id);
+      sender.knows = knows;
+    }
     for (const entry of msg.b.peers) {
       const a = tryParseAddress(entry.addr);
       if (!a) continue;

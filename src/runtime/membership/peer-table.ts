@@ -41,7 +41,7 @@ export interface Peer {
   /** Nonce of the hello that last admitted it: its `bye` must be signed for this session. */
   session?: string | undefined;
   /**
-   * Ids its last peer list named (a snapshot, maybe a sample): peers it pushes its own new
+   * Ids its peer lists named (samples add up, within the table's cap): peers it pushes its own new
    * transactions to, so gossip need not forward those to them again (DESIGN.md §3.5).
    */
   knows?: ReadonlySet<string> | undefined;

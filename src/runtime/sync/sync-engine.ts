@@ -148,8 +148,10 @@ export class SyncEngine {
    * author's push reaches everyone and nothing is forwarded; what a drop lost, anti-entropy brings.
    */
   private forward(txn: Transaction, from: string, hops: number): void {
-    const pushed = this.o.table.get(txn.from)?.knows;
-    const candidates = this.o.table.list().filter((p) => p.id !== from && p.id !== txn.from && !pushed?.has(p.id));
+    // Peering is mutual: a peer that lists the author is one the author pushes to, as much as one the author lists.
+    const author = txn.from;
+    const pushed = this.o.table.get(author)?.knows;
+    const candidates = this.o.table.list().filter((p) => p.id !== from && p.id !== author && !pushed?.has(p.id) && !p.knows?.has(author));
     if (!candidates.length) return;
     const body = new EncodedBody({ txn: toWire(txn), hops });
     for (const p of this.o.prng.shuffle(candidates).slice(0, FANOUT)) {
