@@ -47,13 +47,19 @@ export class PeerExchange {
   private readonly strangerGate: RateGate;
   private seq = 0;
   private lastExchange = 0;
+  /** Our table gained a peer since we last sent our list to everyone (see tick). */
+  private grown = false;
+  private lastBroadcast = -Infinity;
 
   constructor(private readonly o: PeerExchangeOptions) {
     this.strangerGate = new RateGate(o.clock);
     o.messenger.handle('peers-req', (msg, from, d) => this.onPeersReq(msg as Envelope<PeersReqBody>, from, d));
     o.messenger.handle('peers', (msg, from, d) => this.onPeers(msg as Envelope<PeersBody>, from, d));
     // Push what we know so nodes that joined through us at the same moment find each other.
-    o.membership.onPeerAdded((peer) => this.sendPeers(peer.address));
+    o.membership.onPeerAdded((peer) => {
+      this.grown = true;
+      this.sendPeers(peer.address);
+    });
   }
 
   /** Asks the given addresses for their peer lists; resolves when all answered or after `waitMs`. */
@@ -117,9 +123,21 @@ export class PeerExchange {
     this.o.messenger.send(to, 'peers', body);
   }
 
-  /** Periodic peer-list exchange with one random peer. */
+  /**
+   * Periodic peer-list exchange with one random peer. In a small network, after our table has
+   * grown, with every peer instead: a peer's copy of our list tells its gossip whom our pushes
+   * already reach (sync-engine's forward), so a stale copy costs redundant forwards.
+   */
   tick(now: number): void {
-    if (now - this.lastExchange < 3 * this.o.heartbeat.interval) return;
+    const interval = this.o.heartbeat.interval;
+    if (this.grown && now - this.lastBroadcast >= interval / 2 && this.o.membership.view.small) {
+      this.grown = false;
+      this.lastBroadcast = now;
+      this.lastExchange = now;
+      for (const p of this.o.table.list()) this.sendPeers(p.address);
+      return;
+    }
+    if (now - this.lastExchange < 3 * interval) return;
     this.lastExchange = now;
     const peers = this.o.table.list();
     if (peers.length) this.sendPeers(this.o.prng.pick(peers).address);
@@ -150,6 +168,14 @@ export class PeerExchange {
     if (!isPeer(d) && answer?.to !== formatAddress(from)) {
       this.o.messenger.reject(from, 'not-a-peer', `a peer list from ${msg.f.slice(0, 8)} at ${formatAddress(from)}, which is not an admitted peer`);
       return;
+    }
+    // A peer's own list: whom it pushes its new transactions to (gossip forwards them elsewhere).
+    // Lists may be samples (a big table): what several said adds up, within a bound.
+    const sender = isPeer(d) ? table.get(msg.f) : undefined;
+    if (sender) {
+      const knows = sender.knows && sender.knows.size + msg.b.peers.length <= table.maxPeers ? new Set(sender.knows) : new Set<string>();
+      for (const e of msg.b.peers) knows.add(e.id);
+      sender.knows = knows;
     }
     for (const entry of msg.b.peers) {
       const a = tryParseAddress(entry.addr);

@@ -40,6 +40,11 @@ export interface Peer {
   origin: PeerOrigin;
   /** Nonce of the hello that last admitted it: its `bye` must be signed for this session. */
   session?: string | undefined;
+  /**
+   * Ids its peer lists named (samples add up, within the table's cap): peers it pushes its own new
+   * transactions to, so gossip need not forward those to them again (DESIGN.md §3.5).
+   */
+  knows?: ReadonlySet<string> | undefined;
 }
 
 /** A peer removed for silence: still tried now and then, readmitted on contact. */

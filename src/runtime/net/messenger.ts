@@ -4,7 +4,7 @@ import type { Emit } from '../events.ts';
 import type { Random } from '../random.ts';
 import type { Stats } from '../stats.ts';
 import type { TraceSink } from '../trace.ts';
-import { decode, encode, DEFAULT_MAX_DATAGRAM, PROTOCOL_VERSION, type Envelope, type RejectReason } from '../wire/messages.ts';
+import { decode, encode, DEFAULT_MAX_DATAGRAM, EncodedBody, PROTOCOL_VERSION, type Envelope, type RejectReason } from '../wire/messages.ts';
 import type { FaultPlan } from './faults.ts';
 import type { Transport } from './transport.ts';
 
@@ -123,10 +123,12 @@ export class Messenger {
   /**
    * Sends one message; returns its id. Oversize bodies are a programming error and throw. `version`
    * is for one case only: answering a node of another protocol version in a shape it can read.
+   * A body sent to many peers can be serialised once (`new EncodedBody(body)`).
    */
-  send(to: Address, type: string, body: object, version = PROTOCOL_VERSION): string {
-    const env: Envelope = { v: version, t: type, f: this.o.selfId, l: this.o.lamport.tick(), id: this.o.random.uuid(), b: body };
-    const data = encode(env);
+  send(to: Address, type: string, body: object | EncodedBody, version = PROTOCOL_VERSION): string {
+    const encoded = body instanceof EncodedBody ? body : undefined;
+    const env: Envelope = { v: version, t: type, f: this.o.selfId, l: this.o.lamport.tick(), id: this.o.random.uuid(), b: encoded ? encoded.body : body };
+    const data = encode(env, encoded);
     if (data.length > this.maxDatagram) {
       throw new Error(`${type} message of ${data.length} bytes exceeds the ${this.maxDatagram}-byte datagram limit`);
     }
@@ -269,6 +271,9 @@ export class Messenger {
  */
 function carriedTxns(env: Envelope): string[] | undefined {
   const body = env.b as { txn?: { id?: unknown }; txns?: Array<{ id?: unknown }> };
-  const ids = env.t === 'txn' ? [body.txn] : env.t === 'txn-batch' ? (body.txns ?? []) : undefined;
-  return ids?.flatMap((t) => (typeof t?.id === 'string' ? [t.id] : []));
+  if (env.t === 'txn') return typeof body.txn?.id === 'string' ? [body.txn.id] : [];
+  if (env.t !== 'txn-batch') return undefined;
+  const ids: string[] = [];
+  for (const t of body.txns ?? []) if (typeof t?.id === 'string') ids.push(t.id);
+  return ids;
 }

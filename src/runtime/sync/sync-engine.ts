@@ -9,7 +9,7 @@ import type { Membership } from '../membership/membership.ts';
 import type { Peer, PeerTable } from '../membership/peer-table.ts';
 import type { Messenger } from '../net/messenger.ts';
 import type { Prng } from '../prng.ts';
-import type { Envelope } from '../wire/messages.ts';
+import { EncodedBody, type Envelope } from '../wire/messages.ts';
 import {
   parseDigest, toWire,
   type BalanceBody, type BalanceReqBody, type DigestBody, type FrontierBody, type TxnBatchBody, type TxnBody, type TxnReqBody,
@@ -120,8 +120,9 @@ export class SyncEngine {
 
   /** The author pushes a new transaction to all its peers. */
   push(txn: Transaction): void {
+    const body = new EncodedBody({ txn: toWire(txn) });
     for (const p of this.o.table.list()) {
-      this.o.messenger.send(p.address, 'txn', { txn: toWire(txn) });
+      this.o.messenger.send(p.address, 'txn', body);
       this.counters.txnPushed++;
     }
   }
@@ -141,10 +142,20 @@ export class SyncEngine {
     if (pending?.missing) this.requestIds(pending.missing, msg.f);
   }
 
+  /**
+   * Forwards to a few random peers that may not have it: not the one it came from, not its author,
+   * and none its author pushed it to (the peers its last peer list named). In a full mesh the
+   * author's push reaches everyone and nothing is forwarded; what a drop lost, anti-entropy brings.
+   */
   private forward(txn: Transaction, from: string, hops: number): void {
-    const candidates = this.o.table.list().filter((p) => p.id !== from && p.id !== txn.from);
+    // Peering is mutual: a peer that lists the author is one the author pushes to, as much as one the author lists.
+    const author = txn.from;
+    const pushed = this.o.table.get(author)?.knows;
+    const candidates = this.o.table.list().filter((p) => p.id !== from && p.id !== author && !pushed?.has(p.id) && !p.knows?.has(author));
+    if (!candidates.length) return;
+    const body = new EncodedBody({ txn: toWire(txn), hops });
     for (const p of this.o.prng.shuffle(candidates).slice(0, FANOUT)) {
-      this.o.messenger.send(p.address, 'txn', { txn: toWire(txn), hops });
+      this.o.messenger.send(p.address, 'txn', body);
       this.counters.txnForwarded++;
     }
   }
@@ -226,9 +237,12 @@ export class SyncEngine {
       if (now - this.lastDigestExchange < this.interval()) return;
       this.lastDigestExchange = now;
     }
-    this.lastExchange.set(peerId, now);
     const remote = parseDigest(dg);
     const local = this.ledger.ledger.size;
+    // A peer holding fewer transactions starts the exchange itself when it sees our digest (both
+    // directions carry digests), and an exchange fills both sides: one exchange per gap, not two.
+    if (remote && remote.count < local) return;
+    this.lastExchange.set(peerId, now);
     const round = remote && remote.count - local > UDP_CATCHUP_LIMIT ? this.bulkResult(peer) : this.exchange(peer);
     void this.report.round('anti-entropy', peer, round).catch(() => undefined);
   }

@@ -106,8 +106,22 @@ export function decode(data: Uint8Array, maxSize = DEFAULT_MAX_DATAGRAM): Decode
   return { ok: true, msg: env };
 }
 
-export function encode(env: Envelope): Buffer {
-  return Buffer.from(JSON.stringify(env), 'utf8');
+/**
+ * A body serialised once, for sending the same body to many peers (an author's push to each of
+ * its peers): each envelope is still its own (id, Lamport time), only the body's JSON is shared.
+ */
+export class EncodedBody {
+  readonly json: string;
+  constructor(readonly body: object) {
+    this.json = JSON.stringify(body);
+  }
+}
+
+/** The datagram of an envelope; `body`, when given, is `env.b` already serialised (the same bytes as JSON.stringify(env)). */
+export function encode(env: Envelope, body?: EncodedBody): Buffer {
+  if (!body) return Buffer.from(JSON.stringify(env), 'utf8');
+  const text = `{"v":${JSON.stringify(env.v)},"t":${JSON.stringify(env.t)},"f":${JSON.stringify(env.f)},"l":${JSON.stringify(env.l)},"id":${JSON.stringify(env.id)},"b":${body.json}}`;
+  return Buffer.from(text, 'utf8');
 }
 
 /** Validates a body before sending: a bug here is ours, so it throws. */
