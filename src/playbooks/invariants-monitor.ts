@@ -185,6 +185,7 @@ export class InvariantMonitor implements TraceSink {
       },
       stop: () => inner.stop(),
       ...(inner.decide ? { decide: (kind: 'deliver' | 'drop', id: string) => inner.decide!(kind, id) } : {}),
+      ...(inner.midWrite ? { midWrite: (name: string) => inner.midWrite!(name) } : {}),
       ...(inner.worldFault
         ? {
             worldFault: async (a: SimFaultAction) => {
