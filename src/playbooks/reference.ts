@@ -59,7 +59,13 @@ const CLUSTER_STEP_NOTES: Readonly<Record<string, ReferenceEntry>> = {
     ],
   },
   heal: { example: '- heal: {}', notes: ['`heal: {}` (or `heal:`) ends every partition and cut; `heal: { node: carol }` ends the cuts carol made, as `node.faults.heal()` does.'] },
-  crash: { example: '- crash: carol', notes: ['`node.crash()`: no goodbye (peers notice when the heartbeat times out), writes not yet on disk lost, the peer list not saved; with `isolation: process` a real SIGKILL.'] },
+  crash: {
+    example: '- crash: carol',
+    notes: [
+      '`crash: carol` (a node name) is `node.crash()`: no goodbye (peers notice when the heartbeat times out), writes not yet on disk lost, the peer list not saved; with `isolation: process` a real SIGKILL.',
+      'Simulated playbooks only: `crash: { node: carol, midWrite: true }` waits (up to 5s of simulated time) for carol\'s next fsync to start and crashes her while it is in flight: of the bytes it was making durable, nothing, a prefix or all survive (drawn from the seed), so her restart may find a torn tail in her ledger log, truncate it and say so (`log-recovered`).',
+    ],
+  },
   restart: { example: '- restart: carol', notes: ['`node.restart()`: same port, same data directory, same identity; the node gets its faults, partitions and cuts back.'] },
   wait: { example: '- wait: 2s', notes: ['Scaled by `--speed`.'] },
   waitFor: {
@@ -212,6 +218,7 @@ const FIELD_TEXT: Readonly<Record<string, string>> = {
   state: 'As the node sees the peer.',
   sha256: 'The file\'s SHA-256, in hex.',
   type: 'An event type.',
+  midWrite: 'Crash inside the next fsync of the node (simulated only).',
 };
 
 function fieldRows(obj: Schema): string[] {
