@@ -1,0 +1,24 @@
+/**
+ * Regression (explore seed 294, shrunk): a send acknowledged while its node cleared and rebuilt its
+ * ledger was lost. The robot's send took its turn in the send queue after clearAndRebuild had
+ * started: drafted on the old ledger (the node was not yet marked as recovering), written to the log
+ * after the clear's rewrite and acknowledged, then the clear replaced the ledger with an empty one and
+ * set the chain to recover to the length it had before that send. After a restart its record could
+ * not be placed (its predecessor was cleared), and the node could have signed that seq again — a fork
+ * of its own making. It needs a write that takes time (the rewrite's fsync) for the send to slip in,
+ * which the simulated disk now has. A clear now takes its turn in the send queue, like a send.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadPlaybookFile } from '../../src/playbooks/load.ts';
+import { planPlaybook } from '../../src/playbooks/plan.ts';
+import { playSimulated } from '../../src/playbooks/sim-play.ts';
+
+describe('clearAndRebuild while the node sends', () => {
+  it('loses no acknowledged send (seed 294)', async () => {
+    const { playbook, errors } = await loadPlaybookFile('test/invariants/fixtures/clear-rebuild-send-race.yaml', { allowPaths: [] });
+    expect(errors).toEqual([]);
+    const out = await playSimulated(planPlaybook(playbook!), { trace: true });
+    expect(out.violation).toBeUndefined();
+    expect(out.result.ok).toBe(true);
+  }, 60_000);
+});
