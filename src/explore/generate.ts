@@ -4,10 +4,10 @@
  * runtime offers through playbook steps — drops, incoming drops, delays, jitter, duplicates, per
  * link and node-wide, partitions and one-link cuts and their heals, crashes at random instants
  * (the world's disk loses what the node had not synced; an fsync of the simulated disk takes
- * virtual time, so a crash that lands while a group commit is in flight tears it: nothing, a
- * prefix or all of its bytes survive — a torn tail the restarted node must truncate; most crashes
- * are drawn while the robots trade and the disk is slow enough, 3 to 25 ms an fsync, that many
- * land mid-write), leaves, clear-and-rebuild, and a node that double-spends on purpose — then heals everything,
+ * virtual time (5 to 50 ms, drawn per scenario), so a crash that lands while a group commit is in
+ * flight tears it: nothing, a prefix or all of its bytes survive — a torn tail the restarted node
+ * must truncate; most crashes drawn while the robots trade wait for the node's next fsync and land
+ * inside it, `crash: { node, midWrite: true }`), leaves, clear-and-rebuild, and a node that double-spends on purpose — then heals everything,
  * restarts whoever is down, syncs and waits for convergence, so the invariants have a settled end
  * to check. Faults happen at random `at:` times within the scenario's length, each step on its own,
  * so the shrinker can drop any of them without moving the others.
@@ -70,9 +70,7 @@ const HOSTILE = ['forged', 'oversized', 'malformed', 'lamport'] as const;
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 /** Mean fsync times of a scenario's disk (`settings.simulation.fsync`): an SSD, a spinning disk, a busy network volume. */
 const FSYNC_MS = [5, 20, 50];
-/** The share of crashes drawn inside the robots' trading window (where writes are in flight), when robots run. */
-const BUSY_CRASH = 0.75;
-/** Of those, the share that wait for the node's next fsync and land inside it (`crash: { node, midWrite: true }`). */
+/** Of the crashes drawn while the robots trade, the share that wait for the node's next fsync and land inside it (`crash: { node, midWrite: true }`). */
 const MID_WRITE = 0.7;
 /** How long such a crash may wait for a write (SimCluster.midWrite's bound). */
 const MID_WRITE_MS = 5000;
@@ -187,14 +185,13 @@ export function generateScenario(seed: number, opts: GenerateOptions = {}): Scen
         break;
       case 'crash':
       case 'leave': {
-        // A crash mostly while the robots trade, often of a robot's node, and mostly inside its next
-        // fsync (`midWrite`: it lands within MID_WRITE_MS), so that it tears the bytes in flight.
-        const busy = kind === 'crash' && robot !== undefined && tear.chance(BUSY_CRASH);
-        const when = busy ? tear.int(500, Math.max(500, Math.min(robot!.ms, lengthMs - MID_WRITE_MS - 1000))) : t;
-        const who = busy && tear.chance(0.5) ? tear.pick(robot!.nodes) : node;
+        // A crash while the robots trade (every node writes then) mostly waits for the node's next
+        // fsync and lands inside it (`midWrite`, within MID_WRITE_MS), so that it tears the bytes in
+        // flight; its restart comes after that bound. Only the tear stream decides it.
+        const busy = kind === 'crash' && robot !== undefined && t <= Math.min(robot.ms, lengthMs - MID_WRITE_MS - 1000);
         const midWrite = busy && tear.chance(MID_WRITE);
-        at(when, kind === 'crash' ? { crash: midWrite ? { node: who, midWrite: true } : who } : { leave: who, mayFail: true });
-        if (d.chance(0.85)) at(when + (midWrite ? MID_WRITE_MS : 0) + d.int(50, 6000), { restart: who });
+        at(t, kind === 'crash' ? { crash: midWrite ? { node, midWrite: true } : node } : { leave: node, mayFail: true });
+        if (d.chance(0.85)) at(t + (midWrite ? MID_WRITE_MS : 0) + d.int(50, 6000), { restart: node });
         break;
       }
       case 'clearAndRebuild':

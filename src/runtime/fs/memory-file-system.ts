@@ -336,6 +336,11 @@ export class MemoryFileSystem implements FileSystem, HandleHost {
     return this.syncs.wait(path, syscall);
   }
 
+  /** Paths under `root` (absolute) whose fsync is in flight now: what a crash would tear. */
+  syncing(root = '/'): Set<string> {
+    return this.syncs.pathsUnder(this.abs(root));
+  }
+
   // ---- internals ----
 
   private abs(path: string): string {

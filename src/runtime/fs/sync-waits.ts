@@ -47,6 +47,11 @@ export class SyncWaits {
     });
   }
 
+  /** The paths under `root` with a sync in flight now. */
+  pathsUnder(root: string): Set<string> {
+    return new Set([...this.waiting].filter((w) => within(w.path, root)).map((w) => w.path));
+  }
+
   /** A crash of the tree at `root`: its syncs in flight fail now, in the order they started. */
   crash(root: string): void {
     for (const w of [...this.waiting]) {

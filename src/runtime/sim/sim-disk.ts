@@ -6,7 +6,8 @@ import type { Scheduled, Scheduler } from './scheduler.ts';
 /**
  * The timing and the tearing of a simulated world's disk (DESIGN.md §6). Each fsync (and directory
  * sync) takes virtual time — uniform in [fsyncMs / 2, 3 × fsyncMs / 2), from a PRNG of the run's
- * seed — so a crash can land between a write and its fsync; the crash then keeps, from a PRNG of
+ * seed — so a crash can land between a write and its fsync; the crash then keeps (SimWorld.crashDisk
+ * asks only for files whose fsync is in flight; unsynced bytes no fsync was asked for are lost), from a PRNG of
  * its own, nothing of the bytes in flight (a quarter of the files it cuts), a random prefix of them
  * (half) or all of them (a quarter): a group commit cut short leaves a torn tail.
  *

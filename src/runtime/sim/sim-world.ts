@@ -166,11 +166,13 @@ export class SimWorld {
   }
 
   /**
-   * Loses what a node's data directory had not yet made durable, as a power cut would: of the bytes
-   * written since a file's last sync, nothing, a prefix or all survive (drawn from the run's seed).
+   * Loses what a node's data directory had not yet made durable, as a power cut would: written bytes
+   * no fsync was asked for are lost (they were in the page cache), and of those an fsync in flight
+   * was making durable, nothing, a prefix or all survive (drawn from the run's seed): a torn write.
    */
   crashDisk(dataDir: string): void {
-    this.fs.crash({ root: dataDir, keep: this.diskModel.keep });
+    const inFlight = this.fs.syncing(dataDir);
+    this.fs.crash({ root: dataDir, keep: (path, pending) => (inFlight.has(path) ? this.diskModel.keep(path, pending) : 0) });
   }
 
   /**
