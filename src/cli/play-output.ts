@@ -124,6 +124,12 @@ export class EventPrinter {
     private readonly out: (s: string) => void,
     /** The run's wall clock (a simulated run's virtual one). */
     private readonly clock: () => number = () => Date.now(),
+    /**
+     * Time an event by the run's clock as it is printed, not by the node's own clock: on simulated
+     * time, where a node's clock may have been set wrong on purpose (clockJump) and events arrive
+     * in the instant they happen.
+     */
+    private readonly byRunClock = false,
   ) {
     this.t0 = clock();
     this.kinds = typeof choice === 'string' ? choice.split(',').map((k) => k.trim()).filter(Boolean) : undefined;
@@ -150,7 +156,7 @@ export class EventPrinter {
     }
     if (!this.wants(e.type)) return;
     this.seen.add(e.type);
-    const time = `${seconds(Math.max(0, e.time - this.t0))} ·`;
+    const time = `${seconds(Math.max(0, (this.byRunClock ? this.clock() : e.time) - this.t0))} ·`;
     if (e.type === 'file-progress') {
       if (isProgress(e.data) && this.progress.wants(e)) this.out(`${this.paint.gray(time)} ${progressLine(e.node, e.data, this.paint, 80, this.names)}\n`);
       return;

@@ -177,7 +177,7 @@ async function runOnce(playbook: Playbook, plan: Plan, o: PlayOptions, out: (s: 
   world = sim?.world;
   if (sim) monitor?.attach(sim.world, sim.cluster);
   const clock = sim ? () => sim.world.control.now() : () => Date.now();
-  const events = o.events || o.verbose ? new EventPrinter(o.events || true, out, clock) : undefined;
+  const events = o.events || o.verbose ? new EventPrinter(o.events || true, out, clock, sim !== undefined) : undefined;
   const listeners = [events?.onEvent, view?.listen].filter((f): f is (e: PeerlabEvent) => void => f !== undefined);
   const listen = listeners.length ? (e: PeerlabEvent): void => listeners.forEach((f) => f(e)) : undefined;
   if (sim && listen) sim.cluster.listen(listen);

@@ -9,6 +9,8 @@ export interface ConditionResult {
   actual: string;
   /** Lines that show what was checked (the order `sameOrder` compared). */
   detail?: string[];
+  /** It can never hold: the run stopped (an invariant broke); a waitFor stops waiting. */
+  final?: boolean;
 }
 
 /** Units of a decimal text at `scale` (balances are exact decimals; never parse them as floats). */

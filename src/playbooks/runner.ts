@@ -368,7 +368,8 @@ export class Runner {
     try {
       return await evaluate(c, this.cluster, { scale: this.scale, initial: this.initial });
     } catch (err) {
-      return { ok: false, expected: this.describe.condition(c), actual: `could not check: ${(err as Error).message}` };
+      const final = err instanceof PeerlabError && err.code === 'STOPPED';
+      return { ok: false, expected: this.describe.condition(c), actual: `could not check: ${(err as Error).message}`, ...(final ? { final } : {}) };
     }
   }
 
@@ -393,7 +394,7 @@ export class Runner {
     let results: ConditionResult[] = [];
     for (;;) {
       results = await Promise.all(conditions.map((c) => this.check(c)));
-      if (results.every((r) => r.ok) || this.now() - t0 >= withinMs) break;
+      if (results.every((r) => r.ok) || results.some((r) => r.final) || this.now() - t0 >= withinMs) break;
       await this.sleep(Math.min(100, Math.max(10, withinMs / 50)));
     }
     const ms = Math.round(this.now() - t0);

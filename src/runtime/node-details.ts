@@ -11,6 +11,8 @@ export interface DetailsSource {
   node: Node;
   parts: Parts;
   now: number;
+  /** `clock.monotonic()` now: retry times are monotonic. */
+  mono: number;
   startedAt: number;
   hb: HeartbeatSettings;
   faultPlan: FaultPlan;
@@ -25,7 +27,7 @@ export function nodeDetails(s: DetailsSource): Record<string, unknown> {
     name: node.name, id: node.id, shortId: node.shortId, address: node.address, advertised: node.advertised,
     lamport: node.lamportTime, uptimeMs: now - s.startedAt, dataDir: node.config.dataDir ?? null, seed: node.config.seed,
     network: { ...node.config.params }, heartbeat: { ...s.hb }, peers: node.peers(),
-    retrying: table.dead().map((d) => ({ name: d.name, addr: d.addr, id: shortId(d.id), nextTryMs: Math.max(0, d.nextTry - now) })),
+    retrying: table.dead().map((d) => ({ name: d.name, addr: d.addr, id: shortId(d.id), nextTryMs: Math.max(0, d.nextTry - s.mono) })),
     banned: table.banned(), faults: s.faultPlan.snapshot(), balance: node.balance(), balances: node.balances(),
     files: receivedWithPayments(transfer.receivedFiles(), ledger.ledger, node.id, names), digest: node.digest(),
     counts: {

@@ -354,7 +354,7 @@ export class Node {
 
   details(): Record<string, unknown> {
     const { clock, startedAt, hb, faultPlan, stats_: stats } = this;
-    return nodeDetails({ node: this, parts: this.running_(), now: clock.now(), startedAt, hb, faultPlan, logs: this.log_.size, stats });
+    return nodeDetails({ node: this, parts: this.running_(), now: clock.now(), mono: clock.monotonic(), startedAt, hb, faultPlan, logs: this.log_.size, stats });
   }
 
   stats(): StatsSnapshot { return this.stats_.snapshot(); }

@@ -85,6 +85,16 @@ describe('play --events', () => {
     expect(text, 'pings are quiet unless asked for').not.toMatch(/ · \w+ (ping|ack) /);
   }, 30_000);
 
+  it('on simulated time, a node whose clock was set back has its events timed by the run, not by its clock', async () => {
+    let text = '';
+    const code = await play('test/invariants/fixtures/clock-jump-back-retry.yaml', { events: 'peer-added' }, (s) => (text += s));
+    expect(code, text).toBe(0);
+    // Both nodes are set back a minute after the partition; they find each other again later in the run.
+    const times = [...text.matchAll(/^ +(\d+\.\d\d)s · n\d peer-added /gm)].map((m) => Number(m[1]));
+    expect(times.length, text).toBeGreaterThanOrEqual(4);
+    expect(times.at(-1)!, text).toBeGreaterThan(2);
+  }, 30_000);
+
   it('kinds filter them, with * as a wildcard; a kind never seen is noted at the end', async () => {
     const { text } = await playText('kinds', '  - join: { node: bob, peer: alice }\n  - send: { from: alice, to: bob, amount: 2 }\n  - waitFor: { transactions: 1, within: 5s }\n', { events: 'txn-*,fork-detected' });
     const lines = text.split('\n').filter((l) => l.includes(' · '));

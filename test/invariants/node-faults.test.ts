@@ -4,18 +4,13 @@
  * looks like a healthy peer removed.
  */
 import { describe, expect, it } from 'vitest';
-import { loadPlaybookFile } from '../../src/playbooks/load.ts';
-import { planPlaybook } from '../../src/playbooks/plan.ts';
-import { playSimulated } from '../../src/playbooks/sim-play.ts';
+import { playFixture } from './regression.ts';
 
 const FILE = 'test/invariants/fixtures/node-faults-from-start.yaml';
 
 describe('faults given under nodes:', () => {
   it('excuse a removal for silence: the shrunk seed 947 runs clean', async () => {
-    const { playbook, errors } = await loadPlaybookFile(FILE, { allowPaths: [] });
-    expect(errors).toEqual([]);
-    const plan = planPlaybook(playbook!, { sim: true });
-    const out = await playSimulated(plan, { trace: true });
+    const out = await playFixture(FILE);
     // The run does remove a peer for silence over those links (what made it a case)...
     expect(out.trace.some((r) => r.kind === 'event' && r.type === 'peer-removed' && (r.data as { reason?: string }).reason === 'timeout')).toBe(true);
     // ...and that is no violation.

@@ -38,8 +38,15 @@ describe('each plant is caught by its invariant under play --sim', () => {
     const code = await play(file, { trace, report }, (s) => (text += s));
     expect(code, text).toBe(1);
     expect(text).toMatch(new RegExp(`✗ invariant ${invariant} broken at \\d+ms \\(trace line \\d+\\)`));
-    const r = JSON.parse(await readFile(report, 'utf8')) as { ok: boolean; exitCode: number; violation: { invariant: string; traceLine: number } };
+    const r = JSON.parse(await readFile(report, 'utf8')) as {
+      ok: boolean; exitCode: number; violation: { invariant: string; traceLine: number };
+      expectations: Array<{ ok: boolean; ms?: number; withinMs?: number }>;
+    };
     expect(r).toMatchObject({ ok: false, exitCode: 1, violation: { invariant } });
+    // A waitFor after the violation stops waiting at once: the run has stopped, it cannot hold.
+    const waits = r.expectations.filter((e) => !e.ok && e.withinMs !== undefined);
+    if (plant === 'skip-fsync') expect(waits.length).toBeGreaterThan(0);
+    for (const e of waits) expect(e.ms).toBeLessThan(e.withinMs!);
     // The line it names is in the trace file, and is about the node the message names.
     const lines = (await readFile(trace, 'utf8')).trimEnd().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(r.violation.traceLine);

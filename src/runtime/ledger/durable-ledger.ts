@@ -241,12 +241,20 @@ export class DurableLedger {
     const run = async (): Promise<number> => {
       const had = this.ledger.size;
       const ownSeq = Math.max(this.recoverTo, this.ledger.head(this.o.identity.id)?.seq ?? 0);
-      await this.o.log.clear();
-      if (ownSeq > 0) await this.o.log.append({ rebuild: ownSeq } as unknown as Transaction);
+      // One rewrite, marker included: a failure (a full disk) leaves the old log, and this ledger,
+      // whole. If the new log is in place but not yet durable, the clear happened: say so after it.
+      let replacedButFailed: unknown;
+      try {
+        await this.o.log.rewrite(ownSeq > 0 ? [{ rebuild: ownSeq } as unknown as Transaction] : []);
+      } catch (err) {
+        if (!(err instanceof PeerlabError && err.details?.replaced === true)) throw err;
+        replacedButFailed = err;
+      }
       this.recoverTo = ownSeq;
       this.recoverWhy = 'rebuild';
       this.ledger = new Ledger({ params: this.o.params, now: () => this.o.clock.now() });
       this.digest = new LedgerDigest(this.ledger);
+      if (replacedButFailed !== undefined) throw replacedButFailed;
       return had;
     };
     const p = this.sendQueue.then(run, run);

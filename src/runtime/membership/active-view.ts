@@ -50,7 +50,10 @@ export class ActiveView {
     return table.size < (this.small ? table.maxPeers : Math.min(table.maxPeers, ACTIVE_VIEW));
   }
 
-  /** Periodic work: lets go of peers beyond the view, greets passive peers while it wants more. Returns whether the table changed. */
+  /**
+   * Periodic work: lets go of peers beyond the view, greets passive peers while it wants more.
+   * `now` is monotonic. Returns whether the table changed.
+   */
   tick(now: number): boolean {
     const { table, passive } = this.o;
     const small = this.small;

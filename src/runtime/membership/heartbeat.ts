@@ -254,14 +254,14 @@ export class Heartbeat {
     return new Promise((resolve, reject) => {
       const seqs: number[] = [];
       let timer: ReturnType<Clock['setTimeout']> | undefined;
-      const started = this.clock.now();
+      const started = this.clock.monotonic(); // the time limit is elapsed time, whatever the wall clock does
       const done = (fn: () => void): void => {
         this.clock.clearTimeout(timer);
         for (const s of seqs) this.probes.delete(s);
         fn();
       };
       const attempt = (): void => {
-        if (this.clock.now() - started >= timeoutMs) {
+        if (this.clock.monotonic() - started >= timeoutMs) {
           done(() => reject(new PeerlabError('UNREACHABLE', `${formatAddress(to)} did not answer a ping within ${timeoutMs}ms`)));
           return;
         }
@@ -272,7 +272,7 @@ export class Heartbeat {
         const hr = this.clock.monotonic();
         this.probes.set(seq, { sentAt, resolve: () => done(() => resolve(this.clock.monotonic() - hr)) });
         this.messenger.send(to, 'ping', this.withDigest({ seq }));
-        timer = this.clock.setTimeout(attempt, Math.max(1, Math.min(timeoutMs / 3, timeoutMs - (sentAt - started))));
+        timer = this.clock.setTimeout(attempt, Math.max(1, Math.min(timeoutMs / 3, timeoutMs - (hr - started))));
       };
       attempt();
     });

@@ -92,7 +92,7 @@ export class Membership {
       view: this.view,
       onFull: (id, addr) => {
         // No room there: known, but not greeted again for a while.
-        if (!o.table.has(id)) this.passive.add(id, addr, '', o.clock.now() + FULL_BACKOFF_INTERVALS * o.heartbeat.interval);
+        if (!o.table.has(id)) this.passive.add(id, addr, '', o.clock.monotonic() + FULL_BACKOFF_INTERVALS * o.heartbeat.interval);
       },
     });
     m.handle('bye', (msg, from) => this.onBye(msg as Envelope<ByeBody>, from), { peersOnly: true });
@@ -192,7 +192,7 @@ export class Membership {
       throw new PeerlabError('BANNED_PEER', `${addr} was removed by a user; add it again with addPeer('${addr}')`);
     }
     const timeout = opts.timeout ?? 30_000;
-    const started = this.o.clock.now();
+    const started = this.o.clock.monotonic();
     let delay = 200;
     return new Promise<Peer>((resolve, reject) => {
       let timer: ReturnType<Clock['setTimeout']> | undefined;
@@ -207,7 +207,7 @@ export class Membership {
         reject: (e) => finish(() => reject(e)),
       };
       const attempt = (): void => {
-        const elapsed = this.o.clock.now() - started;
+        const elapsed = this.o.clock.monotonic() - started;
         if (elapsed >= timeout) {
           waiter.reject(new PeerlabError('UNREACHABLE', `${addr} did not answer within ${Math.round(timeout / 1000)} s`));
           return;
@@ -262,14 +262,18 @@ export class Membership {
   /** Removal for silence (called by the heartbeat): the peer goes to the retry list. */
   expire(peer: Peer, silentMs: number): void {
     const { interval, timeout } = this.o.heartbeat;
-    this.o.table.markDead(peer, this.o.clock.now(), Math.max(interval, timeout / 2));
+    this.o.table.markDead(peer, this.o.clock.now(), this.o.clock.monotonic(), Math.max(interval, timeout / 2));
     this.o.emit('heartbeat-timeout', { peer: peer.addr, id: peer.id, name: peer.name, silentMs });
     this.o.emit('peer-removed', { peer: peer.addr, id: peer.id, name: peer.name, reason: 'timeout' });
     this.changed();
   }
 
-  /** Periodic work, driven by the node's single timer. */
-  tick(now: number): void {
+  /**
+   * Periodic work, driven by the node's single timer. Retries and the view's pace are measured on
+   * the monotonic clock: a wall clock set back must not postpone them until it catches up.
+   */
+  tick(): void {
+    const now = this.o.clock.monotonic();
     const { interval, timeout } = this.o.heartbeat;
     // Peers removed for silence are tried again, backing off, so a healed partition rejoins.
     const cap = Math.max(4 * timeout, 4 * interval);

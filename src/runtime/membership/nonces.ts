@@ -16,6 +16,7 @@ export interface NonceRecord {
   nonce: string;
   /** The address the hello carrying this nonce went to. */
   to: string;
+  /** When it was issued, on the monotonic clock (a wall clock jump must not expire or prolong it). */
   at: number;
   purpose: NoncePurpose;
   /** Whose initiative the contact is (see PeerOrigin). */
@@ -41,7 +42,7 @@ export class NonceBook {
 
   issue(to: string, purpose: NoncePurpose, origin: PeerOrigin): string {
     const nonce = this.random.bytes(12).toString('base64url');
-    this.records.set(nonce, { nonce, to, at: this.clock.now(), purpose, origin });
+    this.records.set(nonce, { nonce, to, at: this.clock.monotonic(), purpose, origin });
     if (this.records.size > MAX) this.records.delete(this.records.keys().next().value!);
     return nonce;
   }
@@ -51,7 +52,7 @@ export class NonceBook {
     if (nonce === undefined) return undefined;
     const r = this.records.get(nonce);
     if (!r) return undefined;
-    if (this.clock.now() - r.at > TTL_MS) {
+    if (this.clock.monotonic() - r.at > TTL_MS) {
       this.records.delete(nonce);
       return undefined;
     }
@@ -60,7 +61,7 @@ export class NonceBook {
 
   /** Whether a live nonce of this purpose went to `to`. */
   sentTo(to: string, purpose: NoncePurpose): boolean {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     for (const r of this.records.values()) if (r.to === to && r.purpose === purpose && now - r.at <= TTL_MS) return true;
     return false;
   }

@@ -6,7 +6,7 @@ export interface PassivePeer {
   address: Address;
   addr: string;
   name: string;
-  /** Not greeted before this time (ms): it just said it had no room. */
+  /** Not greeted before this monotonic time (ms, `clock.monotonic()`): it just said it had no room. */
   notBefore: number;
 }
 
@@ -49,7 +49,7 @@ export class PassiveView {
     return this.byId.has(id);
   }
 
-  /** Takes the newest entry that may be greeted at `now` out of the view, or undefined. */
+  /** Takes the newest entry that may be greeted at `now` (monotonic, like `notBefore`) out of the view, or undefined. */
   take(now: number): PassivePeer | undefined {
     const all = [...this.byId.values()];
     for (let i = all.length - 1; i >= 0; i--) {

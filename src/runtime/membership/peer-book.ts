@@ -34,7 +34,7 @@ export class PeerBook {
       if (r.banned) {
         table.ban(r.id, address ? formatAddress(address) : undefined);
       } else if (address && r.id) {
-        table.addRetry(r.id, address, r.name ?? 'peer', now, Math.max(heartbeat.interval, heartbeat.timeout / 2));
+        table.addRetry(r.id, address, r.name ?? 'peer', now, this.o.clock.monotonic(), Math.max(heartbeat.interval, heartbeat.timeout / 2));
       }
     }
   }

@@ -48,7 +48,9 @@ export interface DeadPeer {
   address: Address;
   addr: string;
   name: string;
+  /** Wall time of the removal (saved with the peer list as its last contact). */
   removedAt: number;
+  /** Monotonic time (`clock.monotonic()`) of the next hello: a wall clock set back must not delay it. */
   nextTry: number;
   backoff: number;
   origin: PeerOrigin;
@@ -238,7 +240,7 @@ export class PeerTable {
   }
 
   /** Moves a silent peer to the retry list. */
-  markDead(peer: Peer, now: number, firstRetryMs: number): void {
+  markDead(peer: Peer, now: number, monoNow: number, firstRetryMs: number): void {
     this.remove(peer.id);
     if (this.deadById.size >= MAX_DEAD) {
       const oldest = [...this.deadById.values()].sort((a, b) => a.removedAt - b.removedAt)[0];
@@ -246,15 +248,15 @@ export class PeerTable {
     }
     this.deadById.set(peer.id, {
       id: peer.id, address: peer.address, addr: peer.addr, name: peer.name,
-      removedAt: now, nextTry: now + firstRetryMs, backoff: firstRetryMs, origin: peer.origin,
+      removedAt: now, nextTry: monoNow + firstRetryMs, backoff: firstRetryMs, origin: peer.origin,
     });
   }
 
   /** Remembers a peer from an earlier run (ours: from our own store): tried at once, then with backoff, until it answers. */
-  addRetry(id: string, address: Address, name: string, now: number, firstRetryMs: number): void {
+  addRetry(id: string, address: Address, name: string, now: number, monoNow: number, firstRetryMs: number): void {
     const addr = formatAddress(address);
     if (id === this.selfId || this.byId.has(id) || this.isBanned(id, addr)) return;
-    this.deadById.set(id, { id, address, addr, name, removedAt: now, nextTry: now, backoff: firstRetryMs, origin: 'ours' });
+    this.deadById.set(id, { id, address, addr, name, removedAt: now, nextTry: monoNow, backoff: firstRetryMs, origin: 'ours' });
   }
 
   forgetDead(id: string): void {

@@ -157,7 +157,7 @@ export class AppendLog<T> extends GroupCommitLog<T> {
       try {
         await fs.syncDir(dirname(this.path));
       } catch (err) {
-        this.fail(err, `cannot make the rewrite of log ${this.path} durable`);
+        this.fail(err, `cannot make the rewrite of log ${this.path} durable`, { replaced: true });
       }
     }
   }

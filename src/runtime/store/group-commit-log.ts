@@ -14,7 +14,11 @@ export interface RecordLog<T> {
   appendMany(records: readonly T[], json?: readonly (string | undefined)[]): Promise<void>;
   /** Resolves once every append and rewrite requested before it has settled. */
   flush(): Promise<void>;
-  /** Atomically replaces the whole log with these records (temp file, then rename). */
+  /**
+   * Atomically replaces the whole log with these records (temp file, then rename). On failure the
+   * old log is in place, unless the error's details say `replaced: true` (the new content is in
+   * place but its rename may not be durable; the log is failed until `reset()`).
+   */
   rewrite(records: Iterable<T>): Promise<void>;
   /** `rewrite([])`. */
   clear(): Promise<void>;
@@ -332,9 +336,13 @@ export abstract class GroupCommitLog<T> implements RecordLog<T> {
     }
   }
 
-  /** Lets a subclass put the log in the failed state (e.g. the directory fsync after a rename). */
-  protected fail(err: unknown, what: string): never {
-    this.failure = ioError(what, err);
+  /**
+   * Lets a subclass put the log in the failed state (e.g. the directory fsync after a rename).
+   * `details` go on the error: a rewrite whose new content is in place says `{ replaced: true }`.
+   */
+  protected fail(err: unknown, what: string, details?: Record<string, unknown>): never {
+    const e = ioError(what, err);
+    this.failure = details ? new PeerlabError(e.code, e.message, { ...e.details, ...details }) : e;
     this.stats.writeFailures++;
     throw this.failure;
   }

@@ -86,6 +86,54 @@ describe('a full disk', () => {
     expect(amounts(bob)).toEqual(['1.00', '2.00']);
   });
 
+  it('clear-and-rebuild on a full disk fails and leaves the ledger and its log whole (explore seed 5052)', async () => {
+    // The clear emptied the log and then failed writing its rebuild marker: the node went on with
+    // its whole ledger in memory, appending to a log that had lost its beginning, and after a crash
+    // and restart its own chain (every send it had acknowledged) was gone.
+    const mem = new MemoryFileSystem();
+    const fs = new FaultyFileSystem(mem);
+    const world = new MemoryWorld(7330);
+    const alice = await start(world, fs, 'alice', 7331);
+    const bob = await start(world, fs, 'bob', 7332);
+    await bob.join(alice.address);
+    await alice.send(bob.id, 1);
+    await alice.send(bob.id, 2);
+    const full = fs.fail({ path: `${ROOT}/alice`, code: 'ENOSPC' });
+    await expect(alice.clearAndRebuild()).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/no space left/) });
+    expect(amounts(alice)).toEqual(['1.00', '2.00']);
+    full.remove();
+    await alice.send(bob.id, 3);
+    await alice.crash();
+    mem.crash({ root: `${ROOT}/alice` });
+    await alice.restart();
+    expect(amounts(alice)).toEqual(['1.00', '2.00', '3.00']);
+    const again = await alice.send(bob.id, 4);
+    expect(again.seq).toBe(4);
+  });
+
+  it('clear-and-rebuild whose new log is in place but not made durable counts as done: nothing acknowledged is lost after a crash', async () => {
+    const mem = new MemoryFileSystem();
+    const fs = new FaultyFileSystem(mem);
+    const world = new MemoryWorld(7340);
+    const alice = await start(world, fs, 'alice', 7341);
+    const bob = await start(world, fs, 'bob', 7342);
+    await bob.join(alice.address);
+    await alice.send(bob.id, 1);
+    await alice.send(bob.id, 2);
+    await until('bob has both', () => bob.transactions().length === 2);
+    const dirSync = fs.fail({ ops: ['syncDir'], path: `${ROOT}/alice`, code: 'EIO', times: 1 });
+    await expect(alice.clearAndRebuild()).rejects.toMatchObject({ code: 'IO' });
+    expect(dirSync.fired).toBe(1);
+    await alice.sync();
+    await until('alice has her chain back', () => amounts(alice).length === 2);
+    const third = await alice.send(bob.id, 3);
+    expect(third.seq).toBe(3);
+    await alice.crash();
+    mem.crash({ root: `${ROOT}/alice` });
+    await alice.restart();
+    expect(amounts(alice)).toEqual(['1.00', '2.00', '3.00']);
+  });
+
   it('a receiver whose disk is full neither keeps nor forwards what it could not store, and catches up once space is back', async () => {
     const fs = new FaultyFileSystem(new MemoryFileSystem());
     const world = new MemoryWorld(7320);

@@ -36,7 +36,7 @@ function rig() {
   } as unknown as Messenger;
   const membership = {
     expire: (p: Peer) => {
-      table.markDead(p, clock.now(), 1000);
+      table.markDead(p, clock.now(), clock.monotonic(), 1000);
       expired.push(p.name);
     },
     onContact: () => undefined,

@@ -37,7 +37,7 @@ describe('a bounded active view', () => {
     for (const n of nodes) expect(n.peers().length).toBeLessThanOrEqual(4);
     expect(nodes.every((n) => n.peers().length >= 1)).toBe(true);
     await w.drive(Promise.all(nodes.map((n) => n.stop())));
-  });
+  }, 60_000); // simulated time: a CPU-bound run of 9-12 s on a busy 2-core machine
 
   it('keeps a full mesh while everyone fits the table', async () => {
     // (Within the newcomer cap: half the table, until peers are established.)
@@ -50,7 +50,7 @@ describe('a bounded active view', () => {
     await w.drive(run());
     for (const n of nodes) expect(n.peers().length).toBe(11);
     await w.drive(Promise.all(nodes.map((n) => n.stop())));
-  });
+  }, 60_000); // simulated time: a CPU-bound run of 9-12 s on a busy 2-core machine
 
   it('shrinks to a small active view (plus join links) once a node knows more nodes than its table holds', async () => {
     // A table of 40 takes 20 newcomers: more than the active view, so the bound below is the view's.
@@ -75,5 +75,5 @@ describe('a bounded active view', () => {
     // The first nodes met while the network still looked small, and let peers go since.
     expect([...byeSent.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     await w.drive(Promise.all(nodes.map((n) => n.stop())));
-  });
+  }, 60_000); // simulated time: a CPU-bound run of 9-12 s on a busy 2-core machine
 });
