@@ -3,8 +3,11 @@
  * 2 to 6 nodes that join, trade (robots and single sends), and meet faults of every kind the
  * runtime offers through playbook steps — drops, incoming drops, delays, jitter, duplicates, per
  * link and node-wide, partitions and one-link cuts and their heals, crashes at random instants
- * (the world's disk loses what the node had not synced; with no virtual time between a write and
- * its fsync on the simulated disk, a crash lands between group commits, never inside one), leaves, clear-and-rebuild, and a node that double-spends on purpose — then heals everything,
+ * (the world's disk loses what the node had not synced; an fsync of the simulated disk takes
+ * virtual time (5 to 50 ms, drawn per scenario), so a crash that lands while a group commit is in
+ * flight tears it: nothing, a prefix or all of its bytes survive — a torn tail the restarted node
+ * must truncate; most crashes drawn while the robots trade wait for the node's next fsync and land
+ * inside it, `crash: { node, midWrite: true }`), leaves, clear-and-rebuild, and a node that double-spends on purpose — then heals everything,
  * restarts whoever is down, syncs and waits for convergence, so the invariants have a settled end
  * to check. Faults happen at random `at:` times within the scenario's length, each step on its own,
  * so the shrinker can drop any of them without moving the others.
@@ -65,6 +68,12 @@ const ms = (n: number): string => `${Math.round(n)}ms`;
 const JUMPS_MS = [500, 5_000, 30_000, 600_000, 7_200_000];
 const HOSTILE = ['forged', 'oversized', 'malformed', 'lamport'] as const;
 const round2 = (x: number): number => Math.round(x * 100) / 100;
+/** Mean fsync times of a scenario's disk (`settings.simulation.fsync`): an SSD, a spinning disk, a busy network volume. */
+const FSYNC_MS = [5, 20, 50];
+/** Of the crashes drawn while the robots trade, the share that wait for the node's next fsync and land inside it (`crash: { node, midWrite: true }`). */
+const MID_WRITE = 0.7;
+/** How long such a crash may wait for a write (SimCluster.midWrite's bound). */
+const MID_WRITE_MS = 5000;
 
 class Draw {
   constructor(readonly r: Prng) {}
@@ -109,6 +118,8 @@ function faultSet(d: Draw): Record<string, number | string> {
 /** Generates the scenario of one seed. Same seed and options, same scenario. */
 export function generateScenario(seed: number, opts: GenerateOptions = {}): Scenario {
   const d = new Draw(new Prng(`explore:${seed}`));
+  // Draws for mid-write crashes come from a stream of their own, so every other draw of a seed stays as it was.
+  const tear = new Draw(new Prng(`explore:${seed}:tear`));
   const n = opts.nodes ?? d.int(2, 6);
   const lengthMs = opts.lengthMs ?? 30_000;
   const names = Array.from({ length: n }, (_, i) => `n${i + 1}`);
@@ -117,6 +128,7 @@ export function generateScenario(seed: number, opts: GenerateOptions = {}): Scen
   const settings = {
     heartbeat: { interval: ms(interval), timeout: ms(interval * d.pick([4, 6, 10])) },
     network: { initialBalance: d.pick([100, 1000]) },
+    simulation: { fsync: ms(tear.pick(FSYNC_MS)) },
   };
   const initial = settings.network.initialBalance;
 
@@ -126,8 +138,12 @@ export function generateScenario(seed: number, opts: GenerateOptions = {}): Scen
   const steps: StepDoc[] = [];
   // Joins: each node through one that joined before it (a tree), so everyone can meet everyone.
   for (let i = 1; i < n; i++) steps.push({ join: { node: names[i], peer: d.pick(names.slice(0, i)) }, mayFail: true });
+  /** How long the robots trade (from about the start), and on which nodes, if they do. */
+  let robot: { ms: number; nodes: string[] } | undefined;
   if (n >= 2 && d.chance(0.85)) {
-    steps.push({ robot: { nodes: d.some(names, d.int(1, n)), every: ms(d.pick([100, 200, 500])), for: ms(d.int(lengthMs / 4, lengthMs - 2000)), maxAmount: Math.max(1, Math.round(initial * d.pick([0.05, 0.2, 0.5]))), background: true } });
+    robot = { nodes: d.some(names, d.int(1, n)), ms: d.int(lengthMs / 4, lengthMs - 2000) };
+    const robotMs = robot.ms;
+    steps.push({ robot: { nodes: robot.nodes, every: ms(d.pick([100, 200, 500])), for: ms(robotMs), maxAmount: Math.max(1, Math.round(initial * d.pick([0.05, 0.2, 0.5]))), background: true } });
   }
 
   // Faults and actions at random times; a crash or leave brings its restart, a partition its heal (mostly).
@@ -168,10 +184,16 @@ export function generateScenario(seed: number, opts: GenerateOptions = {}): Scen
         if (d.chance(0.7)) at(t + d.int(500, 8000), { heal: { node } });
         break;
       case 'crash':
-      case 'leave':
-        at(t, kind === 'crash' ? { crash: node } : { leave: node, mayFail: true });
-        if (d.chance(0.85)) at(t + d.int(50, 6000), { restart: node });
+      case 'leave': {
+        // A crash while the robots trade (every node writes then) mostly waits for the node's next
+        // fsync and lands inside it (`midWrite`, within MID_WRITE_MS), so that it tears the bytes in
+        // flight; its restart comes after that bound. Only the tear stream decides it.
+        const busy = kind === 'crash' && robot !== undefined && t <= Math.min(robot.ms, lengthMs - MID_WRITE_MS - 1000);
+        const midWrite = busy && tear.chance(MID_WRITE);
+        at(t, kind === 'crash' ? { crash: midWrite ? { node, midWrite: true } : node } : { leave: node, mayFail: true });
+        if (d.chance(0.85)) at(t + (midWrite ? MID_WRITE_MS : 0) + d.int(50, 6000), { restart: node });
         break;
+      }
       case 'clearAndRebuild':
         at(t, { clearAndRebuild: node, mayFail: true });
         break;
@@ -197,6 +219,7 @@ export function generateScenario(seed: number, opts: GenerateOptions = {}): Scen
     if (e.atMs >= lengthMs) continue;
     const s = e.step;
     if (typeof s.crash === 'string') down.add(s.crash);
+    if (s.crash && typeof s.crash === 'object') down.add((s.crash as { node: string }).node);
     if (typeof s.leave === 'string') down.add(s.leave);
     if (typeof s.restart === 'string') down.delete(s.restart);
   }

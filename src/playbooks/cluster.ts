@@ -35,6 +35,8 @@ export interface Cluster {
   decide?(kind: 'deliver' | 'drop', msgId: string): void;
   /** Simulated clusters: a fault of the world around a node (full disk, clock jump, hostile datagrams). */
   worldFault?(a: SimFaultAction): Promise<void>;
+  /** Simulated clusters: resolves at a moment inside the node's next fsync (a crash then tears it), or after a bound. */
+  midWrite?(name: string): Promise<void>;
 }
 
 export function faultInput(f: FaultSpec): Record<string, number | string> {

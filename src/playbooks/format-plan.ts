@@ -103,7 +103,7 @@ export class Describer {
   simulation(plan: Plan): string {
     const s = { ...SIM_DEFAULTS, ...plan.settings.simulation };
     const ms = (x: number): string => (x < 1000 ? `${+x.toFixed(3)}ms` : formatDuration(x));
-    return `latency ${ms(s.latencyMs)}, jitter ${ms(s.jitterMs)}, bandwidth ${formatBytes(s.bandwidth)}/s`;
+    return `latency ${ms(s.latencyMs)}, jitter ${ms(s.jitterMs)}, bandwidth ${formatBytes(s.bandwidth)}/s, fsync ${ms(s.fsyncMs)}`;
   }
 
   amount(units: bigint): string {
@@ -130,7 +130,7 @@ export class Describer {
     switch (a.kind) {
       case 'crash':
       case 'restart':
-        return `${a.kind} ${a.node}`;
+        return `${a.kind} ${a.node}${a.kind === 'crash' && a.midWrite ? ' (inside its next write)' : ''}`;
       case 'sync':
         return `sync ${this.nodes(a.nodes)}`;
       case 'robot': {

@@ -41,6 +41,8 @@ export class InvariantMonitor implements TraceSink {
   private readonly names = new Map<string, string>();
   /** Transactions each node acknowledged since it last cleared its ledger. */
   private readonly acked = new Map<string, Set<string>>();
+  /** Nodes whose ledger was cleared (`ledger-cleared`) since their last clearAndRebuild call began. */
+  private readonly cleared = new Set<string>();
   /** What each node held acknowledged when it crashed. */
   private readonly atCrash = new Map<string, Set<string>>();
   /** Nodes that misbehaved on purpose (or tried to): their forks are deliberate. */
@@ -141,6 +143,11 @@ export class InvariantMonitor implements TraceSink {
       case 'node-stopped':
         this.links.stopped(r.node, this.now);
         return;
+      case 'ledger-cleared':
+        // Sends acknowledged until now are gone by design (a send in flight when the call came included).
+        this.acked.delete(r.node);
+        this.cleared.add(r.node);
+        return;
       case 'faults-changed':
         this.links.faults(r.node, data.faults as FaultSnapshot, this.now);
         return;
@@ -185,6 +192,7 @@ export class InvariantMonitor implements TraceSink {
       },
       stop: () => inner.stop(),
       ...(inner.decide ? { decide: (kind: 'deliver' | 'drop', id: string) => inner.decide!(kind, id) } : {}),
+      ...(inner.midWrite ? { midWrite: (name: string) => inner.midWrite!(name) } : {}),
       ...(inner.worldFault
         ? {
             worldFault: async (a: SimFaultAction) => {
@@ -207,8 +215,15 @@ export class InvariantMonitor implements TraceSink {
     const call = async <T>(method: string, ...args: unknown[]): Promise<T> => {
       this.guard();
       if (method === DOUBLE_SPEND) this.misbehaving.add(h.name);
-      if (method === 'clearAndRebuild') this.acked.delete(h.name);
-      const result = await h.call<T>(method, ...args);
+      // A clear forgets what the node acknowledged before it: when its ledger is cleared
+      // (`ledger-cleared`, below), or else when the call ends; one that failed may have cleared the
+      // log all the same, so its sends are not held against it either.
+      if (method === 'clearAndRebuild') this.cleared.delete(h.name);
+      const result = await h.call<T>(method, ...args).catch((err: unknown) => {
+        if (method === 'clearAndRebuild') this.acked.delete(h.name);
+        throw err;
+      });
+      if (method === 'clearAndRebuild' && !this.cleared.has(h.name)) this.acked.delete(h.name);
       const id = (result as { id?: unknown } | undefined)?.id;
       if (SENDS.has(method) && typeof id === 'string') this.ackedBy(h.name).add(id);
       if (method === DOUBLE_SPEND) this.noteDoubleSpend(h.name, h.id, result);

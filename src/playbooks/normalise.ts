@@ -71,6 +71,7 @@ function readSettings(ctx: CheckContext, raw: Record<string, unknown>): Playbook
   const latencyMs = ctx.duration(sim.latency, ['settings', 'simulation', 'latency']);
   const jitterMs = ctx.duration(sim.jitter, ['settings', 'simulation', 'jitter']);
   const bandwidth = ctx.bytes(sim.bandwidth, ['settings', 'simulation', 'bandwidth']);
+  const fsyncMs = ctx.duration(sim.fsync, ['settings', 'simulation', 'fsync']);
   if (bandwidth !== undefined && bandwidth < 1024) ctx.report(['settings', 'simulation', 'bandwidth'], `bandwidth is bytes per second and must be at least 1KiB, got ${String(sim.bandwidth)}`, 'BAD_VALUE');
   return {
     heartbeat: { ...(intervalMs !== undefined ? { intervalMs } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) },
@@ -81,6 +82,7 @@ function readSettings(ctx: CheckContext, raw: Record<string, unknown>): Playbook
       ...(latencyMs !== undefined ? { latencyMs } : {}),
       ...(jitterMs !== undefined ? { jitterMs } : {}),
       ...(bandwidth !== undefined ? { bandwidth } : {}),
+      ...(fsyncMs !== undefined ? { fsyncMs } : {}),
     },
   };
 }

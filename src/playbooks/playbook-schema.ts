@@ -62,7 +62,10 @@ function clusterStep(kind: ClusterStepKind): Schema {
         type: ['object', 'null'], additionalProperties: false, properties: { node: ref('nodeName') },
       });
     case 'crash':
-      return described('Stop a node abruptly, as a kill would: no goodbye, unflushed writes lost (node.crash(); a SIGKILL with isolation: process).', ref('nodeName'));
+      return described('Stop a node abruptly, as a kill would: no goodbye, unflushed writes lost (node.crash(); a SIGKILL with isolation: process). Simulated runs: {node, midWrite: true} crashes it inside its next fsync (waiting up to 5s for one), tearing the bytes in flight.', {
+        type: ['string', 'object'], minLength: 1, additionalProperties: false, required: ['node', 'midWrite'],
+        properties: { node: ref('nodeName'), midWrite: { const: true } },
+      });
     case 'restart':
       return described('Start a crashed or stopped node again from its data, on the same port (node.restart(); a new process with isolation: process).', ref('nodeName'));
     case 'wait':
@@ -275,8 +278,8 @@ export function buildPlaybookSchema(): Schema {
         network: settings({ initialBalance: ref('amount'), scale: { type: 'integer', minimum: 0, maximum: 8 } }),
         files: settings({ maxBytes: ref('size') }),
         speed: described('Default schedule speed factor; --speed overrides it.', { type: 'number', exclusiveMinimum: 0 }),
-        simulation: described('The simulated network (simulated runs only): one-way latency and jitter of every link, stream bandwidth per second.', settings({
-          latency: ref('duration'), jitter: ref('duration'), bandwidth: ref('size'),
+        simulation: described('The simulated world (simulated runs only): one-way latency and jitter of every link, stream bandwidth per second, mean time an fsync of the disk takes.', settings({
+          latency: ref('duration'), jitter: ref('duration'), bandwidth: ref('size'), fsync: ref('duration'),
         })),
       }),
       nodes: described('The nodes, by name.', {

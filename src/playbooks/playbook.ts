@@ -49,7 +49,7 @@ export interface PlaybookSettings {
   /** Default schedule speed factor; `--speed` overrides it. */
   readonly speed: number;
   /** The simulated network (used in simulated runs only); absent values take SIM_DEFAULTS. */
-  readonly simulation: { readonly latencyMs?: number; readonly jitterMs?: number; readonly bandwidth?: number };
+  readonly simulation: { readonly latencyMs?: number; readonly jitterMs?: number; readonly bandwidth?: number; readonly fsyncMs?: number };
 }
 
 /** A path as written in the playbook, and resolved against the playbook's folder. */
@@ -108,7 +108,9 @@ export type CallAction = { readonly kind: CallStepKind } & { readonly [key: stri
 
 export type StepAction =
   | CallAction
-  | { readonly kind: 'crash' | 'restart'; readonly node: string }
+  | { readonly kind: 'restart'; readonly node: string }
+  /** `midWrite` (simulated only): the crash lands inside the node's next fsync, tearing the bytes in flight. */
+  | { readonly kind: 'crash'; readonly node: string; readonly midWrite?: true }
   /** `sync: all` is every node; each node syncs with its peers. */
   | { readonly kind: 'sync'; readonly nodes: readonly string[] }
   | RobotStep

@@ -59,7 +59,13 @@ const CLUSTER_STEP_NOTES: Readonly<Record<string, ReferenceEntry>> = {
     ],
   },
   heal: { example: '- heal: {}', notes: ['`heal: {}` (or `heal:`) ends every partition and cut; `heal: { node: carol }` ends the cuts carol made, as `node.faults.heal()` does.'] },
-  crash: { example: '- crash: carol', notes: ['`node.crash()`: no goodbye (peers notice when the heartbeat times out), writes not yet on disk lost, the peer list not saved; with `isolation: process` a real SIGKILL.'] },
+  crash: {
+    example: '- crash: carol',
+    notes: [
+      '`crash: carol` (a node name) is `node.crash()`: no goodbye (peers notice when the heartbeat times out), writes not yet on disk lost, the peer list not saved; with `isolation: process` a real SIGKILL.',
+      'Simulated playbooks only: `crash: { node: carol, midWrite: true }` waits (up to 5s of simulated time) for carol\'s next fsync to start and crashes her while it is in flight: of the bytes it was making durable, nothing, a prefix or all survive (drawn from the seed), so her restart may find a torn tail in her ledger log, truncate it and say so (`log-recovered`).',
+    ],
+  },
   restart: { example: '- restart: carol', notes: ['`node.restart()`: same port, same data directory, same identity; the node gets its faults, partitions and cuts back.'] },
   wait: { example: '- wait: 2s', notes: ['Scaled by `--speed`.'] },
   waitFor: {
@@ -212,6 +218,7 @@ const FIELD_TEXT: Readonly<Record<string, string>> = {
   state: 'As the node sees the peer.',
   sha256: 'The file\'s SHA-256, in hex.',
   type: 'An event type.',
+  midWrite: 'Crash inside the next fsync of the node (simulated only).',
 };
 
 function fieldRows(obj: Schema): string[] {
@@ -269,8 +276,9 @@ export function playbookReference(): string {
     'Settings (all optional; defaults in brackets): `heartbeat: { interval [5s], timeout [15s] }`,',
     '`network: { initialBalance [1000], scale [2] }` (network parameters every node must share),',
     '`files: { maxBytes [256MiB] }`, `speed [1]` (the schedule runs this many times faster; `--speed` overrides it),',
-    '`simulation: { latency [1ms], jitter [0.5ms], bandwidth [125MB] }` (simulated runs only: one-way latency of every link,',
-    'extra latency drawn per datagram, stream bytes per second).',
+    '`simulation: { latency [1ms], jitter [0.5ms], bandwidth [125MB], fsync [3ms] }` (simulated runs only: one-way latency of every link,',
+    'extra latency drawn per datagram, stream bytes per second, mean time an fsync of the disk takes — each drawn between half and',
+    'one and a half of it, so a crash can land mid-write and tear the bytes in flight; `0ms`: the disk answers at once).',
     '',
     '`mode: simulated` (or `play --sim`) runs the playbook on simulated time: every node in this process on a virtual clock',
     'and a simulated network, identities and ids derived from the seed, so one seed gives one run, byte for byte, as fast',

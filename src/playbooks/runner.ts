@@ -250,6 +250,8 @@ export class Runner {
         return;
       }
       case 'crash':
+        // Mid-write: first until the node's next fsync is in flight (the crash then tears it).
+        if (a.midWrite) await this.cluster.midWrite?.(a.node);
         await this.cluster.crash(a.node);
         return;
       case 'restart':

@@ -210,6 +210,8 @@ function translate(c: Compiled, e: ErrorObject, root: unknown, unknownAt: Set<st
     case 'minItems':
     case 'minLength':
       return { code, path, anchor: e.keyword === 'minProperties' ? 'owner' : 'value', message: c.emptyMessages.get(parent) ?? 'must not be empty' };
+    case 'const':
+      return { code, path, anchor: 'value', message: `must be ${JSON.stringify(params.allowedValue)}, got ${describe(e.data)}` };
     case 'maxProperties':
       return { code, path, anchor: 'owner', message: `must have at most ${String(params.limit)} entries` };
     case 'maxLength':

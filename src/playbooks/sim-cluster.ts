@@ -111,6 +111,13 @@ export class SimCluster implements Cluster {
     await this.world.driver.track(h.node.stop());
   }
 
+  /** Resolves inside the node's next fsync (within 5 s of virtual time), so the crash that follows tears it. */
+  midWrite(name: string): Promise<void> {
+    const spec = this.plan.nodes.find((n) => n.name === name);
+    if (!spec) throw new PeerlabError('UNKNOWN_PEER', `no node ${name}`);
+    return this.world.insideNextWrite(this.dataDir(spec));
+  }
+
   async restart(name: string): Promise<void> {
     const spec = this.plan.nodes.find((n) => n.name === name);
     if (!spec) throw new PeerlabError('UNKNOWN_PEER', `no node ${name}`);

@@ -79,6 +79,7 @@ export class StepReader {
     switch (kind) {
       case 'crash':
       case 'restart': {
+        if (kind === 'crash' && isRecord(v)) return this.midWriteCrash(o, p);
         const node = ctx.node(v, p);
         return node === undefined ? undefined : { kind, node };
       }
@@ -146,6 +147,16 @@ export class StepReader {
       case 'hostile':
         return this.simFault(kind, o, p);
     }
+  }
+
+  /** `crash: { node, midWrite: true }`: a crash inside the node's next fsync (simulated time only). */
+  private midWriteCrash(o: Record<string, unknown>, p: DocPath): StepAction | undefined {
+    const { ctx } = this;
+    const node = ctx.node(o.node, [...p, 'node']);
+    if (ctx.mode !== 'simulated') {
+      return ctx.report(p, 'crash { node, midWrite } lands inside a write to the simulated disk: it needs simulated time (add mode: simulated at the top of the playbook), or write crash: <node>', 'BAD_VALUE', 'key');
+    }
+    return node === undefined ? undefined : { kind: 'crash', node, ...(o.midWrite === true ? { midWrite: true as const } : {}) };
   }
 
   /** `diskFull`, `clockJump`, `hostile`: faults of the simulated world around one node. */

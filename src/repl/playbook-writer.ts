@@ -30,6 +30,8 @@ export interface RecorderSettings {
    * A session on simulated time: the playbook says `mode: simulated`, and every recorded step
    * runs `at:` the virtual time it was made (lines start between two instants, and `at:` steps run
    * first at theirs), so the replay makes the same run; hand decisions become `deliver` / `drop`.
+   * The REPL's simulated disk answers at once (a line runs while time is paused), so the playbook
+   * says `simulation: { fsync: 0ms }`.
    */
   simulated?: boolean;
 }
@@ -115,10 +117,11 @@ export class PlaybookWriter {
     if (this.opts.settings?.simulated) out.push('mode: simulated');
     if (this.opts.settings?.seed !== undefined) out.push(`seed: ${this.opts.settings.seed}`);
     const s = this.opts.settings ?? {};
-    if (s.heartbeat || s.initialBalance !== undefined) {
+    if (s.heartbeat || s.initialBalance !== undefined || s.simulated) {
       out.push('settings:');
       if (s.heartbeat) out.push(`  heartbeat: ${flow({ interval: `${s.heartbeat.interval}ms`, timeout: `${s.heartbeat.timeout}ms` })}`);
       if (s.initialBalance !== undefined) out.push(`  network: ${flow({ initialBalance: amount(s.initialBalance) })}`);
+      if (s.simulated) out.push(`  simulation: ${flow({ fsync: '0ms' })}`);
     }
     out.push('nodes:');
     for (const n of this.opts.nodes) {

@@ -43,8 +43,9 @@ export async function startSimNodes(
   opts: NodeOptions[],
   o: { seed: number; trace?: TraceSink; pace?: number; decided?: (kind: 'deliver' | 'drop', id: string) => void },
 ): Promise<SimNodes> {
-  // The simulated disk sees the working folder's files as the REPL's user does (loaded when sent).
-  const world = new SimWorld(o.seed, { cwd: process.cwd() });
+  // The simulated disk sees the working folder's files as the REPL's user does (loaded when sent),
+  // and answers at once: a send must complete while time is paused (a recording says fsync 0ms).
+  const world = new SimWorld(o.seed, { cwd: process.cwd(), fsyncMs: 0 });
   world.trace = o.trace;
   const nodes = opts.map((x) => {
     const name = x.name ?? 'node';

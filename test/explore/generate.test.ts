@@ -45,6 +45,7 @@ describe('the scenario generator', () => {
         const k = kindOf(step);
         kinds.add(k);
         if (k === 'crash' && typeof step.at === 'string') timedCrashes++;
+        if (k === 'crash' && typeof step.crash === 'object') kinds.add('crash midWrite');
         if (k === 'heal') kinds.add((step.heal as { node?: string }).node ? 'heal one node' : 'heal all');
         if (k === 'faults') for (const f of Object.keys(step.faults as object)) faultKeys.add(f);
         if (k === 'diskFull') kinds.add((step.diskFull as { off?: true; for?: string }).off ? 'diskFull off' : (step.diskFull as { for?: string }).for ? 'diskFull for' : 'diskFull until off');
@@ -52,7 +53,7 @@ describe('the scenario generator', () => {
         if (k === 'hostile') kinds.add(`hostile ${(step.hostile as { kind?: string }).kind ?? 'mixed'}`);
       }
     }
-    const expected = ['join', 'robot', 'send', 'faults', 'partition', 'cut', 'heal all', 'heal one node', 'crash', 'restart', 'leave', 'clearAndRebuild', 'sync', 'wait', 'waitFor',
+    const expected = ['join', 'robot', 'send', 'faults', 'partition', 'cut', 'heal all', 'heal one node', 'crash', 'crash midWrite', 'restart', 'leave', 'clearAndRebuild', 'sync', 'wait', 'waitFor',
       'diskFull', 'diskFull for', 'diskFull until off', 'diskFull off', 'clockJump', 'clockJump back', 'clockJump forward',
       'hostile', 'hostile mixed', 'hostile forged', 'hostile oversized', 'hostile malformed', 'hostile lamport'];
     if ((STEP_KINDS as readonly string[]).includes('doubleSpend')) expected.push('doubleSpend');
@@ -63,6 +64,25 @@ describe('the scenario generator', () => {
     expect(timedCrashes).toBeGreaterThan(100);
   });
 
+  it('draws crashes inside a write: of those while the robots trade, most wait for the next fsync; disks of 5 to 50 ms an fsync', () => {
+    let crashes = 0;
+    let midWrite = 0;
+    const fsync = new Set<string>();
+    for (const seed of SEEDS) {
+      const s = generateScenario(seed);
+      fsync.add(String((s.settings.simulation as { fsync: string }).fsync));
+      for (const step of s.steps) {
+        if (kindOf(step) !== 'crash') continue;
+        crashes++;
+        if (typeof step.crash === 'object') midWrite++;
+      }
+    }
+    expect([...fsync].sort()).toEqual(['20ms', '50ms', '5ms']);
+    // 7 in 10 of the crashes drawn while the robots trade.
+    expect(midWrite / crashes).toBeGreaterThan(0.2);
+    expect(midWrite).toBeLessThan(crashes);
+  });
+
   it('ends every scenario settled: heal, faults reset, the nodes still down restarted, a sync and a wait to converge', () => {
     for (const seed of SEEDS.slice(0, 50)) {
       const s = generateScenario(seed);
@@ -71,6 +91,7 @@ describe('the scenario generator', () => {
       const down = new Set<string>();
       for (const step of s.steps) {
         if (typeof step.crash === 'string') down.add(step.crash);
+        if (step.crash && typeof step.crash === 'object') down.add((step.crash as { node: string }).node);
         if (typeof step.leave === 'string') down.add(step.leave);
         if (typeof step.restart === 'string') down.delete(step.restart);
       }

@@ -74,9 +74,9 @@ describe('play on simulated time', () => {
   it('--dry-run shows the mode and the simulated network', async () => {
     const r = await runCli(['play', SMALL, '--dry-run']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('mode: simulated (latency 3ms, jitter 2ms, bandwidth 9.54 MiB/s)');
+    expect(r.stdout).toContain('mode: simulated (latency 3ms, jitter 2ms, bandwidth 9.54 MiB/s, fsync 3ms)');
     const real = await runCli(['play', 'playbooks/demo.yaml', '--dry-run', '--sim']);
-    expect(real.stdout).toContain('mode: simulated (latency 1ms, jitter 0.5ms, bandwidth 119.2 MiB/s)');
+    expect(real.stdout).toContain('mode: simulated (latency 1ms, jitter 0.5ms, bandwidth 119.2 MiB/s, fsync 3ms)');
   });
 
   it('refuses what the mode forbids, exit 2 with the reason', async () => {

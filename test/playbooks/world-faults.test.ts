@@ -143,7 +143,7 @@ describe('hostile', () => {
 
 describe('in mode: real', () => {
   it('check refuses each of them, naming mode: simulated', () => {
-    for (const step of ['- diskFull: { node: alice, for: 1s }', '- clockJump: { node: alice, by: -30s }', '- hostile: { node: alice, count: 5 }']) {
+    for (const step of ['- diskFull: { node: alice, for: 1s }', '- clockJump: { node: alice, by: -30s }', '- hostile: { node: alice, count: 5 }', '- crash: { node: alice, midWrite: true }']) {
       const { errors } = load([step], 'real');
       expect(errors.length, step).toBe(1);
       expect(errors[0]!.message, step).toMatch(/needs simulated time \(add mode: simulated/);
@@ -158,5 +158,16 @@ describe('in mode: real', () => {
     expect(msg('- hostile: { node: alice, count: 0 }')).toMatch(/must be at least 1, got 0/);
     expect(msg('- hostile: { node: alice, count: 2, kind: nasty }')).toMatch(/must be one of 'forged', 'oversized', 'malformed', 'lamport'/);
     expect(msg('- diskFull: { node: dave }')).toMatch(/dave/);
+    expect(msg('- crash: { node: alice }')).toMatch(/missing 'midWrite'/);
+    expect(msg('- crash: { node: alice, midWrite: false }')).toMatch(/must be true, got false/);
+    expect(msg('- crash: { node: dave, midWrite: true }')).toMatch(/dave/);
+    expect(msg('- crash: { node: alice, midwrite: true }')).toMatch(/did you mean 'midWrite'/);
+  });
+
+  it('a plain crash stays valid in both modes, and the dry run says when a crash waits for a write', () => {
+    expect(load(['- crash: alice'], 'real').errors).toEqual([]);
+    const { playbook, errors } = load(['- crash: { node: alice, midWrite: true }']);
+    expect(errors).toEqual([]);
+    expect(formatPlan(planPlaybook(playbook!))).toContain('crash alice (inside its next write)');
   });
 });

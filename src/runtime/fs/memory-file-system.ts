@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { ByteStore } from './byte-store.ts';
 import type { FileHandle, FileStat, FileSystem, OpenFlag } from './file-system.ts';
 import { fsError } from './fs-error.ts';
+import { SyncWaits, type SyncDelay } from './sync-waits.ts';
 import { loseUnsynced, MemHandle, recountLinks, within, type HandleHost, type MemDir, type MemFile, type MemNode } from './memory-nodes.ts';
 
 export interface MemoryFileSystemOptions {
@@ -17,6 +18,8 @@ export interface MemoryFileSystemOptions {
   cwd?: string;
   /** Parent of makeTempDir's directories (default `/tmp`). */
   tmpdir?: string;
+  /** How long each fsync and directory sync takes (a simulation's virtual disk latency); default: none. */
+  syncDelay?: SyncDelay;
 }
 
 export interface CrashOptions {
@@ -35,8 +38,9 @@ export interface CrashOptions {
  * durable image. `sync()` and `syncDir()` move the visible state to the durable one; `crash()`
  * throws away whatever was not made durable, and kills the handles open under the crashed tree.
  *
- * Deterministic: no clock, no randomness, no real I/O; every operation completes in microtasks.
- * Temp directory names come from a counter. Not durable across processes, by design.
+ * Deterministic: no clock, no randomness, no real I/O; every operation completes in microtasks,
+ * but for syncs when a `syncDelay` makes them take (virtual) time: a crash meanwhile tears the
+ * bytes in flight. Temp directory names come from a counter. Not durable across processes, by design.
  */
 export class MemoryFileSystem implements FileSystem, HandleHost {
   readonly uid: number | undefined;
@@ -48,6 +52,7 @@ export class MemoryFileSystem implements FileSystem, HandleHost {
   private readonly tmp: string;
   private readonly root: MemDir;
   private readonly handles = new Set<MemHandle>();
+  private readonly syncs: SyncWaits;
   private tempCounter = 0;
 
   constructor(options: MemoryFileSystemOptions = {}) {
@@ -57,6 +62,7 @@ export class MemoryFileSystem implements FileSystem, HandleHost {
     this.cwd = options.cwd ?? '/';
     this.tmp = options.tmpdir ?? '/tmp';
     this.root = this.newDir(0o755);
+    this.syncs = new SyncWaits(options.syncDelay);
     for (const [path, content] of Object.entries(options.files ?? {})) this.preload(path, content);
   }
 
@@ -104,6 +110,7 @@ export class MemoryFileSystem implements FileSystem, HandleHost {
       return; // nothing there, nothing to lose
     }
     for (const h of this.handles) if (within(h.path, rootPath)) h.kill();
+    this.syncs.crash(rootPath);
     loseUnsynced(top, rootPath, options.keep);
     this.usedBytes = recountLinks(this.root);
   }
@@ -285,6 +292,7 @@ export class MemoryFileSystem implements FileSystem, HandleHost {
 
   async syncDir(path: string): Promise<void> {
     const p = this.abs(path);
+    await this.syncs.wait(p, 'fsync');
     const node = this.lookup(p, 'fsync');
     if (node.kind === 'directory') node.durable = new Map(node.entries);
   }
@@ -322,6 +330,15 @@ export class MemoryFileSystem implements FileSystem, HandleHost {
 
   closed(h: MemHandle): void {
     this.handles.delete(h);
+  }
+
+  syncWait(path: string, syscall: string): Promise<void> | undefined {
+    return this.syncs.wait(path, syscall);
+  }
+
+  /** Paths under `root` (absolute) whose fsync is in flight now: what a crash would tear. */
+  syncing(root = '/'): Set<string> {
+    return this.syncs.pathsUnder(this.abs(root));
   }
 
   // ---- internals ----
@@ -389,7 +406,4 @@ export class MemoryFileSystem implements FileSystem, HandleHost {
   private forget(dir: MemDir): void {
     for (const node of dir.entries.values()) this.dropLink(node);
   }
-
-
 }
-

@@ -40,6 +40,8 @@ export interface HandleHost {
   writeInto(file: MemFile, data: Buffer, position: number, path: string): void;
   truncateFile(file: MemFile, length: number): void;
   closed(h: MemHandle): void;
+  /** How long a sync of `path` takes (undefined: done at once); rejects when a crash cuts it short. */
+  syncWait(path: string, syscall: string): Promise<void> | undefined;
 }
 
 export class MemHandle implements FileHandle {
@@ -76,6 +78,12 @@ export class MemHandle implements FileHandle {
 
   async sync(): Promise<void> {
     this.check('fdatasync');
+    const wait = this.fs.syncWait(this.path, 'fdatasync');
+    if (wait) {
+      // Written, not yet durable: a crash now tears it. Durable is what was written when it completes.
+      await wait;
+      if (this.state === 'dead') this.check('fdatasync');
+    }
     applyOps(this.file.durable, this.file.pending, Infinity);
     this.file.pending = [];
   }

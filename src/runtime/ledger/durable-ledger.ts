@@ -231,26 +231,35 @@ export class DurableLedger {
     return p;
   }
 
-  /** Wipes the ledger and its log (identity kept); sends wait until our chain is recovered. */
-  async clear(): Promise<number> {
-    await this.sendQueue.catch(() => undefined);
-    const had = this.ledger.size;
-    const ownSeq = Math.max(this.recoverTo, this.ledger.head(this.o.identity.id)?.seq ?? 0);
-    // One rewrite, marker included: a failure (a full disk) leaves the old log, and this ledger,
-    // whole. If the new log is in place but not yet durable, the clear happened: say so after it.
-    let replacedButFailed: unknown;
-    try {
-      await this.o.log.rewrite(ownSeq > 0 ? [{ rebuild: ownSeq } as unknown as Transaction] : []);
-    } catch (err) {
-      if (!(err instanceof PeerlabError && err.details?.replaced === true)) throw err;
-      replacedButFailed = err;
-    }
-    this.recoverTo = ownSeq;
-    this.recoverWhy = 'rebuild';
-    this.ledger = new Ledger({ params: this.o.params, now: () => this.o.clock.now() });
-    this.digest = new LedgerDigest(this.ledger);
-    if (replacedButFailed !== undefined) throw replacedButFailed;
-    return had;
+  /**
+   * Wipes the ledger and its log (identity kept); sends wait until our chain is recovered. Takes its
+   * turn in the send queue: a send may neither be drafted on the old ledger while the log is being
+   * cleared (it would be acknowledged, then dropped with it) nor start before the clear has set the
+   * chain length to recover (explore seed 294).
+   */
+  clear(): Promise<number> {
+    const run = async (): Promise<number> => {
+      const had = this.ledger.size;
+      const ownSeq = Math.max(this.recoverTo, this.ledger.head(this.o.identity.id)?.seq ?? 0);
+      // One rewrite, marker included: a failure (a full disk) leaves the old log, and this ledger,
+      // whole. If the new log is in place but not yet durable, the clear happened: say so after it.
+      let replacedButFailed: unknown;
+      try {
+        await this.o.log.rewrite(ownSeq > 0 ? [{ rebuild: ownSeq } as unknown as Transaction] : []);
+      } catch (err) {
+        if (!(err instanceof PeerlabError && err.details?.replaced === true)) throw err;
+        replacedButFailed = err;
+      }
+      this.recoverTo = ownSeq;
+      this.recoverWhy = 'rebuild';
+      this.ledger = new Ledger({ params: this.o.params, now: () => this.o.clock.now() });
+      this.digest = new LedgerDigest(this.ledger);
+      if (replacedButFailed !== undefined) throw replacedButFailed;
+      return had;
+    };
+    const p = this.sendQueue.then(run, run);
+    this.sendQueue = p.catch(() => undefined);
+    return p;
   }
 
   /** Counts and emits what adding a transaction did; `gone`: ids a rollback un-stored meanwhile. */

@@ -137,9 +137,20 @@ export class SimDriver {
     return new Promise((resolve) => this.boundaryWaiters.push(resolve));
   }
 
+  /**
+   * Told when virtual time starts being held still (see `track`): what waits on virtual time
+   * meanwhile (the simulated disk's syncs) must finish now, or the operation held would wait forever.
+   */
+  onHold: () => void = () => {};
+
+  /** Whether virtual time is held still now (a `track`ed operation has not settled). */
+  get holding(): boolean {
+    return this.realOps > 0;
+  }
+
   /** Holds virtual time still until a real operation (outside the simulation) settles. */
   track<T>(p: Promise<T>): Promise<T> {
-    this.realOps++;
+    if (this.realOps++ === 0) this.onHold();
     const done = (): void => {
       this.realOps--;
       this.kick();

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 import { FaultyFileSystem, type ActiveFault } from '../fs/faulty-file-system.ts';
 import { MemoryFileSystem } from '../fs/memory-file-system.ts';
 import { Identity } from '../identity.ts';
@@ -6,6 +7,7 @@ import type { NodeOptions } from '../config.ts';
 import { hashString } from '../prng.ts';
 import { SeededRandom, type Random } from '../random.ts';
 import type { TraceSink } from '../trace.ts';
+import { SimDisk } from './sim-disk.ts';
 import { SimDriver } from './driver.ts';
 import { Scheduler } from './scheduler.ts';
 import { SimClock } from './sim-clock.ts';
@@ -20,6 +22,8 @@ export interface SimSettings {
   jitterMs?: number;
   /** Stream bandwidth per connection and direction, bytes per second. */
   bandwidth?: number;
+  /** Mean virtual ms an fsync of the world's disk takes (each drawn in [½, 1½) of it); 0: at once. */
+  fsyncMs?: number;
 }
 
 /** What the world's disk starts from. */
@@ -28,15 +32,16 @@ export interface SimWorldOptions extends SimSettings {
   cwd?: string;
 }
 
-/** Defaults that look like a LAN: 1 ms ± 0.5 ms one way, 1 Gbit/s streams. */
-export const SIM_DEFAULTS: Required<SimSettings> = { latencyMs: 1, jitterMs: 0.5, bandwidth: 125_000_000 };
+/** Defaults that look like a LAN and an SSD: 1 ms ± 0.5 ms one way, 1 Gbit/s streams, fsyncs of 1.5 to 4.5 ms. */
+export const SIM_DEFAULTS: Required<SimSettings> = { latencyMs: 1, jitterMs: 0.5, bandwidth: 125_000_000, fsyncMs: 3 };
 
 /** The seams one simulated node runs on (passed into NodeOptions), and its data directory on the simulated disk. */
 export type SimSeams = Required<Pick<NodeOptions, 'clock' | 'random' | 'identity' | 'transport' | 'streams' | 'fs' | 'dataDir'>>;
 
 /**
  * One simulated world (DESIGN.md §6): a scheduler and its driver, a datagram network and a stream
- * network on virtual time, one disk in memory that models crashes (what was not synced is lost),
+ * network on virtual time, one disk in memory whose fsyncs take virtual time and that models
+ * crashes (what was not synced is lost; bytes in flight torn: see SimDisk),
  * and everything a node would otherwise take from the real world, derived from one seed —
  * identities from SHA-256(seed, node name), message ids, nonces and tokens from seeded PRNGs,
  * wall clocks from the virtual clock at a fixed epoch plus each node's offset.
@@ -49,6 +54,8 @@ export class SimWorld {
   readonly streams: SimStreamNetwork;
   /** The one disk of the world: every node's data directory, and the files the run was given. */
   readonly fs: MemoryFileSystem;
+  /** The disk's fsync latency and how a crash tears what is in flight. */
+  readonly diskModel: SimDisk;
   readonly settings: Required<SimSettings>;
   /** The clock of the control lane: playbook steps and REPL commands (first at every instant). */
   readonly control = new SimClock(this.scheduler, 'control');
@@ -65,6 +72,7 @@ export class SimWorld {
   private readonly ports = new Map<string, number>();
   private readonly taken = new Set<string>();
   private nextPort = 40000;
+  private readonly cwd: string;
 
   constructor(
     readonly seed: number,
@@ -72,8 +80,11 @@ export class SimWorld {
   ) {
     const { cwd, ...settings } = options;
     this.settings = { ...SIM_DEFAULTS, ...settings };
-    this.fs = new MemoryFileSystem({ cwd: cwd ?? '/' });
-    const { latencyMs, jitterMs, bandwidth } = this.settings;
+    const { latencyMs, jitterMs, bandwidth, fsyncMs } = this.settings;
+    this.diskModel = new SimDisk(this.scheduler, seed, fsyncMs, () => this.driver.holding);
+    this.driver.onHold = () => this.diskModel.finishAll();
+    this.cwd = cwd ?? '/';
+    this.fs = new MemoryFileSystem({ cwd: this.cwd, syncDelay: this.diskModel.delay });
     this.datagrams = new SimNetwork(this.scheduler, seed, { latencyMs, jitterMs });
     this.streams = new SimStreamNetwork(this.scheduler, { latencyMs, bytesPerSecond: bandwidth });
     this.scheduler.onError = (err) => this.errors.push(err);
@@ -154,9 +165,22 @@ export class SimWorld {
     this.clock(name).offsetMs += byMs;
   }
 
-  /** Loses what a node's data directory had not yet made durable, as a power cut would. */
+  /**
+   * Loses what a node's data directory had not yet made durable, as a power cut would: written bytes
+   * no fsync was asked for are lost (they were in the page cache), and of those an fsync in flight
+   * was making durable, nothing, a prefix or all survive (drawn from the run's seed): a torn write.
+   */
   crashDisk(dataDir: string): void {
-    this.fs.crash({ root: dataDir });
+    const inFlight = this.fs.syncing(dataDir);
+    this.fs.crash({ root: dataDir, keep: (path, pending) => (inFlight.has(path) ? this.diskModel.keep(path, pending) : 0) });
+  }
+
+  /**
+   * Resolves at a moment inside the next fsync under a node's data directory (or after `withinMs`
+   * if none starts by then): a crash made then tears the bytes in flight.
+   */
+  insideNextWrite(dataDir: string, withinMs = 5000): Promise<void> {
+    return this.diskModel.insideNextSync(posix.resolve(this.cwd, dataDir), withinMs);
   }
 
   /** Reserves ports given explicitly (a playbook's `port:`), so assigned ones never collide with them. */

@@ -45,7 +45,8 @@ describe('a simulated world', () => {
   it('starts wall clocks at a fixed epoch', async () => {
     const world = new SimWorld(1);
     const node = new Node({ name: 'solo', seed: 1, ...world.seams('solo') });
-    await world.drive(node.start());
+    // As a playbook starts its nodes: time held still, so the disk answers at once.
+    await world.drive(world.driver.track(node.start()));
     expect(node.details().uptimeMs).toBe(0);
     const [event] = node.logs('node-started');
     expect(new Date(event!.time).toISOString()).toBe('2025-01-01T00:00:00.000Z');
