@@ -144,14 +144,18 @@ export class SyncEngine {
 
   /**
    * Forwards to a few random peers that may not have it: not the one it came from, not its author,
-   * and none its author pushed it to (the peers its last peer list named). In a full mesh the
-   * author's push reaches everyone and nothing is forwarded; what a drop lost, anti-entropy brings.
+   * and — in a small network, where every node holds every other in its table — none its author
+   * pushed it to (the peers its peer lists named). In a full mesh the author's push reaches
+   * everyone and nothing is forwarded; what a drop lost, anti-entropy brings. In a big network the
+   * lists are samples of an active view that keeps changing: what they named long ago says little
+   * about whom the author pushes to now, so it forwards as before.
    */
   private forward(txn: Transaction, from: string, hops: number): void {
     // Peering is mutual: a peer that lists the author is one the author pushes to, as much as one the author lists.
     const author = txn.from;
-    const pushed = this.o.table.get(author)?.knows;
-    const candidates = this.o.table.list().filter((p) => p.id !== from && p.id !== author && !pushed?.has(p.id) && !p.knows?.has(author));
+    const small = this.o.membership.view.small;
+    const pushed = small ? this.o.table.get(author)?.knows : undefined;
+    const candidates = this.o.table.list().filter((p) => p.id !== from && p.id !== author && !pushed?.has(p.id) && !(small && p.knows?.has(author)));
     if (!candidates.length) return;
     const body = new EncodedBody({ txn: toWire(txn), hops });
     for (const p of this.o.prng.shuffle(candidates).slice(0, FANOUT)) {
@@ -228,20 +232,21 @@ export class SyncEngine {
   onDigest(peerId: string, dg: string): void {
     const peer = this.o.table.get(peerId);
     if (!peer || dg === this.digestText()) return;
-    const now = this.o.clock.now();
+    const now = this.o.clock.monotonic(); // gaps between exchanges, whatever the wall clock does
     if (now - (this.lastExchange.get(peerId) ?? -Infinity) < this.interval()) return;
     if ([...this.exchanges.values()].some((e) => e.peer.id === peerId) || this.bulkInFlight.has(peerId)) return;
+    const remote = parseDigest(dg);
+    const local = this.ledger.ledger.size;
+    // A peer holding fewer transactions starts the exchange itself when it sees our digest (both
+    // directions carry digests), and an exchange fills both sides: one exchange per gap, not two.
+    // (Before the budget below: a digest we leave to the other side must not use it up.)
+    if (remote && remote.count < local) return;
     // In a big network (a small active view) one such exchange per interval in all, so a node's
     // anti-entropy costs the same however busy the network is; gossip carries the rest.
     if (!this.o.membership.view.small) {
       if (now - this.lastDigestExchange < this.interval()) return;
       this.lastDigestExchange = now;
     }
-    const remote = parseDigest(dg);
-    const local = this.ledger.ledger.size;
-    // A peer holding fewer transactions starts the exchange itself when it sees our digest (both
-    // directions carry digests), and an exchange fills both sides: one exchange per gap, not two.
-    if (remote && remote.count < local) return;
     this.lastExchange.set(peerId, now);
     const round = remote && remote.count - local > UDP_CATCHUP_LIMIT ? this.bulkResult(peer) : this.exchange(peer);
     void this.report.round('anti-entropy', peer, round).catch(() => undefined);
