@@ -170,12 +170,14 @@ export class PeerExchange {
       return;
     }
     // A peer's own list: whom it pushes its new transactions to (gossip forwards them elsewhere).
-    // Lists may be samples (a big table): what several said adds up, within a bound.
+    // What several lists said adds up, within a bound. Only a small network uses it (sync-engine's
+    // forward): in a big one the lists are samples of a changing view, and not kept.
     const sender = isPeer(d) ? table.get(msg.f) : undefined;
-    if (sender) {
-      const knows = sender.knows && sender.knows.size + msg.b.peers.length <= table.maxPeers ? new Set(sender.knows) : new Set<string>();
-      for (const e of msg.b.peers) knows.add(e.id);
-      sender.knows = knows;
+    if (sender && this.o.membership.view.small) {
+      if (!sender.knows || sender.knows.size + msg.b.peers.length > table.maxPeers) sender.knows = new Set<string>();
+      for (const e of msg.b.peers) sender.knows.add(e.id);
+    } else if (sender) {
+      sender.knows = undefined;
     }
     for (const entry of msg.b.peers) {
       const a = tryParseAddress(entry.addr);

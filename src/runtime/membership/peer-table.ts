@@ -44,7 +44,7 @@ export interface Peer {
    * Ids its peer lists named (samples add up, within the table's cap): peers it pushes its own new
    * transactions to, so gossip need not forward those to them again (DESIGN.md §3.5).
    */
-  knows?: ReadonlySet<string> | undefined;
+  knows?: Set<string> | undefined;
 }
 
 /** A peer removed for silence: still tried now and then, readmitted on contact. */
