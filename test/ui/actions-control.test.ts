@@ -4,9 +4,9 @@
  * control socket offers, pressed on the live page in Chromium and checked on the nodes.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { API } from '../../src/runtime/api.ts';
-import { act, closeBrowser, openPage, pageShows, startRig, until, type Rig } from './harness.ts';
+import { act, pageShows, until, useLivePage, type Rig } from './harness.ts';
 
 /** The page's own global, inside page.evaluate callbacks (tests are typechecked without the DOM library). */
 declare const document: any;
@@ -14,14 +14,9 @@ declare const document: any;
 let rig: Rig;
 let page: Page;
 
-beforeAll(async () => {
-  rig = await startRig(3);
-  ({ page } = await openPage(rig.view, ['alice', 'bob', 'carol']));
-}, 60_000);
-
-afterAll(async () => {
-  await closeBrowser();
-  await rig?.stop();
+useLivePage(3, (r, p) => {
+  rig = r;
+  page = p;
 });
 
 describe('fault actions', () => {

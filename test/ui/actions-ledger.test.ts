@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { act, closeBrowser, openPage, pageShows, startRig, until, type Rig } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { act, pageShows, until, useLivePage, type Rig } from './harness.ts';
 
 /** The page's own global, inside page.evaluate callbacks (tests are typechecked without the DOM library). */
 declare const document: any;
@@ -14,14 +14,9 @@ declare const document: any;
 let rig: Rig;
 let page: Page;
 
-beforeAll(async () => {
-  rig = await startRig(3);
-  ({ page } = await openPage(rig.view, ['alice', 'bob', 'carol']));
-}, 60_000);
-
-afterAll(async () => {
-  await closeBrowser();
-  await rig?.stop();
+useLivePage(3, (r, p) => {
+  rig = r;
+  page = p;
 });
 
 describe('ledger actions on the page', () => {

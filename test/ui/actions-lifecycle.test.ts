@@ -4,20 +4,15 @@
  * the nodes themselves.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { act, closeBrowser, openPage, pageShows, startRig, until, type Rig } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { act, pageShows, until, useLivePage, type Rig } from './harness.ts';
 
 let rig: Rig;
 let page: Page;
 
-beforeAll(async () => {
-  rig = await startRig(3);
-  ({ page } = await openPage(rig.view, ['alice', 'bob', 'carol']));
-}, 60_000);
-
-afterAll(async () => {
-  await closeBrowser();
-  await rig?.stop();
+useLivePage(3, (r, p) => {
+  rig = r;
+  page = p;
 });
 
 describe('lifecycle and misbehaviour on the page', () => {

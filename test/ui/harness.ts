@@ -5,6 +5,7 @@
  * confirmation answered) and returns the one line the form shows.
  */
 import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { Node, type NodeOptions } from '../../src/runtime/node.ts';
 import { FolderRule } from '../../src/ui/folder-rule.ts';
 import { LiveHub, localLiveNode } from '../../src/ui/live-source.ts';
@@ -81,6 +82,23 @@ export interface OpenedPage {
   foreign: string[];
   /** Errors the page threw or logged. */
   errors: string[];
+}
+
+/**
+ * For a test file on one rig of `n` nodes and its page: started before the file's tests (handed
+ * over through `use`), stopped after them with the browser.
+ */
+export function useLivePage(n: number, use: (rig: Rig, page: Page) => void): void {
+  let rig: Rig | undefined;
+  beforeAll(async () => {
+    rig = await startRig(n);
+    const { page } = await openPage(rig.view, NAMES.slice(0, n));
+    use(rig, page);
+  }, 60_000);
+  afterAll(async () => {
+    await closeBrowser();
+    await rig?.stop();
+  });
 }
 
 /** Opens the view's address (a LiveView, or the address a command printed) and waits until the page lists every node. */
