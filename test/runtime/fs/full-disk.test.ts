@@ -33,6 +33,18 @@ describe('a full disk', () => {
     return n.start();
   };
   const amounts = (n: Node): string[] => n.transactions().map((t) => t.amount);
+  /** alice and bob on one faulty in-memory disk, bob joined to alice, alice's sends of 1 and 2 acknowledged. */
+  const alicePaidBobTwice = async (port: number): Promise<{ mem: MemoryFileSystem; fs: FaultyFileSystem; alice: Node; bob: Node }> => {
+    const mem = new MemoryFileSystem();
+    const fs = new FaultyFileSystem(mem);
+    const world = new MemoryWorld(port);
+    const alice = await start(world, fs, 'alice', port + 1);
+    const bob = await start(world, fs, 'bob', port + 2);
+    await bob.join(alice.address);
+    await alice.send(bob.id, 1);
+    await alice.send(bob.id, 2);
+    return { mem, fs, alice, bob };
+  };
 
   it('(ENOSPC on cue, torn writes) every send reported failed is absent from every ledger; after space returns, sends work without a restart', async () => {
     const fs = new FaultyFileSystem(new MemoryFileSystem());
@@ -90,14 +102,7 @@ describe('a full disk', () => {
     // The clear emptied the log and then failed writing its rebuild marker: the node went on with
     // its whole ledger in memory, appending to a log that had lost its beginning, and after a crash
     // and restart its own chain (every send it had acknowledged) was gone.
-    const mem = new MemoryFileSystem();
-    const fs = new FaultyFileSystem(mem);
-    const world = new MemoryWorld(7330);
-    const alice = await start(world, fs, 'alice', 7331);
-    const bob = await start(world, fs, 'bob', 7332);
-    await bob.join(alice.address);
-    await alice.send(bob.id, 1);
-    await alice.send(bob.id, 2);
+    const { mem, fs, alice, bob } = await alicePaidBobTwice(7330);
     const full = fs.fail({ path: `${ROOT}/alice`, code: 'ENOSPC' });
     await expect(alice.clearAndRebuild()).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/no space left/) });
     expect(amounts(alice)).toEqual(['1.00', '2.00']);
@@ -112,14 +117,7 @@ describe('a full disk', () => {
   });
 
   it('clear-and-rebuild whose new log is in place but not made durable counts as done: nothing acknowledged is lost after a crash', async () => {
-    const mem = new MemoryFileSystem();
-    const fs = new FaultyFileSystem(mem);
-    const world = new MemoryWorld(7340);
-    const alice = await start(world, fs, 'alice', 7341);
-    const bob = await start(world, fs, 'bob', 7342);
-    await bob.join(alice.address);
-    await alice.send(bob.id, 1);
-    await alice.send(bob.id, 2);
+    const { mem, fs, alice, bob } = await alicePaidBobTwice(7340);
     await until('bob has both', () => bob.transactions().length === 2);
     const dirSync = fs.fail({ ops: ['syncDir'], path: `${ROOT}/alice`, code: 'EIO', times: 1 });
     await expect(alice.clearAndRebuild()).rejects.toMatchObject({ code: 'IO' });
