@@ -119,9 +119,15 @@ export function convergenceProblem(running: readonly InProcessHandle[], groups: 
  */
 export function forkProblem(spends: readonly DoubleSpend[], running: readonly InProcessHandle[], groups: readonly string[][]): string | undefined {
   const byName = new Map(running.map((h) => [h.name, h]));
+  // The ids each node holds, read once for all the spends.
+  const held = new Map<string, Set<string>>();
+  const holds = (n: string, id: string): boolean => {
+    let ids = held.get(n);
+    if (!ids) held.set(n, (ids = new Set(byName.get(n)?.node.transactions().map((t) => t.id) ?? [])));
+    return ids.has(id);
+  };
   for (const s of spends) {
     const knows = (n: string): boolean => byName.get(n)?.node.forks().some((f) => f.account === s.account) === true;
-    const holds = (n: string, id: string): boolean => byName.get(n)?.node.transactions().some((t) => t.id === id) === true;
     for (const g of groups) {
       if (g.length < 2 || !(g.some(knows) || s.ids.every((id) => g.some((n) => holds(n, id))))) continue;
       for (const n of g) {
